@@ -1,0 +1,50 @@
+import { randomBytes } from 'node:crypto';
+import { hashSecret } from '../api/auth/secret-hash.js';
+import type { Store } from '../store/store.js';
+
+export interface NewAccountOptions {
+  apiKey?: string;
+  apiSecret?: string;
+  statusUrl?: string;
+  inboundUrl?: string;
+}
+
+/** Shown once at creation; only a hash of the secret is kept. */
+export interface CreatedAccount {
+  apiKey: string;
+  apiSecret: string;
+  signatureSecret: string;
+  statusUrl?: string;
+  inboundUrl?: string;
+}
+
+export class AccountExistsError extends Error {}
+
+/** Nexmo-shaped credentials: an 8-hex-digit key and a 16-character secret. */
+export async function createAccount(store: Store, options: NewAccountOptions, now: number): Promise<CreatedAccount> {
+  const apiKey = options.apiKey ?? randomBytes(4).toString('hex');
+  const apiSecret = options.apiSecret ?? randomToken(16);
+  const signatureSecret = randomToken(40);
+  if (await store.findAccount(apiKey)) throw new AccountExistsError(`an account with api key ${apiKey} exists already`);
+  await store.insertAccount({
+    apiKey,
+    secretHash: await hashSecret(apiSecret),
+    signatureSecret,
+    defaultStatusUrl: options.statusUrl,
+    defaultInboundUrl: options.inboundUrl,
+    createdAt: now,
+  });
+  return { apiKey, apiSecret, signatureSecret, statusUrl: options.statusUrl, inboundUrl: options.inboundUrl };
+}
+
+/** Letters and digits only, so the value survives shells, URLs and `curl -u` unquoted. */
+function randomToken(length: number): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+  const bytes = randomBytes(length * 2);
+  let token = '';
+  for (const byte of bytes) {
+    if (byte < 248) token += alphabet[byte % 62]; // 248 = 4 × 62: no modulo bias
+    if (token.length === length) break;
+  }
+  return token.length === length ? token : randomToken(length);
+}

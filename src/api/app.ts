@@ -1,0 +1,67 @@
+import { randomBytes } from 'node:crypto';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import { createAuthenticator } from './authenticate.js';
+import { registerApplicationRoutes } from './applications.js';
+import { registerMessageRoutes } from './messages.js';
+import { Problem, invalidParams, renderProblem } from './problem.js';
+import { registerSandboxRoutes } from './sandbox.js';
+import type { Services } from './services.js';
+
+const ONE_MEGABYTE = 1024 * 1024;
+
+/** Headers Nexmo's gateway sets on every response. */
+const SECURITY_HEADERS = {
+  'x-xss-protection': '1; mode=block',
+  'strict-transport-security': 'max-age=31536000; includeSubdomains',
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'deny',
+};
+
+export function buildApp(services: Services): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: services.log as FastifyBaseLogger,
+    bodyLimit: ONE_MEGABYTE,
+    // Traces are 32 hex digits, like Nexmo's; they are every problem's `instance`.
+    genReqId: () => randomBytes(16).toString('hex'),
+    routerOptions: { ignoreTrailingSlash: true },
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.headers({ ...SECURITY_HEADERS, 'x-nexmo-trace-id': request.id });
+  });
+  app.setErrorHandler((error: FastifyError, request, reply) => renderProblem(request, reply, toProblem(error, request.log)));
+  app.setNotFoundHandler((request, reply) =>
+    renderProblem(request, reply, new Problem(404, 'https://developer.nexmo.com/api-errors#not-found', 'Not Found', `No route ${request.method} ${request.url.split('?')[0]}`)),
+  );
+
+  const auth = createAuthenticator(services.store);
+  app.get('/health', async () => ({ status: 'ok' }));
+  registerApplicationRoutes(app, services, auth);
+  registerMessageRoutes(app, services, auth);
+  registerSandboxRoutes(app, services, auth);
+  return app;
+}
+
+/** Every failure becomes a problem+json; only a real fault is a 500, and it is logged. */
+function toProblem(error: FastifyError, log: FastifyBaseLogger): Problem {
+  if (error instanceof Problem) return error;
+  const errors = 'https://developer.nexmo.com/api-errors';
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new Problem(413, `${errors}#payload-too-large`, 'Payload Too Large', 'The request body must be at most 1 MB.');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new Problem(415, `${errors}#content-type-header`, 'Unsupported Content-Type header', 'Send the body as application/json.');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return invalidParams([{ name: 'body', reason: 'The JSON Object cannot be empty' }]);
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return invalidParams([{ name: 'body', reason: `is not valid JSON: ${error.message}` }]);
+  }
+  if (error instanceof SyntaxError || (error.statusCode === 400 && /JSON/i.test(error.message))) {
+    return invalidParams([{ name: 'body', reason: `is not valid JSON: ${error.message}` }]);
+  }
+  if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
+    return new Problem(error.statusCode, `${errors}#bad-request`, 'Bad Request', error.message);
+  }
+  log.error({ err: error }, 'unhandled error');
+  return new Problem(500, `${errors}#internal-error`, 'Internal Server Error', 'Something went wrong; the trace id identifies it in the server log.');
+}

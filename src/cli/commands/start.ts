@@ -1,0 +1,38 @@
+import type { Command } from 'commander';
+import { loadConfig, type ConfigFlags } from '../../config/config.js';
+import { startServer } from '../../server.js';
+
+export function registerStart(program: Command): void {
+  program
+    .command('start')
+    .description('run the server (SQLite and the sandbox by default)')
+    .option('--port <port>', 'port to listen on (env PORT)', undefined)
+    .option('--host <host>', 'address to bind (env HOST)', undefined)
+    .option('--database <url>', 'sqlite:PATH or postgres://… (env DATABASE_URL)', undefined)
+    .option('--config <file>', 'JSON config file (env OPENDISPATCH_CONFIG)', undefined)
+    .option('--clock <kind>', 'real, or virtual to drive time with POST /sandbox/clock/advance', undefined)
+    .action(async (flags: ConfigFlags) => {
+      const config = loadConfig(flags, process.env);
+      const server = await startServer(config);
+      const out = (line = '') => process.stdout.write(`${line}\n`);
+      out(`OpenDispatch listening on ${server.url} (${config.database.kind}, ${config.clock} clock)`);
+      if (server.seededAccount) {
+        const { apiKey, apiSecret, generated } = server.seededAccount;
+        out();
+        out(generated ? 'Created the first account. Keep these; the secret is not shown again:' : 'Created the first account from OPENDISPATCH_API_KEY:');
+        out(`  api_key:    ${apiKey}`);
+        if (generated) out(`  api_secret: ${apiSecret}`);
+        out();
+        out(`  curl -u "${apiKey}:${generated ? apiSecret : '$OPENDISPATCH_API_SECRET'}" ${server.url}/v2/applications`);
+      }
+      out('Every channel is served by the sandbox phone network. Ctrl-C stops the server.');
+
+      const stop = async (signal: string) => {
+        server.log.info({ signal }, 'stopping');
+        await server.close();
+        process.exit(0);
+      };
+      process.once('SIGINT', () => void stop('SIGINT'));
+      process.once('SIGTERM', () => void stop('SIGTERM'));
+    });
+}

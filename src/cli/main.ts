@@ -1,0 +1,29 @@
+import { Command, CommanderError } from 'commander';
+import { ConfigError } from '../config/config.js';
+import { registerAccountCreate } from './commands/account-create.js';
+import { registerAppCreate } from './commands/app-create.js';
+import { registerJwtGenerate } from './commands/jwt-generate.js';
+import { registerStart } from './commands/start.js';
+import { UsageError } from './usage-error.js';
+
+
+export async function main(argv: string[]): Promise<void> {
+  const program = new Command('opendispatch')
+    .description('Self-hosted multi-channel messaging gateway (Nexmo Dispatch, Messages and Applications APIs)')
+    .showHelpAfterError()
+    .exitOverride();
+  registerStart(program);
+  registerAccountCreate(program);
+  registerAppCreate(program);
+  registerJwtGenerate(program);
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) process.exit(error.exitCode);
+    if (error instanceof UsageError || error instanceof ConfigError) {
+      process.stderr.write(`opendispatch: ${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+}

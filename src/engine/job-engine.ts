@@ -1,0 +1,173 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { ChangeSet, Store } from '../store/store.js';
+import type { ClaimedJob } from '../store/records.js';
+import type { Clock } from './clock.js';
+
+/**
+ * What a handler decided. `done` completes the job and commits its effects in the same
+ * transaction; `retry` puts the job back with a due time (plus optional effects, e.g. a
+ * recorded webhook attempt). A lost lease discards either: another worker owns the job now.
+ */
+export type JobOutcome = { done: ChangeSet } | { retryAt: number; error: string; change?: ChangeSet };
+
+export type JobHandler = (job: ClaimedJob) => Promise<JobOutcome>;
+
+export interface JobEngineOptions {
+  store: Store;
+  clock: Clock;
+  handlers: Record<string, JobHandler>;
+  log: Logger;
+  /** Jobs running at once; webhooks to a slow receiver must not hold up the rest. */
+  concurrency: number;
+  /** Upper bound on a sleep, so jobs added by another node are found. */
+  pollIntervalMs: number;
+  leaseMs: number;
+}
+
+/**
+ * Claims due jobs with a lease, runs their handler, and completes or reschedules them fenced on
+ * the lease. Sleeps until the next due time (capped by the poll interval) or until woken.
+ */
+export class JobEngine {
+  readonly owner = `node-${randomUUID()}`;
+  private running = false;
+  private inFlight = 0;
+  private readonly idle = new Set<() => void>();
+  private wakeUp: (() => void) | undefined;
+  private loop: Promise<void> | undefined;
+  private wokenDuringClaim = false;
+
+  constructor(private readonly options: JobEngineOptions) {
+    // Any new job may be due sooner than the current sleep ends.
+    options.store.onJobsAdded(() => this.wake());
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** Stops claiming and waits for the jobs in flight. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake();
+    await this.loop;
+    while (this.inFlight > 0) await new Promise<void>((resolve) => this.idle.add(resolve));
+  }
+
+  wake(): void {
+    this.wokenDuringClaim = true;
+    const wake = this.wakeUp;
+    this.wakeUp = undefined;
+    wake?.();
+  }
+
+  get jobsInFlight(): number {
+    return this.inFlight;
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      this.wokenDuringClaim = false;
+      const free = this.options.concurrency - this.inFlight;
+      let claimed = 0;
+      if (free > 0) {
+        const jobs = await this.claim(free);
+        claimed = jobs.length;
+        for (const job of jobs) this.execute(job);
+        if (claimed === free) {
+          await this.waitForSlot();
+          continue;
+        }
+      }
+      if (claimed > 0 || this.wokenDuringClaim) continue;
+      await this.sleep(await this.sleepMs(free > 0));
+    }
+  }
+
+  private async claim(limit: number): Promise<ClaimedJob[]> {
+    const now = Date.now();
+    try {
+      return await this.options.store.claimJobs({
+        owner: this.owner,
+        dueBy: this.options.clock.now(),
+        leaseNow: now,
+        leaseUntil: now + this.options.leaseMs,
+        limit,
+      });
+    } catch (error) {
+      this.options.log.error({ err: error }, 'claiming jobs failed');
+      return [];
+    }
+  }
+
+  private async sleepMs(canClaim: boolean): Promise<number> {
+    const { pollIntervalMs } = this.options;
+    if (!canClaim) return pollIntervalMs;
+    const next = await this.options.store.nextDueAt(Date.now()).catch(() => undefined);
+    if (next === undefined) return pollIntervalMs;
+    return Math.min(pollIntervalMs, this.options.clock.realDelayUntil(next));
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (ms <= 0 || !this.running) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => this.wake(), ms);
+      this.wakeUp = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  private waitForSlot(): Promise<void> {
+    return new Promise((resolve) => {
+      this.wakeUp = resolve;
+    });
+  }
+
+  private execute(job: ClaimedJob): void {
+    this.inFlight += 1;
+    this.runHandler(job)
+      .catch((error) => this.options.log.error({ err: error, job: job.id, kind: job.kind }, 'job bookkeeping failed'))
+      .finally(() => {
+        this.inFlight -= 1;
+        for (const resolve of this.idle) resolve();
+        this.idle.clear();
+        this.wake();
+      });
+  }
+
+  private async runHandler(job: ClaimedJob): Promise<void> {
+    const { store, clock, log } = this.options;
+    const handler = this.options.handlers[job.kind];
+    let outcome: JobOutcome;
+    if (!handler) {
+      outcome = { retryAt: clock.now() + 60_000, error: `no handler for job kind ${job.kind}` };
+    } else {
+      try {
+        outcome = await handler(job);
+      } catch (error) {
+        // An unexpected failure is retried with backoff; the job is never dropped.
+        outcome = { retryAt: clock.now() + failureBackoffMs(job.attempts), error: String((error as Error)?.stack ?? error) };
+      }
+    }
+    const change: ChangeSet =
+      'done' in outcome
+        ? { ...outcome.done, complete: job.lease }
+        : { ...outcome.change, reschedule: { lease: job.lease, dueAt: outcome.retryAt, error: outcome.error } };
+    if ('error' in outcome) log.warn({ job: job.id, kind: job.kind, attempts: job.attempts, error: outcome.error.slice(0, 500) }, 'job will be retried');
+    if ((await store.commit(change)) === 'committed') return;
+    // The state the handler read has changed under it (a receipt raced it), or the lease is
+    // gone. Put the job back to run again on fresh state; if the lease is gone this is a no-op.
+    log.debug({ job: job.id, kind: job.kind }, 'job outcome discarded: state changed or lease lost');
+    await store.commit({ reschedule: { lease: job.lease, dueAt: clock.now(), error: 'conflict' } });
+  }
+}
+
+/** 1 s, 2 s, 4 s … capped at 5 min, for handler crashes (not for planned retries). */
+export function failureBackoffMs(attempts: number): number {
+  return Math.min(300_000, 1000 * 2 ** Math.max(0, attempts - 1));
+}

@@ -1,0 +1,64 @@
+import type { PriceTable } from '../../core/pricing.js';
+import type { ChannelAdapter } from '../../channels/channel-adapter.js';
+import type { Channel } from '../../core/channel.js';
+import type { Store } from '../../store/store.js';
+import type { ClaimedJob, NewJob } from '../../store/records.js';
+import type { Clock } from '../clock.js';
+import type { JobHandler } from '../job-engine.js';
+import { messageStatusChange } from '../message-status-change.js';
+
+export const SEND_MESSAGE_JOB = 'message.send';
+
+export const sendMessageJob = (messageUuid: string, dueAt: number): NewJob => ({
+  kind: SEND_MESSAGE_JOB,
+  payload: { messageUuid },
+  dueAt,
+});
+
+/** Transient provider failures of a plain message are retried for this long, then it is rejected. */
+const SEND_RETRY_WINDOW_MS = 60 * 60 * 1000;
+
+export interface SendMessageDeps {
+  store: Store;
+  clock: Clock;
+  pricing: PriceTable;
+  adapterFor(channel: Channel): ChannelAdapter;
+}
+
+/**
+ * Hands a queued message to its channel's adapter and records the outcome: `submitted`,
+ * `rejected` (permanent failure), or a retry with backoff for a transient one. A crash between
+ * the provider call and the commit sends the message again on restart: at-least-once, bounded
+ * by what was in flight.
+ */
+export function createSendMessageHandler(deps: SendMessageDeps): JobHandler {
+  return async (job: ClaimedJob) => {
+    const message = await deps.store.findMessage(String(job.payload.messageUuid));
+    if (!message || message.status !== 'queued') return { done: {} };
+
+    const result = await deps.adapterFor(message.channel).send({
+      messageUuid: message.uuid,
+      apiKey: message.apiKey,
+      channel: message.channel,
+      to: message.to,
+      from: message.from,
+      message: message.message,
+      clientRef: message.clientRef,
+    });
+    const now = deps.clock.now();
+    if (result.ok) {
+      return { done: messageStatusChange(message, { status: 'submitted', at: now, providerRef: result.providerRef }, deps.pricing) };
+    }
+    const { failure } = result;
+    const retryAt = now + Math.max(failure.retryAfterMs ?? 0, sendBackoffMs(job.attempts));
+    if (failure.retryable && retryAt - message.createdAt <= SEND_RETRY_WINDOW_MS) {
+      return { retryAt, error: `${failure.error.code} ${failure.error.reason}` };
+    }
+    return { done: messageStatusChange(message, { status: 'rejected', at: now, error: failure.error }, deps.pricing) };
+  };
+}
+
+/** 1 s, 2 s, 4 s … capped at 1 min between tries to a provider that is failing. */
+export function sendBackoffMs(attempts: number): number {
+  return Math.min(60_000, 1000 * 2 ** Math.max(0, attempts - 1));
+}

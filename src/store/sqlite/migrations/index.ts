@@ -1,0 +1,6 @@
+import * as initial from './001-initial.js';
+
+/** Numbered, append-only: a released migration is never edited, a new one is added. */
+export const migrations: ReadonlyArray<{ version: number; name: string; sql: string }> = [
+  { version: 1, name: 'initial', sql: initial.sql },
+];

@@ -1,0 +1,317 @@
+import { addressValue, type Channel } from '../../core/channel.js';
+import type { MessageStatus, StoredMessageStatus } from '../../core/message-status.js';
+import type {
+  AccountRecord,
+  ApplicationRecord,
+  ClaimedJob,
+  HandsetMessageRecord,
+  MessageEventRecord,
+  MessageRecord,
+  MessageUpdate,
+  WebhookAttemptRecord,
+  WebhookKind,
+  WebhookRecord,
+  WebhookState,
+  WebhookUpdate,
+} from '../records.js';
+
+/** Mapping between records and SQLite rows (snake_case, JSON as text, NULL for absent). */
+
+const optional = <T>(value: T | null): T | undefined => (value === null ? undefined : value);
+
+export interface AccountRow {
+  api_key: string;
+  secret_hash: string;
+  signature_secret: string;
+  default_inbound_url: string | null;
+  default_status_url: string | null;
+  created_at: number;
+}
+
+export const accountParams = (a: AccountRecord) => ({
+  apiKey: a.apiKey,
+  secretHash: a.secretHash,
+  signatureSecret: a.signatureSecret,
+  defaultInboundUrl: a.defaultInboundUrl ?? null,
+  defaultStatusUrl: a.defaultStatusUrl ?? null,
+  createdAt: a.createdAt,
+});
+
+export const toAccount = (r: AccountRow): AccountRecord => ({
+  apiKey: r.api_key,
+  secretHash: r.secret_hash,
+  signatureSecret: r.signature_secret,
+  defaultInboundUrl: optional(r.default_inbound_url),
+  defaultStatusUrl: optional(r.default_status_url),
+  createdAt: r.created_at,
+});
+
+export interface ApplicationRow {
+  id: string;
+  api_key: string;
+  name: string;
+  public_key: string;
+  capabilities: string;
+  privacy: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export const applicationParams = (a: ApplicationRecord) => ({
+  id: a.id,
+  apiKey: a.apiKey,
+  name: a.name,
+  publicKey: a.publicKey,
+  capabilities: JSON.stringify(a.capabilities),
+  privacy: JSON.stringify(a.privacy),
+  createdAt: a.createdAt,
+  updatedAt: a.updatedAt,
+});
+
+export const toApplication = (r: ApplicationRow): ApplicationRecord => ({
+  id: r.id,
+  apiKey: r.api_key,
+  name: r.name,
+  publicKey: r.public_key,
+  capabilities: JSON.parse(r.capabilities),
+  privacy: JSON.parse(r.privacy),
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
+
+export interface MessageRow {
+  uuid: string;
+  api_key: string;
+  application_id: string | null;
+  direction: 'outbound' | 'inbound';
+  channel: Channel;
+  to_address: string;
+  from_address: string;
+  body: string;
+  client_ref: string | null;
+  status: StoredMessageStatus;
+  status_url: string | null;
+  provider_ref: string | null;
+  dispatch_uuid: string | null;
+  error_code: number | null;
+  error_reason: string | null;
+  price: string | null;
+  currency: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export const messageParams = (m: MessageRecord) => ({
+  uuid: m.uuid,
+  apiKey: m.apiKey,
+  applicationId: m.applicationId ?? null,
+  direction: m.direction,
+  channel: m.channel,
+  toAddress: JSON.stringify(m.to),
+  fromAddress: JSON.stringify(m.from),
+  toValue: addressValue(m.to),
+  fromValue: addressValue(m.from),
+  body: JSON.stringify(m.message),
+  clientRef: m.clientRef ?? null,
+  status: m.status,
+  statusUrl: m.statusUrl ?? null,
+  providerRef: m.providerRef ?? null,
+  dispatchUuid: m.dispatchUuid ?? null,
+  errorCode: m.error?.code ?? null,
+  errorReason: m.error?.reason ?? null,
+  price: m.usage?.price ?? null,
+  currency: m.usage?.currency ?? null,
+  createdAt: m.createdAt,
+  updatedAt: m.updatedAt,
+});
+
+export const messageUpdateParams = (u: MessageUpdate) => ({
+  uuid: u.uuid,
+  expectedStatus: u.expectedStatus,
+  status: u.status,
+  providerRef: u.providerRef ?? null,
+  errorCode: u.error?.code ?? null,
+  errorReason: u.error?.reason ?? null,
+  price: u.usage?.price ?? null,
+  currency: u.usage?.currency ?? null,
+  updatedAt: u.updatedAt,
+});
+
+export const toMessage = (r: MessageRow): MessageRecord => ({
+  uuid: r.uuid,
+  apiKey: r.api_key,
+  applicationId: optional(r.application_id),
+  direction: r.direction,
+  channel: r.channel,
+  to: JSON.parse(r.to_address),
+  from: JSON.parse(r.from_address),
+  message: JSON.parse(r.body),
+  clientRef: optional(r.client_ref),
+  status: r.status,
+  statusUrl: optional(r.status_url),
+  providerRef: optional(r.provider_ref),
+  dispatchUuid: optional(r.dispatch_uuid),
+  error: r.error_code === null ? undefined : { code: r.error_code, reason: r.error_reason ?? '' },
+  usage: r.price === null ? undefined : { price: r.price, currency: r.currency ?? 'EUR' },
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
+
+export interface EventRow {
+  message_uuid: string;
+  status: MessageStatus;
+  at: number;
+  error_code: number | null;
+  error_reason: string | null;
+  price: string | null;
+  currency: string | null;
+}
+
+export const eventParams = (e: MessageEventRecord) => ({
+  messageUuid: e.messageUuid,
+  status: e.status,
+  at: e.at,
+  errorCode: e.error?.code ?? null,
+  errorReason: e.error?.reason ?? null,
+  price: e.usage?.price ?? null,
+  currency: e.usage?.currency ?? null,
+});
+
+export const toEvent = (r: EventRow): MessageEventRecord => ({
+  messageUuid: r.message_uuid,
+  status: r.status,
+  at: r.at,
+  error: r.error_code === null ? undefined : { code: r.error_code, reason: r.error_reason ?? '' },
+  usage: r.price === null ? undefined : { price: r.price, currency: r.currency ?? 'EUR' },
+});
+
+export interface JobRow {
+  id: number;
+  kind: string;
+  payload: string;
+  due_at: number;
+  attempts: number;
+}
+
+export const toClaimedJob = (r: JobRow, owner: string): ClaimedJob => ({
+  id: r.id,
+  kind: r.kind,
+  payload: JSON.parse(r.payload),
+  dueAt: r.due_at,
+  attempts: r.attempts,
+  lease: { jobId: r.id, owner },
+});
+
+export interface WebhookRow {
+  id: string;
+  api_key: string;
+  application_id: string | null;
+  kind: WebhookKind;
+  url: string;
+  body: string;
+  message_uuid: string | null;
+  state: WebhookState;
+  attempts: number;
+  created_at: number;
+  last_attempt_at: number | null;
+  completed_at: number | null;
+}
+
+export const webhookParams = (w: WebhookRecord) => ({
+  id: w.id,
+  apiKey: w.apiKey,
+  applicationId: w.applicationId ?? null,
+  kind: w.kind,
+  url: w.url,
+  body: w.body,
+  messageUuid: w.messageUuid ?? null,
+  state: w.state,
+  attempts: w.attempts,
+  createdAt: w.createdAt,
+});
+
+export const webhookUpdateParams = (u: WebhookUpdate) => ({
+  id: u.id,
+  state: u.state,
+  attempts: u.attempts,
+  lastAttemptAt: u.lastAttemptAt,
+  completedAt: u.completedAt ?? null,
+});
+
+export const toWebhook = (r: WebhookRow): WebhookRecord => ({
+  id: r.id,
+  apiKey: r.api_key,
+  applicationId: optional(r.application_id),
+  kind: r.kind,
+  url: r.url,
+  body: r.body,
+  messageUuid: optional(r.message_uuid),
+  state: r.state,
+  attempts: r.attempts,
+  createdAt: r.created_at,
+  lastAttemptAt: optional(r.last_attempt_at),
+  completedAt: optional(r.completed_at),
+});
+
+export interface WebhookAttemptRow {
+  webhook_id: string;
+  attempt: number;
+  at: number;
+  duration_ms: number;
+  status_code: number | null;
+  error: string | null;
+  outcome: WebhookAttemptRecord['outcome'];
+}
+
+export const webhookAttemptParams = (a: WebhookAttemptRecord) => ({
+  webhookId: a.webhookId,
+  attempt: a.attempt,
+  at: a.at,
+  durationMs: Math.round(a.durationMs),
+  statusCode: a.statusCode ?? null,
+  error: a.error ?? null,
+  outcome: a.outcome,
+});
+
+export const toWebhookAttempt = (r: WebhookAttemptRow): WebhookAttemptRecord => ({
+  webhookId: r.webhook_id,
+  attempt: r.attempt,
+  at: r.at,
+  durationMs: r.duration_ms,
+  statusCode: optional(r.status_code),
+  error: optional(r.error),
+  outcome: r.outcome,
+});
+
+export interface HandsetRow {
+  message_uuid: string;
+  api_key: string;
+  channel: Channel;
+  to_address: string;
+  from_address: string;
+  body: string;
+  received_at: number;
+  read_at: number | null;
+}
+
+export const handsetParams = (h: HandsetMessageRecord) => ({
+  messageUuid: h.messageUuid,
+  apiKey: h.apiKey,
+  channel: h.channel,
+  toValue: addressValue(h.to),
+  toAddress: JSON.stringify(h.to),
+  fromAddress: JSON.stringify(h.from),
+  body: JSON.stringify(h.message),
+  receivedAt: h.receivedAt,
+});
+
+export const toHandset = (r: HandsetRow): HandsetMessageRecord => ({
+  messageUuid: r.message_uuid,
+  apiKey: r.api_key,
+  channel: r.channel,
+  to: JSON.parse(r.to_address),
+  from: JSON.parse(r.from_address),
+  message: JSON.parse(r.body),
+  receivedAt: r.received_at,
+  readAt: optional(r.read_at),
+});

@@ -1,0 +1,316 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { Channel } from '../../core/channel.js';
+import type { ChangeSet, ClaimRequest, CommitResult, Page, Store } from '../store.js';
+import type {
+  AccountRecord,
+  ApplicationRecord,
+  ClaimedJob,
+  HandsetMessageRecord,
+  MessageEventRecord,
+  MessageRecord,
+  NewJob,
+  WebhookAttemptRecord,
+  WebhookRecord,
+} from '../records.js';
+import { migrations } from './migrations/index.js';
+import * as rows from './rows.js';
+
+/** Thrown inside a transaction to roll it back when a fence or a condition does not hold. */
+class Conflict extends Error {}
+
+export interface SqliteOptions {
+  path: string;
+  synchronous: 'NORMAL' | 'FULL';
+}
+
+/**
+ * SQLite adapter. better-sqlite3 is synchronous, so each operation runs to completion on the
+ * event loop: one process is the only writer, and a transaction never interleaves with another.
+ * WAL with synchronous=NORMAL survives a process crash (SIGKILL); FULL also survives power loss.
+ */
+export class SqliteStore implements Store {
+  readonly dialect = 'sqlite';
+  private readonly db: Database.Database;
+  private readonly statements: ReturnType<typeof prepareStatements>;
+  private readonly jobListeners: Array<(dueAt: number) => void> = [];
+  private readonly applyChange: (change: ChangeSet) => void;
+
+  constructor(options: SqliteOptions) {
+    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+    this.db = new Database(options.path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma(`synchronous = ${options.synchronous}`);
+    this.db.pragma('busy_timeout = 5000');
+    this.db.pragma('foreign_keys = ON');
+    migrate(this.db);
+    this.statements = prepareStatements(this.db);
+    this.applyChange = this.db.transaction((change: ChangeSet) => this.apply(change));
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+
+  onJobsAdded(listener: (earliestDueAt: number) => void): void {
+    this.jobListeners.push(listener);
+  }
+
+  async commit(change: ChangeSet): Promise<CommitResult> {
+    try {
+      this.applyChange(change);
+    } catch (error) {
+      if (error instanceof Conflict) return 'conflict';
+      throw error;
+    }
+    this.notifyJobsAdded(change);
+    return 'committed';
+  }
+
+  private apply(change: ChangeSet): void {
+    const s = this.statements;
+    if (change.complete && s.deleteLeasedJob.run(change.complete.jobId, change.complete.owner).changes !== 1) throw new Conflict();
+    if (change.reschedule) {
+      const { lease, dueAt, error } = change.reschedule;
+      if (s.rescheduleJob.run(dueAt, error ?? null, lease.jobId, lease.owner).changes !== 1) throw new Conflict();
+    }
+    for (const update of change.messageUpdates ?? []) {
+      if (s.updateMessageStatus.run(rows.messageUpdateParams(update)).changes !== 1) throw new Conflict();
+    }
+    for (const message of change.messages ?? []) s.insertMessage.run(rows.messageParams(message));
+    for (const event of change.events ?? []) s.insertEvent.run(rows.eventParams(event));
+    for (const key of change.cancelJobKeys ?? []) s.deleteJobsByKey.run(key);
+    for (const job of change.jobs ?? []) this.insertJob(job);
+    for (const webhook of change.webhooks ?? []) {
+      s.insertWebhook.run(rows.webhookParams(webhook));
+      this.insertJob({ kind: 'webhook.deliver', payload: { webhookId: webhook.id }, dueAt: webhook.createdAt });
+    }
+    for (const update of change.webhookUpdates ?? []) s.updateWebhook.run(rows.webhookUpdateParams(update));
+    for (const attempt of change.webhookAttempts ?? []) s.insertWebhookAttempt.run(rows.webhookAttemptParams(attempt));
+    for (const handset of change.handsetMessages ?? []) s.insertHandsetMessage.run(rows.handsetParams(handset));
+    for (const read of change.handsetReads ?? []) s.markHandsetRead.run(read.readAt, read.messageUuid);
+  }
+
+  private insertJob(job: NewJob): void {
+    this.statements.insertJob.run(job.kind, job.key ?? null, JSON.stringify(job.payload), job.dueAt, Date.now());
+  }
+
+  private notifyJobsAdded(change: ChangeSet): void {
+    const dueTimes = [
+      ...(change.jobs ?? []).map((job) => job.dueAt),
+      ...(change.webhooks ?? []).map((webhook) => webhook.createdAt),
+      ...(change.reschedule ? [change.reschedule.dueAt] : []),
+    ];
+    if (dueTimes.length === 0) return;
+    const earliest = Math.min(...dueTimes);
+    for (const listener of this.jobListeners) listener(earliest);
+  }
+
+  // Accounts
+
+  async insertAccount(account: AccountRecord): Promise<void> {
+    this.statements.insertAccount.run(rows.accountParams(account));
+  }
+
+  async countAccounts(): Promise<number> {
+    return (this.statements.countAccounts.get() as { n: number }).n;
+  }
+
+  async findAccount(apiKey: string): Promise<AccountRecord | undefined> {
+    const row = this.statements.findAccount.get(apiKey) as rows.AccountRow | undefined;
+    return row && rows.toAccount(row);
+  }
+
+  // Applications
+
+  async insertApplication(application: ApplicationRecord): Promise<void> {
+    this.statements.insertApplication.run(rows.applicationParams(application));
+  }
+
+  async findApplication(id: string): Promise<ApplicationRecord | undefined> {
+    const row = this.statements.findApplication.get(id) as rows.ApplicationRow | undefined;
+    return row && rows.toApplication(row);
+  }
+
+  async listApplications(apiKey: string, page: { limit: number; offset: number }): Promise<Page<ApplicationRecord>> {
+    const total = (this.statements.countApplications.get(apiKey) as { n: number }).n;
+    const items = (this.statements.listApplications.all(apiKey, page.limit, page.offset) as rows.ApplicationRow[]).map(rows.toApplication);
+    return { items, total };
+  }
+
+  async updateApplication(application: ApplicationRecord): Promise<boolean> {
+    return this.statements.updateApplication.run(rows.applicationParams(application)).changes === 1;
+  }
+
+  async deleteApplication(apiKey: string, id: string): Promise<boolean> {
+    return this.statements.deleteApplication.run(id, apiKey).changes === 1;
+  }
+
+  // Messages
+
+  async findMessage(uuid: string): Promise<MessageRecord | undefined> {
+    const row = this.statements.findMessage.get(uuid) as rows.MessageRow | undefined;
+    return row && rows.toMessage(row);
+  }
+
+  async listMessageEvents(uuid: string): Promise<MessageEventRecord[]> {
+    return (this.statements.listEvents.all(uuid) as rows.EventRow[]).map(rows.toEvent);
+  }
+
+  async findLatestConversation(apiKey: string, channel: Channel, businessAddress: string, userAddress: string): Promise<MessageRecord | undefined> {
+    const row = this.statements.findLatestConversation.get(apiKey, channel, businessAddress, userAddress) as rows.MessageRow | undefined;
+    return row && rows.toMessage(row);
+  }
+
+  // Jobs
+
+  async claimJobs(request: ClaimRequest): Promise<ClaimedJob[]> {
+    const claimed = this.statements.claimJobs.all({
+      owner: request.owner,
+      dueBy: request.dueBy,
+      leaseNow: request.leaseNow,
+      leaseUntil: request.leaseUntil,
+      limit: request.limit,
+    }) as rows.JobRow[];
+    return claimed.map((row) => rows.toClaimedJob(row, request.owner));
+  }
+
+  async nextDueAt(leaseNow: number): Promise<number | undefined> {
+    const row = this.statements.nextDueAt.get(leaseNow) as { due_at: number } | undefined;
+    return row?.due_at;
+  }
+
+  async releaseAllLeases(): Promise<number> {
+    return this.statements.releaseAllLeases.run().changes;
+  }
+
+  async countJobs(): Promise<number> {
+    return (this.statements.countJobs.get() as { n: number }).n;
+  }
+
+  // Webhooks
+
+  async findWebhook(id: string): Promise<WebhookRecord | undefined> {
+    const row = this.statements.findWebhook.get(id) as rows.WebhookRow | undefined;
+    return row && rows.toWebhook(row);
+  }
+
+  async listWebhooksForMessage(messageUuid: string): Promise<WebhookRecord[]> {
+    return (this.statements.listWebhooksForMessage.all(messageUuid) as rows.WebhookRow[]).map(rows.toWebhook);
+  }
+
+  async listWebhookAttempts(webhookId: string): Promise<WebhookAttemptRecord[]> {
+    return (this.statements.listWebhookAttempts.all(webhookId) as rows.WebhookAttemptRow[]).map(rows.toWebhookAttempt);
+  }
+
+  // Sandbox
+
+  async putRecipientScript(apiKey: string, channel: Channel, address: string, script: unknown, now: number): Promise<void> {
+    this.statements.putRecipientScript.run(apiKey, channel, address, JSON.stringify(script), now);
+  }
+
+  async findRecipientScript(apiKey: string, channel: Channel, address: string): Promise<unknown | undefined> {
+    const row = this.statements.findRecipientScript.get(apiKey, channel, address) as { script: string } | undefined;
+    return row && JSON.parse(row.script);
+  }
+
+  async listHandsetMessages(apiKey: string, filter: { channel?: Channel; to?: string; limit: number }): Promise<HandsetMessageRecord[]> {
+    const found = this.statements.listHandsetMessages.all({
+      apiKey,
+      channel: filter.channel ?? null,
+      to: filter.to ?? null,
+      limit: filter.limit,
+    }) as rows.HandsetRow[];
+    return found.map(rows.toHandset);
+  }
+
+  async findHandsetMessage(messageUuid: string): Promise<HandsetMessageRecord | undefined> {
+    const row = this.statements.findHandsetMessage.get(messageUuid) as rows.HandsetRow | undefined;
+    return row && rows.toHandset(row);
+  }
+}
+
+function migrate(db: Database.Database): void {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+  const applied = new Set((db.prepare('SELECT version FROM schema_migrations').all() as Array<{ version: number }>).map((r) => r.version));
+  const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
+  for (const migration of migrations) {
+    if (applied.has(migration.version)) continue;
+    db.transaction(() => {
+      db.exec(migration.sql);
+      record.run(migration.version, migration.name, Date.now());
+    })();
+  }
+}
+
+/** All SQL of the adapter, one statement per intent, prepared once. */
+function prepareStatements(db: Database.Database) {
+  return {
+    insertAccount: db.prepare(`INSERT INTO accounts (api_key, secret_hash, signature_secret, default_inbound_url, default_status_url, created_at)
+      VALUES (@apiKey, @secretHash, @signatureSecret, @defaultInboundUrl, @defaultStatusUrl, @createdAt)`),
+    countAccounts: db.prepare('SELECT count(*) AS n FROM accounts'),
+    findAccount: db.prepare('SELECT * FROM accounts WHERE api_key = ?'),
+
+    insertApplication: db.prepare(`INSERT INTO applications (id, api_key, name, public_key, capabilities, privacy, created_at, updated_at)
+      VALUES (@id, @apiKey, @name, @publicKey, @capabilities, @privacy, @createdAt, @updatedAt)`),
+    findApplication: db.prepare('SELECT * FROM applications WHERE id = ?'),
+    countApplications: db.prepare('SELECT count(*) AS n FROM applications WHERE api_key = ?'),
+    listApplications: db.prepare('SELECT * FROM applications WHERE api_key = ? ORDER BY created_at, id LIMIT ? OFFSET ?'),
+    updateApplication: db.prepare(`UPDATE applications SET name = @name, public_key = @publicKey, capabilities = @capabilities,
+      privacy = @privacy, updated_at = @updatedAt WHERE id = @id AND api_key = @apiKey`),
+    deleteApplication: db.prepare('DELETE FROM applications WHERE id = ? AND api_key = ?'),
+
+    insertMessage: db.prepare(`INSERT INTO messages (uuid, api_key, application_id, direction, channel, to_address, from_address,
+      to_value, from_value, body, client_ref, status, status_url, provider_ref, dispatch_uuid, error_code, error_reason, price,
+      currency, created_at, updated_at)
+      VALUES (@uuid, @apiKey, @applicationId, @direction, @channel, @toAddress, @fromAddress, @toValue, @fromValue, @body,
+      @clientRef, @status, @statusUrl, @providerRef, @dispatchUuid, @errorCode, @errorReason, @price, @currency, @createdAt, @updatedAt)`),
+    updateMessageStatus: db.prepare(`UPDATE messages SET status = @status, provider_ref = coalesce(@providerRef, provider_ref),
+      error_code = coalesce(@errorCode, error_code), error_reason = coalesce(@errorReason, error_reason),
+      price = coalesce(@price, price), currency = coalesce(@currency, currency), updated_at = @updatedAt
+      WHERE uuid = @uuid AND status = @expectedStatus`),
+    findMessage: db.prepare('SELECT * FROM messages WHERE uuid = ?'),
+    findLatestConversation: db.prepare(`SELECT * FROM messages WHERE api_key = ? AND channel = ? AND direction = 'outbound'
+      AND from_value = ? AND to_value = ? ORDER BY created_at DESC LIMIT 1`),
+    insertEvent: db.prepare(`INSERT INTO message_events (message_uuid, status, at, error_code, error_reason, price, currency)
+      VALUES (@messageUuid, @status, @at, @errorCode, @errorReason, @price, @currency)`),
+    listEvents: db.prepare('SELECT * FROM message_events WHERE message_uuid = ? ORDER BY id'),
+
+    insertJob: db.prepare('INSERT INTO jobs (kind, job_key, payload, due_at, created_at) VALUES (?, ?, ?, ?, ?)'),
+    // One UPDATE … RETURNING claims a batch: due, and not under a live lease.
+    claimJobs: db.prepare(`UPDATE jobs SET lease_owner = @owner, lease_expires_at = @leaseUntil, attempts = attempts + 1
+      WHERE id IN (SELECT id FROM jobs WHERE due_at <= @dueBy AND (lease_expires_at IS NULL OR lease_expires_at < @leaseNow)
+                   ORDER BY due_at LIMIT @limit)
+      RETURNING id, kind, payload, due_at, attempts`),
+    nextDueAt: db.prepare('SELECT due_at FROM jobs WHERE lease_expires_at IS NULL OR lease_expires_at < ? ORDER BY due_at LIMIT 1'),
+    deleteLeasedJob: db.prepare('DELETE FROM jobs WHERE id = ? AND lease_owner = ?'),
+    rescheduleJob: db.prepare(`UPDATE jobs SET due_at = ?, last_error = ?, lease_owner = NULL, lease_expires_at = NULL
+      WHERE id = ? AND lease_owner = ?`),
+    deleteJobsByKey: db.prepare('DELETE FROM jobs WHERE job_key = ?'),
+    releaseAllLeases: db.prepare('UPDATE jobs SET lease_owner = NULL, lease_expires_at = NULL WHERE lease_owner IS NOT NULL'),
+    countJobs: db.prepare('SELECT count(*) AS n FROM jobs'),
+
+    insertWebhook: db.prepare(`INSERT INTO webhooks (id, api_key, application_id, kind, url, body, message_uuid, state, attempts, created_at)
+      VALUES (@id, @apiKey, @applicationId, @kind, @url, @body, @messageUuid, @state, @attempts, @createdAt)`),
+    updateWebhook: db.prepare(`UPDATE webhooks SET state = @state, attempts = @attempts, last_attempt_at = @lastAttemptAt,
+      completed_at = @completedAt WHERE id = @id`),
+    findWebhook: db.prepare('SELECT * FROM webhooks WHERE id = ?'),
+    listWebhooksForMessage: db.prepare('SELECT * FROM webhooks WHERE message_uuid = ? ORDER BY created_at, rowid'),
+    insertWebhookAttempt: db.prepare(`INSERT INTO webhook_attempts (webhook_id, attempt, at, duration_ms, status_code, error, outcome)
+      VALUES (@webhookId, @attempt, @at, @durationMs, @statusCode, @error, @outcome)`),
+    listWebhookAttempts: db.prepare('SELECT * FROM webhook_attempts WHERE webhook_id = ? ORDER BY attempt'),
+
+    putRecipientScript: db.prepare(`INSERT INTO sandbox_recipients (api_key, channel, address, script, updated_at) VALUES (?, ?, ?, ?, ?)
+      ON CONFLICT (api_key, channel, address) DO UPDATE SET script = excluded.script, updated_at = excluded.updated_at`),
+    findRecipientScript: db.prepare('SELECT script FROM sandbox_recipients WHERE api_key = ? AND channel = ? AND address = ?'),
+    insertHandsetMessage: db.prepare(`INSERT OR IGNORE INTO sandbox_messages (message_uuid, api_key, channel, to_value, to_address, from_address, body, received_at)
+      VALUES (@messageUuid, @apiKey, @channel, @toValue, @toAddress, @fromAddress, @body, @receivedAt)`),
+    markHandsetRead: db.prepare('UPDATE sandbox_messages SET read_at = coalesce(read_at, ?) WHERE message_uuid = ?'),
+    listHandsetMessages: db.prepare(`SELECT * FROM sandbox_messages WHERE api_key = @apiKey
+      AND (@channel IS NULL OR channel = @channel) AND (@to IS NULL OR to_value = @to)
+      ORDER BY received_at DESC, rowid DESC LIMIT @limit`),
+    findHandsetMessage: db.prepare('SELECT * FROM sandbox_messages WHERE message_uuid = ?'),
+  };
+}
+

@@ -1,0 +1,102 @@
+import type { Channel } from '../core/channel.js';
+import type {
+  AccountRecord,
+  ApplicationRecord,
+  ClaimedJob,
+  HandsetMessageRecord,
+  Lease,
+  MessageEventRecord,
+  MessageRecord,
+  MessageUpdate,
+  NewJob,
+  WebhookAttemptRecord,
+  WebhookRecord,
+  WebhookUpdate,
+} from './records.js';
+
+/**
+ * Everything one transaction writes. Callers describe the effects of a decision; the adapter
+ * applies them atomically, so state and the jobs it implies never exist without each other.
+ * When `complete`/`reschedule` names a lease the worker no longer holds, or a conditional
+ * update finds its row changed, nothing is written and `commit` answers `conflict`.
+ */
+export interface ChangeSet {
+  complete?: Lease;
+  reschedule?: { lease: Lease; dueAt: number; error?: string };
+  messages?: MessageRecord[];
+  messageUpdates?: MessageUpdate[];
+  events?: MessageEventRecord[];
+  /** Each webhook is inserted as pending together with the job that delivers it. */
+  webhooks?: WebhookRecord[];
+  webhookUpdates?: WebhookUpdate[];
+  webhookAttempts?: WebhookAttemptRecord[];
+  jobs?: NewJob[];
+  cancelJobKeys?: string[];
+  handsetMessages?: HandsetMessageRecord[];
+  handsetReads?: Array<{ messageUuid: string; readAt: number }>;
+}
+
+export type CommitResult = 'committed' | 'conflict';
+
+export interface ClaimRequest {
+  owner: string;
+  /** Jobs due at or before this instant (scheduling clock). */
+  dueBy: number;
+  /** Wall-clock ms: leases are real time even when the scheduling clock is virtual. */
+  leaseNow: number;
+  leaseUntil: number;
+  limit: number;
+}
+
+export interface Page<T> {
+  items: T[];
+  total: number;
+}
+
+/** The storage port. Adapters: `sqlite/` (one process per file) and, later, `postgres/`. */
+export interface Store {
+  readonly dialect: 'sqlite' | 'postgres';
+
+  close(): Promise<void>;
+  commit(change: ChangeSet): Promise<CommitResult>;
+  /** Called after a commit that added jobs, with the earliest due time among them. */
+  onJobsAdded(listener: (earliestDueAt: number) => void): void;
+
+  // Accounts
+  insertAccount(account: AccountRecord): Promise<void>;
+  countAccounts(): Promise<number>;
+  findAccount(apiKey: string): Promise<AccountRecord | undefined>;
+
+  // Applications
+  insertApplication(application: ApplicationRecord): Promise<void>;
+  findApplication(id: string): Promise<ApplicationRecord | undefined>;
+  listApplications(apiKey: string, page: { limit: number; offset: number }): Promise<Page<ApplicationRecord>>;
+  /** Replaces name, capabilities, privacy and (when given) the public key; false if not found. */
+  updateApplication(application: ApplicationRecord): Promise<boolean>;
+  deleteApplication(apiKey: string, id: string): Promise<boolean>;
+
+  // Messages
+  findMessage(uuid: string): Promise<MessageRecord | undefined>;
+  listMessageEvents(uuid: string): Promise<MessageEventRecord[]>;
+  /** The newest outbound message between these two parties, to route a reply to its application. */
+  findLatestConversation(apiKey: string, channel: Channel, businessAddress: string, userAddress: string): Promise<MessageRecord | undefined>;
+
+  // Jobs
+  claimJobs(request: ClaimRequest): Promise<ClaimedJob[]>;
+  /** Earliest due time of a job nobody holds a live lease on; undefined when there is none. */
+  nextDueAt(leaseNow: number): Promise<number | undefined>;
+  /** Frees every lease: only safe where one process owns the database (SQLite). */
+  releaseAllLeases(): Promise<number>;
+  countJobs(): Promise<number>;
+
+  // Webhooks
+  findWebhook(id: string): Promise<WebhookRecord | undefined>;
+  listWebhooksForMessage(messageUuid: string): Promise<WebhookRecord[]>;
+  listWebhookAttempts(webhookId: string): Promise<WebhookAttemptRecord[]>;
+
+  // Sandbox
+  putRecipientScript(apiKey: string, channel: Channel, address: string, script: unknown, now: number): Promise<void>;
+  findRecipientScript(apiKey: string, channel: Channel, address: string): Promise<unknown | undefined>;
+  listHandsetMessages(apiKey: string, filter: { channel?: Channel; to?: string; limit: number }): Promise<HandsetMessageRecord[]>;
+  findHandsetMessage(messageUuid: string): Promise<HandsetMessageRecord | undefined>;
+}

@@ -1,0 +1,74 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { createAccount } from '../../src/accounts/create-account.js';
+import { loadConfig } from '../../src/config/config.js';
+import { VirtualClock } from '../../src/engine/clock.js';
+import { startServer, type RunningServer } from '../../src/server.js';
+import type { Store } from '../../src/store/store.js';
+
+export interface TestAccount {
+  apiKey: string;
+  apiSecret: string;
+  signatureSecret: string;
+  /** The full `Authorization` header value. */
+  basicAuth: string;
+}
+
+export interface TestServer extends TestAccount {
+  url: string;
+  store: Store;
+  server: RunningServer;
+  dataDir: string;
+  /** Present with `clock: 'virtual'`. */
+  clock?: VirtualClock;
+  createAccount(options?: { statusUrl?: string; inboundUrl?: string }): Promise<TestAccount>;
+  close(): Promise<void>;
+}
+
+export interface TestServerOptions {
+  clock?: 'real' | 'virtual';
+  /** Extra config-file content (JSON object), e.g. pricing. */
+  configFile?: Record<string, unknown>;
+  statusUrl?: string;
+  inboundUrl?: string;
+}
+
+/** A real server on a random port with a fresh SQLite file, silent logs, one account. */
+export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'opendispatch-test-'));
+  let configPath: string | undefined;
+  if (options.configFile) {
+    const { writeFileSync } = await import('node:fs');
+    configPath = join(dataDir, 'config.json');
+    writeFileSync(configPath, JSON.stringify(options.configFile));
+  }
+  const config = loadConfig(
+    { port: 0, host: '127.0.0.1', database: `sqlite:${join(dataDir, 'test.db')}`, clock: options.clock ?? 'real', config: configPath },
+    { OPENDISPATCH_API_KEY: 'seed0000', OPENDISPATCH_API_SECRET: 'seedsecret000000' },
+  );
+  const server = await startServer(config, pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }));
+  const makeAccount = async (urls: { statusUrl?: string; inboundUrl?: string } = {}): Promise<TestAccount> => {
+    const created = await createAccount(server.store, urls, Date.now());
+    return { ...created, basicAuth: basic(created.apiKey, created.apiSecret) };
+  };
+  const main = await makeAccount({ statusUrl: options.statusUrl, inboundUrl: options.inboundUrl });
+  return {
+    ...main,
+    url: server.url,
+    store: server.store,
+    server,
+    dataDir,
+    clock: server.clock instanceof VirtualClock ? server.clock : undefined,
+    createAccount: makeAccount,
+    close: async () => {
+      await server.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function basic(apiKey: string, apiSecret: string): string {
+  return `Basic ${Buffer.from(`${apiKey}:${apiSecret}`).toString('base64')}`;
+}

@@ -1,0 +1,78 @@
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface ReceivedWebhook {
+  path: string;
+  headers: IncomingHttpHeaders;
+  /** The exact bytes received, as text. */
+  raw: string;
+  json: Record<string, any>;
+  at: number;
+}
+
+/**
+ * A real HTTP receiver for webhooks. `respondWith` decides each answer (default 200), so tests
+ * can make it fail, then recover, or hang.
+ */
+export class WebhookReceiver {
+  readonly received: ReceivedWebhook[] = [];
+  respondWith: (request: ReceivedWebhook) => number | 'hang' = () => 200;
+  private server: Server | undefined;
+  private waiters: Array<() => void> = [];
+
+  async start(): Promise<this> {
+    this.server = createServer((request, response) => {
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', () => {
+        const raw = Buffer.concat(chunks).toString('utf8');
+        let json: Record<string, any> = {};
+        try {
+          json = JSON.parse(raw);
+        } catch {
+          // kept as raw
+        }
+        const webhook: ReceivedWebhook = { path: request.url ?? '', headers: request.headers, raw, json, at: Date.now() };
+        const answer = this.respondWith(webhook);
+        if (answer === 'hang') return;
+        this.received.push(webhook);
+        response.writeHead(answer).end();
+        for (const wake of this.waiters.splice(0)) wake();
+      });
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    return this;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}`;
+  }
+
+  /** Received webhooks (answered with any status) for which `match` holds. */
+  matching(match: (webhook: ReceivedWebhook) => boolean): ReceivedWebhook[] {
+    return this.received.filter(match);
+  }
+
+  /** Resolves once `count` received webhooks match, or rejects after `timeoutMs`. */
+  async waitFor(match: (webhook: ReceivedWebhook) => boolean, count = 1, timeoutMs = 10_000): Promise<ReceivedWebhook[]> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.matching(match);
+      if (found.length >= count) return found;
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`timed out waiting for ${count} webhook(s); received ${this.received.length}: ${this.received.map((w) => w.raw).join('\n')}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.min(left, 200));
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  async close(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve());
+  }
+}
