@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Entry point. Builds the TypeScript sources first when dist/ is missing or older than src/,
 // so `npm ci && npm start` works on a fresh clone without a separate build step.
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync, utimesSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
@@ -20,9 +20,17 @@ function newestMtime(dir) {
 
 const sources = join(root, 'src');
 const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
-if (existsSync(sources) && existsSync(tsc) && (!existsSync(entry) || newestMtime(sources) > statSync(entry).mtimeMs)) {
+// tsc is incremental: it re-emits only the files that changed (so entry's mtime says little)
+// but rewrites its build-info file on every build that changed anything. The last build is the
+// newer of the two.
+const buildInfo = join(root, 'dist', '.tsbuildinfo');
+const builtAt = () => Math.max(statSync(entry).mtimeMs, existsSync(buildInfo) ? statSync(buildInfo).mtimeMs : 0);
+if (existsSync(sources) && existsSync(tsc) && (!existsSync(entry) || newestMtime(sources) > builtAt())) {
   process.stderr.write('opendispatch: building (tsc)…\n');
   execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.json')], { stdio: 'inherit' });
+  // A source that was only touched makes tsc write nothing; mark the build so it is not redone.
+  const now = new Date();
+  if (existsSync(buildInfo)) utimesSync(buildInfo, now, now);
 }
 
 const { main } = await import(entry);

@@ -11,6 +11,9 @@ import { JobEngine } from './engine/job-engine.js';
 import { DELIVER_WEBHOOK_JOB, createDeliverWebhookHandler } from './engine/jobs/deliver-webhook-job.js';
 import { createSandboxReceiptHandler } from './engine/jobs/sandbox-receipt-job.js';
 import { SEND_MESSAGE_JOB, createSendMessageHandler } from './engine/jobs/send-message-job.js';
+import { createDispatchTimerHandler } from './engine/jobs/dispatch-timer-job.js';
+import { DISPATCH_TIMER_JOB } from './engine/dispatch/decision-effects.js';
+import { StatusRecorder } from './engine/status-recorder.js';
 import { ReceiptIntake } from './engine/receipt-intake.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
@@ -48,7 +51,9 @@ export async function startServer(config: Readonly<Config>, log: Logger = create
   const sandbox = new SandboxNetwork(store, clock, config.sandbox.defaultDeliveredAfterSeconds);
   const adapterFor = (): ChannelAdapter => sandbox;
   const sender = createWebhookSender({ timeoutMs: config.webhooks.timeoutMs });
-  const intake = new ReceiptIntake(store, config.pricing, log);
+  const dispatchSettings = { ceilingMs: config.dispatch.ceilingMs };
+  const recorder = new StatusRecorder(store, config.pricing, dispatchSettings);
+  const intake = new ReceiptIntake(store, recorder, log);
   const engine = new JobEngine({
     store,
     clock,
@@ -57,9 +62,10 @@ export async function startServer(config: Readonly<Config>, log: Logger = create
     pollIntervalMs: config.engine.pollIntervalMs,
     leaseMs: config.engine.leaseMs,
     handlers: {
-      [SEND_MESSAGE_JOB]: createSendMessageHandler({ store, clock, pricing: config.pricing, adapterFor }),
+      [SEND_MESSAGE_JOB]: createSendMessageHandler({ store, clock, recorder, adapterFor }),
       [DELIVER_WEBHOOK_JOB]: createDeliverWebhookHandler({ store, clock, sender }),
-      [SANDBOX_RECEIPT_JOB]: createSandboxReceiptHandler({ store, clock, pricing: config.pricing }),
+      [SANDBOX_RECEIPT_JOB]: createSandboxReceiptHandler({ store, clock, recorder }),
+      [DISPATCH_TIMER_JOB]: createDispatchTimerHandler({ store, clock, pricing: config.pricing, settings: dispatchSettings }),
     },
   });
   if (clock instanceof VirtualClock) clock.onAdvance(() => engine.wake());

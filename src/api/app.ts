@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import { createAuthenticator } from './authenticate.js';
 import { registerApplicationRoutes } from './applications.js';
+import { registerDispatchRoutes } from './dispatch.js';
 import { registerMessageRoutes } from './messages.js';
 import { Problem, invalidParams, renderProblem } from './problem.js';
 import { registerSandboxRoutes } from './sandbox.js';
@@ -38,6 +39,7 @@ export function buildApp(services: Services): FastifyInstance {
   app.get('/health', async () => ({ status: 'ok' }));
   registerApplicationRoutes(app, services, auth);
   registerMessageRoutes(app, services, auth);
+  registerDispatchRoutes(app, services, auth);
   registerSandboxRoutes(app, services, auth);
   return app;
 }

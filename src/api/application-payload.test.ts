@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import type { ApplicationRecord } from '../store/records.js';
 import type { InvalidParameter } from '../core/validation.js';
 import {
@@ -16,15 +16,11 @@ type Json = Record<string, unknown>;
 // ---------------------------------------------------------------------------------------------
 // helpers
 
-const pem = (type: 'rsa' | 'ec' | 'ed25519', bits = 2048) => {
-  const options = type === 'rsa' ? { modulusLength: bits } : type === 'ec' ? { namedCurve: 'P-256' } : {};
-  const pair = generateKeyPairSync(type as 'rsa', options as { modulusLength: number });
-  return {
-    publicKey: pair.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
-    privateKey: pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-  };
-};
-const RSA = pem('rsa');
+const spki = (key: KeyObject) => key.export({ type: 'spki', format: 'pem' }).toString();
+const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const RSA = { publicKey: spki(rsa.publicKey), privateKey: rsa.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() };
+const RSA_1024_PUBLIC = spki(generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey);
+const EC_PUBLIC = spki(generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey);
 
 /** The body nexmo-cli `app:create --capabilities=messages …` sends (reference §3). */
 const CLI_BODY: Json = {
@@ -153,8 +149,8 @@ describe('validateApplicationPayload: each error names its field', () => {
     ['public key not PEM', { name: 'x', keys: { public_key: 'ssh-rsa AAAA' } }, 'keys.public_key', /BEGIN PUBLIC KEY/],
     ['public key garbage body', { name: 'x', keys: { public_key: '-----BEGIN PUBLIC KEY-----\nnope\n-----END PUBLIC KEY-----\n' } }, 'keys.public_key', /valid/],
     ['private key as public key', { name: 'x', keys: { public_key: RSA.privateKey } }, 'keys.public_key', /BEGIN PUBLIC KEY/],
-    ['EC public key', { name: 'x', keys: { public_key: pem('ec').publicKey } }, 'keys.public_key', /RSA/],
-    ['RSA-1024 public key', { name: 'x', keys: { public_key: pem('rsa', 1024).publicKey } }, 'keys.public_key', /2048/],
+    ['EC public key', { name: 'x', keys: { public_key: EC_PUBLIC } }, 'keys.public_key', /RSA/],
+    ['RSA-1024 public key', { name: 'x', keys: { public_key: RSA_1024_PUBLIC } }, 'keys.public_key', /2048/],
     ['capabilities not an object', withCapabilities([]), 'capabilities'],
     ['unknown capability', withCapabilities({ sms: {} }), 'capabilities.sms', /known capability/],
     ['capability not an object', withCapabilities({ messages: true }), 'capabilities.messages'],

@@ -4,7 +4,7 @@ import { isChannel, type Address, type Channel } from '../core/channel.js';
 import { isFailure } from '../core/message-status.js';
 import { valid, invalid, type InvalidParameter, type Validation } from '../core/validation.js';
 import { inboundMessagePayload, isoTimestamp } from '../core/webhook-payloads.js';
-import { parseRecipientScript } from '../channels/sandbox/recipient-script.js';
+import { parseRecipientScript, recipientScriptJson } from '../channels/sandbox/recipient-script.js';
 import { receiptJobKey } from '../channels/sandbox/sandbox-network.js';
 import { VirtualClock } from '../engine/clock.js';
 import type { HandsetMessageRecord, MessageRecord } from '../store/records.js';
@@ -24,14 +24,16 @@ export function registerSandboxRoutes(app: FastifyInstance, services: Services, 
     const channel = channelParam(request.params.channel);
     const script = parseRecipientScript(request.body);
     if (!script.ok) throw invalidParams(script.errors);
-    await store.putRecipientScript(request.caller.apiKey, channel, request.params.address, request.body, clock.now());
-    return { channel, address: request.params.address, script: request.body };
+    // Stored and echoed in the wire form with defaults filled in (e.g. a reject's reason).
+    const normalized = recipientScriptJson(script.value);
+    await store.putRecipientScript(request.caller.apiKey, channel, request.params.address, normalized, clock.now());
+    return { channel, address: request.params.address, script: normalized };
   });
 
   app.get<{ Params: { channel: string; address: string } }>('/sandbox/recipients/:channel/:address', { preHandler: authenticate }, async (request) => {
     const channel = channelParam(request.params.channel);
     const script = await sandbox.scriptFor(request.caller.apiKey, channel, request.params.address);
-    return { channel, address: request.params.address, script };
+    return { channel, address: request.params.address, script: recipientScriptJson(script) };
   });
 
   app.get<{ Querystring: { channel?: string; to?: string; limit?: string } }>('/sandbox/messages', { preHandler: authenticate }, async (request) => {

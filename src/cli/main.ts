@@ -4,6 +4,7 @@ import { registerAccountCreate } from './commands/account-create.js';
 import { registerAppCreate } from './commands/app-create.js';
 import { registerJwtGenerate } from './commands/jwt-generate.js';
 import { registerStart } from './commands/start.js';
+import { registerWebhookListen } from './commands/webhook-listen.js';
 import { UsageError } from './usage-error.js';
 
 
@@ -16,6 +17,7 @@ export async function main(argv: string[]): Promise<void> {
   registerAccountCreate(program);
   registerAppCreate(program);
   registerJwtGenerate(program);
+  registerWebhookListen(program);
   try {
     await program.parseAsync(argv);
   } catch (error) {

@@ -19,6 +19,8 @@ export interface Config {
   sandbox: { defaultDeliveredAfterSeconds: number };
   engine: { concurrency: number; pollIntervalMs: number; leaseMs: number };
   webhooks: { timeoutMs: number };
+  /** The last step of a dispatch ends in `error` when it has no final status this long after it started. */
+  dispatch: { ceilingMs: number };
   log: { level: string; logBodies: boolean };
 }
 
@@ -64,6 +66,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
       leaseMs: asNumber('engine.lease_ms', objectAt(file, 'engine').lease_ms ?? 60_000, 1000),
     },
     webhooks: { timeoutMs: asNumber('webhooks.timeout_ms', objectAt(file, 'webhooks').timeout_ms ?? 10_000, 100) },
+    dispatch: { ceilingMs: 1000 * asNumber('dispatch.ceiling_seconds', objectAt(file, 'dispatch').ceiling_seconds ?? 86_400, 1) },
     log: {
       level: asString('log.level', env.LOG_LEVEL ?? objectAt(file, 'log').level ?? 'info'),
       logBodies: objectAt(file, 'log').bodies === true,

@@ -62,6 +62,9 @@ const MAX = {
   // No documented limit: generous caps so a free string cannot be unbounded.
   messengerTag: 100,
   viberType: 100,
+  // Provider payloads nest a handful of levels (WhatsApp interactive messages about 6). A body of
+  // 100 000 nested objects fits in 1 MB and overflows JSON.stringify when the message is stored.
+  customDepth: 32,
 } as const;
 
 const VIBER_TTL = { min: 30, max: 259_200 } as const;
@@ -258,6 +261,9 @@ function readPayload(
     case 'custom': {
       // Passed through to the provider as is (§2.3); a shallow copy keeps the input untouched.
       const custom = readObject(issues, obj.custom, name);
+      if (custom && nestsDeeperThan(custom, MAX.customDepth)) {
+        return issues.add(name, `must not nest objects or arrays more than ${MAX.customDepth} levels deep`);
+      }
       return custom && { type, custom: { ...custom } };
     }
   }
@@ -426,6 +432,17 @@ function isObject(value: unknown): value is Json {
 /** JSON has no undefined: clients that mean "not set" send null or leave the key out. */
 function isAbsent(value: unknown): value is undefined | null {
   return value === undefined || value === null;
+}
+
+/** Iterative, so measuring a hostile nesting cannot overflow the stack either. */
+function nestsDeeperThan(root: Json, maxDepth: number): boolean {
+  const pending: Array<{ value: unknown; depth: number }> = [{ value: root, depth: 1 }];
+  for (let item = pending.pop(); item !== undefined; item = pending.pop()) {
+    if (typeof item.value !== 'object' || item.value === null) continue;
+    if (item.depth > maxDepth) return true;
+    for (const child of Object.values(item.value)) pending.push({ value: child, depth: item.depth + 1 });
+  }
+  return false;
 }
 
 function isContentType(value: unknown): value is ContentType {

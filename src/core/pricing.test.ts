@@ -15,13 +15,13 @@ test('the longest matching destination prefix sets the price', () => {
     ['14155550100', '0.0333'],
   ];
   for (const [destination, price] of cases) {
-    assert.deepEqual(messagePrice(table, 'sms', destination), { currency: 'EUR', price }, destination);
+    assert.deepEqual(messagePrice(table, 'sms', destination), { price, currency: 'EUR' }, destination);
   }
 });
 
 test('a channel without a price costs nothing', () => {
-  assert.deepEqual(messagePrice(table, 'messenger', '123'), { currency: 'EUR', price: '0' });
-  assert.deepEqual(messagePrice(FREE_PRICE_TABLE, 'sms', '447700900000'), { currency: 'EUR', price: '0' });
+  assert.deepEqual(messagePrice(table, 'messenger', '123'), { price: '0', currency: 'EUR' });
+  assert.deepEqual(messagePrice(FREE_PRICE_TABLE, 'sms', '447700900000'), { price: '0', currency: 'EUR' });
 });
 
 test('sums are exact in decimal', () => {

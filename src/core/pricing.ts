@@ -22,20 +22,21 @@ export interface PriceTable {
 
 export const FREE_PRICE_TABLE: PriceTable = Object.freeze({ currency: 'EUR', channels: {}, dispatchFee: '0' });
 
+/** Key order as in real Nexmo webhooks: price, then currency. */
 export interface Usage {
-  currency: string;
   price: string;
+  currency: string;
 }
 
 export function messagePrice(table: PriceTable, channel: Channel, destination: string): Usage {
   const entry = table.channels[channel];
-  if (!entry) return { currency: table.currency, price: '0' };
+  if (!entry) return { price: '0', currency: table.currency };
   let best: string | undefined;
   for (const prefix of Object.keys(entry.prefixes ?? {})) {
     if (destination.startsWith(prefix) && (best === undefined || prefix.length > best.length)) best = prefix;
   }
   const price = best === undefined ? entry.default : entry.prefixes![best]!;
-  return { currency: table.currency, price: formatMicros(parseMicros(price)) };
+  return { price: formatMicros(parseMicros(price)), currency: table.currency };
 }
 
 export function sumPrices(prices: readonly string[]): string {

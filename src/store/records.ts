@@ -2,6 +2,8 @@ import type { Address, Channel } from '../core/channel.js';
 import type { MessageBody } from '../core/message.js';
 import type { MessageError, MessageStatus, StoredMessageStatus } from '../core/message-status.js';
 import type { Usage } from '../core/pricing.js';
+import type { WorkflowStep } from '../core/dispatch/dispatch-request.js';
+import type { DispatchState } from '../core/dispatch/types.js';
 
 /** Rows as the rest of the code sees them: camelCase, times in ms since the epoch. */
 
@@ -41,6 +43,8 @@ export interface MessageRecord {
   statusUrl?: string;
   providerRef?: string;
   dispatchUuid?: string;
+  /** Index of the dispatch step this message is (0-based). */
+  stepIndex?: number;
   error?: MessageError;
   usage?: Usage;
   createdAt: number;
@@ -136,4 +140,26 @@ export interface HandsetMessageRecord {
   message: MessageBody;
   receivedAt: number;
   readAt?: number;
+}
+
+export interface DispatchRecord {
+  uuid: string;
+  apiKey: string;
+  applicationId?: string;
+  /** Where its messages' statuses and the final report go; fixed when accepted. */
+  statusUrl?: string;
+  /** The validated steps, needed to send each one when its turn comes. */
+  workflow: WorkflowStep[];
+  state: DispatchState;
+  /** Bumped by every update; updates are guarded on the version that was read. */
+  version: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface DispatchUpdate {
+  uuid: string;
+  expectedVersion: number;
+  state: DispatchState;
+  updatedAt: number;
 }

@@ -3,6 +3,8 @@ import type {
   AccountRecord,
   ApplicationRecord,
   ClaimedJob,
+  DispatchRecord,
+  DispatchUpdate,
   HandsetMessageRecord,
   Lease,
   MessageEventRecord,
@@ -23,6 +25,8 @@ import type {
 export interface ChangeSet {
   complete?: Lease;
   reschedule?: { lease: Lease; dueAt: number; error?: string };
+  dispatches?: DispatchRecord[];
+  dispatchUpdates?: DispatchUpdate[];
   messages?: MessageRecord[];
   messageUpdates?: MessageUpdate[];
   events?: MessageEventRecord[];
@@ -80,6 +84,11 @@ export interface Store {
   listMessageEvents(uuid: string): Promise<MessageEventRecord[]>;
   /** The newest outbound message between these two parties, to route a reply to its application. */
   findLatestConversation(apiKey: string, channel: Channel, businessAddress: string, userAddress: string): Promise<MessageRecord | undefined>;
+
+  // Dispatches
+  findDispatch(uuid: string): Promise<DispatchRecord | undefined>;
+  /** The messages of a dispatch's steps, in step order. */
+  listDispatchMessages(uuid: string): Promise<MessageRecord[]>;
 
   // Jobs
   claimJobs(request: ClaimRequest): Promise<ClaimedJob[]>;

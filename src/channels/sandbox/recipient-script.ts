@@ -61,10 +61,12 @@ function parseMode(fields: Record<string, unknown>, errors: InvalidParameter[]):
   if (fields.error !== undefined) errors.push({ name: 'error', reason: 'only goes with undeliverable_after' });
   const readAfter = fields.read_after === undefined ? undefined : parseDelay('read_after', fields.read_after, errors);
   const deliveredAfter = fields.delivered_after === undefined ? undefined : parseDelay('delivered_after', fields.delivered_after, errors);
-  if (deliveredAfter === undefined && readAfter === undefined) {
+  if (fields.delivered_after === undefined && fields.read_after === undefined) {
     errors.push({ name: 'body', reason: 'script one of delivered_after, read_after, reject, undeliverable_after, silent' });
     return undefined;
   }
+  // A bad delay has been reported under its own name.
+  if (deliveredAfter === undefined && readAfter === undefined) return undefined;
   if (deliveredAfter !== undefined && readAfter !== undefined && readAfter < deliveredAfter) {
     errors.push({ name: 'read_after', reason: 'must not be earlier than delivered_after' });
   }
@@ -114,6 +116,20 @@ const REASONS: Record<number, string> = {
 
 function defaultReason(code: number): string {
   return REASONS[code] ?? 'Error';
+}
+
+/** The script in its wire form, as `PUT /sandbox/recipients/…` takes it, with defaults filled in. */
+export function recipientScriptJson(script: RecipientScript): Record<string, unknown> {
+  switch (script.kind) {
+    case 'deliver':
+      return { delivered_after: script.deliveredAfter, ...(script.readAfter !== undefined && { read_after: script.readAfter }) };
+    case 'reject':
+      return { reject: { code: script.error.code, reason: script.error.reason } };
+    case 'undeliverable':
+      return { undeliverable_after: script.after, error: { code: script.error.code, reason: script.error.reason } };
+    case 'silent':
+      return { silent: true };
+  }
 }
 
 /** The receipts a script produces for one submitted message. */

@@ -13,6 +13,8 @@ export interface SandboxReceiptPayload {
   channel: Channel;
   status: 'delivered' | 'read' | 'undeliverable';
   error?: { code: number; reason: string };
+  /** When the receipt happens (ms, scripted from submission); kept when the job is retried. */
+  at?: number;
 }
 
 /** Every scheduled receipt of one handset message carries this key, so a manual read can cancel them. */
@@ -50,6 +52,7 @@ export class SandboxNetwork implements ChannelAdapter {
           channel: request.channel,
           status: receipt.status,
           ...(receipt.error && { error: receipt.error }),
+          at: now + receipt.afterMs,
         } satisfies SandboxReceiptPayload,
       })),
     });

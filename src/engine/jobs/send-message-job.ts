@@ -1,11 +1,10 @@
-import type { PriceTable } from '../../core/pricing.js';
 import type { ChannelAdapter } from '../../channels/channel-adapter.js';
 import type { Channel } from '../../core/channel.js';
 import type { Store } from '../../store/store.js';
 import type { ClaimedJob, NewJob } from '../../store/records.js';
 import type { Clock } from '../clock.js';
 import type { JobHandler } from '../job-engine.js';
-import { messageStatusChange } from '../message-status-change.js';
+import type { StatusRecorder } from '../status-recorder.js';
 
 export const SEND_MESSAGE_JOB = 'message.send';
 
@@ -21,7 +20,7 @@ const SEND_RETRY_WINDOW_MS = 60 * 60 * 1000;
 export interface SendMessageDeps {
   store: Store;
   clock: Clock;
-  pricing: PriceTable;
+  recorder: StatusRecorder;
   adapterFor(channel: Channel): ChannelAdapter;
 }
 
@@ -47,14 +46,14 @@ export function createSendMessageHandler(deps: SendMessageDeps): JobHandler {
     });
     const now = deps.clock.now();
     if (result.ok) {
-      return { done: messageStatusChange(message, { status: 'submitted', at: now, providerRef: result.providerRef }, deps.pricing) };
+      return { done: await deps.recorder.change(message, [{ status: 'submitted', at: now, providerRef: result.providerRef }]) };
     }
     const { failure } = result;
     const retryAt = now + Math.max(failure.retryAfterMs ?? 0, sendBackoffMs(job.attempts));
     if (failure.retryable && retryAt - message.createdAt <= SEND_RETRY_WINDOW_MS) {
       return { retryAt, error: `${failure.error.code} ${failure.error.reason}` };
     }
-    return { done: messageStatusChange(message, { status: 'rejected', at: now, error: failure.error }, deps.pricing) };
+    return { done: await deps.recorder.change(message, [{ status: 'rejected', at: now, error: failure.error, fromSend: true }]) };
   };
 }
 

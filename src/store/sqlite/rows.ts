@@ -4,6 +4,8 @@ import type {
   AccountRecord,
   ApplicationRecord,
   ClaimedJob,
+  DispatchRecord,
+  DispatchUpdate,
   HandsetMessageRecord,
   MessageEventRecord,
   MessageRecord,
@@ -93,6 +95,7 @@ export interface MessageRow {
   status_url: string | null;
   provider_ref: string | null;
   dispatch_uuid: string | null;
+  step_index: number | null;
   error_code: number | null;
   error_reason: string | null;
   price: string | null;
@@ -117,6 +120,7 @@ export const messageParams = (m: MessageRecord) => ({
   statusUrl: m.statusUrl ?? null,
   providerRef: m.providerRef ?? null,
   dispatchUuid: m.dispatchUuid ?? null,
+  stepIndex: m.stepIndex ?? null,
   errorCode: m.error?.code ?? null,
   errorReason: m.error?.reason ?? null,
   price: m.usage?.price ?? null,
@@ -151,6 +155,7 @@ export const toMessage = (r: MessageRow): MessageRecord => ({
   statusUrl: optional(r.status_url),
   providerRef: optional(r.provider_ref),
   dispatchUuid: optional(r.dispatch_uuid),
+  stepIndex: optional(r.step_index),
   error: r.error_code === null ? undefined : { code: r.error_code, reason: r.error_reason ?? '' },
   usage: r.price === null ? undefined : { price: r.price, currency: r.currency ?? 'EUR' },
   createdAt: r.created_at,
@@ -314,4 +319,50 @@ export const toHandset = (r: HandsetRow): HandsetMessageRecord => ({
   message: JSON.parse(r.body),
   receivedAt: r.received_at,
   readAt: optional(r.read_at),
+});
+
+export interface DispatchRow {
+  uuid: string;
+  api_key: string;
+  application_id: string | null;
+  status_url: string | null;
+  status: string;
+  workflow: string;
+  state: string;
+  version: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export const dispatchParams = (d: DispatchRecord) => ({
+  uuid: d.uuid,
+  apiKey: d.apiKey,
+  applicationId: d.applicationId ?? null,
+  statusUrl: d.statusUrl ?? null,
+  status: d.state.status,
+  workflow: JSON.stringify(d.workflow),
+  state: JSON.stringify(d.state),
+  version: d.version,
+  createdAt: d.createdAt,
+  updatedAt: d.updatedAt,
+});
+
+export const dispatchUpdateParams = (u: DispatchUpdate) => ({
+  uuid: u.uuid,
+  expectedVersion: u.expectedVersion,
+  status: u.state.status,
+  state: JSON.stringify(u.state),
+  updatedAt: u.updatedAt,
+});
+
+export const toDispatch = (r: DispatchRow): DispatchRecord => ({
+  uuid: r.uuid,
+  apiKey: r.api_key,
+  applicationId: optional(r.application_id),
+  statusUrl: optional(r.status_url),
+  workflow: JSON.parse(r.workflow),
+  state: JSON.parse(r.state),
+  version: r.version,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
 });

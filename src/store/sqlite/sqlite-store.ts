@@ -7,6 +7,7 @@ import type {
   AccountRecord,
   ApplicationRecord,
   ClaimedJob,
+  DispatchRecord,
   HandsetMessageRecord,
   MessageEventRecord,
   MessageRecord,
@@ -74,6 +75,10 @@ export class SqliteStore implements Store {
     if (change.reschedule) {
       const { lease, dueAt, error } = change.reschedule;
       if (s.rescheduleJob.run(dueAt, error ?? null, lease.jobId, lease.owner).changes !== 1) throw new Conflict();
+    }
+    for (const dispatch of change.dispatches ?? []) s.insertDispatch.run(rows.dispatchParams(dispatch));
+    for (const update of change.dispatchUpdates ?? []) {
+      if (s.updateDispatch.run(rows.dispatchUpdateParams(update)).changes !== 1) throw new Conflict();
     }
     for (const update of change.messageUpdates ?? []) {
       if (s.updateMessageStatus.run(rows.messageUpdateParams(update)).changes !== 1) throw new Conflict();
@@ -161,6 +166,17 @@ export class SqliteStore implements Store {
   async findLatestConversation(apiKey: string, channel: Channel, businessAddress: string, userAddress: string): Promise<MessageRecord | undefined> {
     const row = this.statements.findLatestConversation.get(apiKey, channel, businessAddress, userAddress) as rows.MessageRow | undefined;
     return row && rows.toMessage(row);
+  }
+
+  // Dispatches
+
+  async findDispatch(uuid: string): Promise<DispatchRecord | undefined> {
+    const row = this.statements.findDispatch.get(uuid) as rows.DispatchRow | undefined;
+    return row && rows.toDispatch(row);
+  }
+
+  async listDispatchMessages(uuid: string): Promise<MessageRecord[]> {
+    return (this.statements.listDispatchMessages.all(uuid) as rows.MessageRow[]).map(rows.toMessage);
   }
 
   // Jobs
@@ -262,10 +278,10 @@ function prepareStatements(db: Database.Database) {
     deleteApplication: db.prepare('DELETE FROM applications WHERE id = ? AND api_key = ?'),
 
     insertMessage: db.prepare(`INSERT INTO messages (uuid, api_key, application_id, direction, channel, to_address, from_address,
-      to_value, from_value, body, client_ref, status, status_url, provider_ref, dispatch_uuid, error_code, error_reason, price,
+      to_value, from_value, body, client_ref, status, status_url, provider_ref, dispatch_uuid, step_index, error_code, error_reason, price,
       currency, created_at, updated_at)
       VALUES (@uuid, @apiKey, @applicationId, @direction, @channel, @toAddress, @fromAddress, @toValue, @fromValue, @body,
-      @clientRef, @status, @statusUrl, @providerRef, @dispatchUuid, @errorCode, @errorReason, @price, @currency, @createdAt, @updatedAt)`),
+      @clientRef, @status, @statusUrl, @providerRef, @dispatchUuid, @stepIndex, @errorCode, @errorReason, @price, @currency, @createdAt, @updatedAt)`),
     updateMessageStatus: db.prepare(`UPDATE messages SET status = @status, provider_ref = coalesce(@providerRef, provider_ref),
       error_code = coalesce(@errorCode, error_code), error_reason = coalesce(@errorReason, error_reason),
       price = coalesce(@price, price), currency = coalesce(@currency, currency), updated_at = @updatedAt
@@ -276,6 +292,13 @@ function prepareStatements(db: Database.Database) {
     insertEvent: db.prepare(`INSERT INTO message_events (message_uuid, status, at, error_code, error_reason, price, currency)
       VALUES (@messageUuid, @status, @at, @errorCode, @errorReason, @price, @currency)`),
     listEvents: db.prepare('SELECT * FROM message_events WHERE message_uuid = ? ORDER BY id'),
+
+    insertDispatch: db.prepare(`INSERT INTO dispatches (uuid, api_key, application_id, status_url, status, workflow, state, version, created_at, updated_at)
+      VALUES (@uuid, @apiKey, @applicationId, @statusUrl, @status, @workflow, @state, @version, @createdAt, @updatedAt)`),
+    updateDispatch: db.prepare(`UPDATE dispatches SET state = @state, status = @status, version = version + 1, updated_at = @updatedAt
+      WHERE uuid = @uuid AND version = @expectedVersion`),
+    findDispatch: db.prepare('SELECT * FROM dispatches WHERE uuid = ?'),
+    listDispatchMessages: db.prepare('SELECT * FROM messages WHERE dispatch_uuid = ? ORDER BY step_index'),
 
     insertJob: db.prepare('INSERT INTO jobs (kind, job_key, payload, due_at, created_at) VALUES (?, ?, ?, ?, ?)'),
     // One UPDATE … RETURNING claims a batch: due, and not under a live lease.

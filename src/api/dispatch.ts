@@ -1,0 +1,97 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { validateDispatchRequest } from '../core/dispatch/dispatch-request.js';
+import type { StepOutcome, StepPlan } from '../core/dispatch/types.js';
+import { isoTimestamp } from '../core/webhook-payloads.js';
+import { acceptDispatch } from '../engine/dispatch/accept-dispatch.js';
+import type { DispatchRecord, MessageEventRecord } from '../store/records.js';
+import type { Authenticator, Caller } from './authenticate.js';
+import { invalidParams, notFound } from './problem.js';
+import type { Services } from './services.js';
+import { callerTargets } from './webhook-targets.js';
+
+export function registerDispatchRoutes(app: FastifyInstance, services: Services, auth: Authenticator): void {
+  const { store, clock, config } = services;
+  const authenticate = (request: FastifyRequest) => auth.jwtOrBasic(request);
+  const deps = { store, clock, pricing: config.pricing, settings: { ceilingMs: config.dispatch.ceilingMs } };
+
+  /** Dispatch v0.1: validated, then the dispatch and its first send commit before the 202. */
+  app.post('/v0.1/dispatch', { preHandler: authenticate }, async (request, reply) => {
+    const validation = validateDispatchRequest(request.body);
+    if (!validation.ok) throw invalidParams(validation.errors);
+    const targets = await callerTargets(store, request.caller);
+    const dispatchUuid = await acceptDispatch(deps, validation.value, { ...request.caller, statusUrl: targets.statusUrl });
+    return reply.code(202).send({ dispatch_uuid: dispatchUuid });
+  });
+
+  /** An extension: the workflow's state and a timeline of every step. */
+  app.get<{ Params: { uuid: string } }>('/v0.1/dispatch/:uuid', { preHandler: authenticate }, async (request) => {
+    const dispatch = await store.findDispatch(request.params.uuid);
+    if (!dispatch || !visibleTo(dispatch, request.caller)) throw notFound(`Dispatch '${request.params.uuid}' does not exist, or you do not have access`);
+    const events = await Promise.all(dispatch.state.steps.map((step) => (step.messageUuid ? store.listMessageEvents(step.messageUuid) : [])));
+    return dispatchResource(dispatch, events);
+  });
+}
+
+function visibleTo(dispatch: DispatchRecord, caller: Caller): boolean {
+  if (dispatch.apiKey !== caller.apiKey) return false;
+  return caller.method === 'basic' || dispatch.applicationId === caller.applicationId;
+}
+
+function dispatchResource(dispatch: DispatchRecord, events: MessageEventRecord[][]) {
+  const { state } = dispatch;
+  return {
+    dispatch_uuid: dispatch.uuid,
+    template: 'failover',
+    status: state.status,
+    timestamp: isoTimestamp(dispatch.createdAt),
+    ...(state.endedAt !== undefined && { ended_at: isoTimestamp(state.endedAt) }),
+    late_receipts: state.lateReceipts,
+    workflow: state.plan.map((plan, index) => {
+      const step = state.steps[index];
+      const { to, from } = dispatch.workflow[index]!;
+      return {
+        step: index,
+        channel: plan.channel,
+        to,
+        from,
+        ...(plan.condition && { failover: { condition_status: plan.condition.status, expiry_time: plan.condition.expirySeconds } }),
+        state: !step ? 'not-started' : step.outcome ? 'ended' : 'in-progress',
+        ...(step && {
+          message_uuid: step.messageUuid,
+          started_at: isoTimestamp(step.startedAt),
+          ...(step.submittedAt !== undefined && { submitted_at: isoTimestamp(step.submittedAt) }),
+          message_status: step.messageStatus,
+          statuses: (events[index] ?? []).map((event) => ({
+            status: event.status,
+            timestamp: isoTimestamp(event.at),
+            ...(event.error && { error: event.error }),
+          })),
+          ...(step.endedAt !== undefined && { ended_at: isoTimestamp(step.endedAt) }),
+          ...(step.outcome && { outcome: { ...step.outcome, description: describeOutcome(step.outcome, plan) } }),
+        }),
+      };
+    }),
+    _links: { self: { href: `/v0.1/dispatch/${dispatch.uuid}` } },
+  };
+}
+
+/** Why the workflow moved on from a step, in words for the timeline. */
+function describeOutcome(outcome: StepOutcome, plan: StepPlan): string {
+  const expiry = plan.condition?.expirySeconds;
+  switch (outcome.kind) {
+    case 'condition-met':
+      return `condition ${plan.condition?.status} met (${outcome.status}): the workflow completed`;
+    case 'delivered':
+      return `last step ${outcome.status}: the workflow completed`;
+    case 'expired':
+      return `condition ${plan.condition?.status} not met within ${expiry} s of submission: moved to the next step`;
+    case 'not-submitted':
+      return `not accepted by the provider within ${expiry} s: moved to the next step`;
+    case 'failed':
+      return `${outcome.status}${outcome.error ? ` (${outcome.error.code} ${outcome.error.reason})` : ''}: ${plan.condition ? 'moved to the next step at once' : 'the workflow ended in error'}`;
+    case 'send-failed':
+      return `send failed (${outcome.error.code} ${outcome.error.reason}): ${plan.condition ? 'moved to the next step at once' : 'the workflow ended in error'}`;
+    case 'ceiling':
+      return 'no final status within the ceiling: the workflow ended in error';
+  }
+}
