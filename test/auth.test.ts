@@ -227,7 +227,7 @@ test('the tokens real clients send are accepted', async () => {
   }
 });
 
-test('the same token may be used more than once (jti is not a nonce)', async () => {
+test('the same token may be used more than once, as curl scripts do (jti is not a nonce)', async () => {
   const token = bearer(rs256(claims(appB), appB.privateKey));
   await assertAccepted(await send(token), 'first use');
   await assertAccepted(await send(token), 'second use');

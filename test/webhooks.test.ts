@@ -92,14 +92,14 @@ async function webhooksOf(server: TestServer, uuid: string): Promise<Array<{ id:
   return answer.json.webhooks;
 }
 
-/** Attempts as stored, without the measured duration (checked separately). */
-async function attemptsOf(server: TestServer, webhookId: string) {
+/** Attempts as stored, without the measured duration (checked here) and without absent fields. */
+async function attemptsOf(server: TestServer, webhookId: string): Promise<Array<Record<string, unknown>>> {
   const attempts = await server.store.listWebhookAttempts(webhookId);
-  for (const attempt of attempts) {
-    assert.equal(typeof attempt.durationMs, 'number');
-    assert.ok(attempt.durationMs >= 0);
-  }
-  return attempts.map(({ durationMs: _ignored, ...rest }) => rest);
+  return attempts.map(({ durationMs, ...rest }) => {
+    assert.equal(typeof durationMs, 'number');
+    assert.ok(durationMs >= 0);
+    return Object.fromEntries(Object.entries(rest).filter(([, value]) => value !== undefined));
+  });
 }
 
 /**
@@ -160,6 +160,15 @@ async function freePort(): Promise<number> {
   const { port } = probe.address() as AddressInfo;
   await new Promise<void>((resolve) => probe.close(() => resolve()));
   return port;
+}
+
+/** Waits (real time, bounded) for something asynchronous that no receiver records. */
+async function until(condition: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
 }
 
 const PRICING = { pricing: { channels: { sms: { default: '0.0333' } } } };
@@ -358,6 +367,47 @@ test('500, 500, then 200: retried after 5 s and then 10 s, never earlier, every 
   }
 });
 
+test('a receiver that always fails is tried on the schedule (5 s doubling to 15 min, then every 15 min) and given up after 24 h', async () => {
+  const receiver = await new WebhookReceiver().start();
+  const server = await startTestServer({ clock: 'virtual', statusUrl: `${receiver.url}/status` });
+  try {
+    receiver.respondWith = () => 502;
+    await script(server, USER, { silent: true });
+    const t0 = await clockNow(server);
+    const uuid = await send(server, sms(USER));
+    await receiver.waitFor(() => true);
+    await settle(server);
+    const [hook] = await webhooksOf(server, uuid);
+
+    // Attempt k+1 follows attempt k after min(5 s × 2^(k-1), 15 min); none is due later than 24 h.
+    const expectedAt = [t0];
+    for (let k = 1; ; k += 1) {
+      const next = expectedAt[k - 1]! + Math.min(5000 * 2 ** (k - 1), 900_000);
+      if (next - t0 > 86_400_000) break;
+      expectedAt.push(next);
+    }
+    assert.equal(expectedAt.length, 103);
+    for (let k = 1; k < expectedAt.length; k += 1) {
+      await advance(server, (expectedAt[k]! - expectedAt[k - 1]!) / 1000);
+      await receiver.waitFor(() => true, k + 1);
+    }
+    await settle(server);
+    await advance(server, 86_400);
+    await settle(server);
+
+    assert.equal(receiver.received.length, expectedAt.length);
+    assert.deepEqual(await webhooksOf(server, uuid), [{ id: hook!.id, kind: 'message-status', url: `${receiver.url}/status`, state: 'failed', attempts: expectedAt.length }]);
+    const attempts = await attemptsOf(server, hook!.id);
+    assert.deepEqual(
+      attempts,
+      expectedAt.map((at, i) => ({ webhookId: hook!.id, attempt: i + 1, at, outcome: i === expectedAt.length - 1 ? 'failed' : 'retry', statusCode: 502 })),
+    );
+  } finally {
+    await server.close();
+    await receiver.close();
+  }
+});
+
 test('408, 429 and 5xx are retried; other 4xx and 3xx fail at once and are never retried', async () => {
   const receiver = await new WebhookReceiver().start();
   const server = await startTestServer({ clock: 'virtual', statusUrl: `${receiver.url}/status` });
@@ -422,7 +472,7 @@ test('a receiver that is down (connection refused) gets the webhook once it is b
     assert.equal(first!.outcome, 'retry');
     assert.equal(first!.at, t0);
     assert.equal(first!.statusCode, undefined);
-    assert.match(first!.error ?? '', /ECONNREFUSED/);
+    assert.match(String(first!.error), /ECONNREFUSED/);
 
     back = await listenOn(port);
     await advance(server, 4.999);
@@ -461,7 +511,9 @@ test('a receiver that hangs does not slow the API, and loses no webhook', async 
       return 'hang';
     };
     const t0 = await clockNow(server);
-    const uuids: string[] = [];
+    // A first message whose webhook is hanging before the timed sends start.
+    const uuids: string[] = [await send(server, sms(USER, {}, 'opener'))];
+    await until(() => hung === 1, 'the first webhook to hang');
     const latencies: number[] = [];
     for (let i = 0; i < 20; i += 1) {
       const started = performance.now();
@@ -480,25 +532,24 @@ test('a receiver that hangs does not slow the API, and loses no webhook', async 
 
     // Every first attempt hangs until the 300 ms timeout and is scheduled again.
     await settle(server);
-    assert.equal(hung, 20);
+    assert.equal(hung, 21);
     assert.equal(slow.received.length, 0);
     for (const uuid of uuids) {
       const hooks = await webhooksOf(server, uuid);
       assert.deepEqual(hooks.map(({ kind, state, attempts }) => ({ kind, state, attempts })), [{ kind: 'message-status', state: 'pending', attempts: 1 }]);
-      const attempts = await server.store.listWebhookAttempts(hooks[0]!.id);
-      assert.equal(attempts.length, 1);
-      assert.deepEqual({ ...attempts[0]!, durationMs: 0 }, { webhookId: hooks[0]!.id, attempt: 1, at: t0, outcome: 'retry', error: 'timeout', durationMs: 0 });
-      assert.ok(attempts[0]!.durationMs >= 290 && attempts[0]!.durationMs < 5000, `timed out after ${attempts[0]!.durationMs} ms`);
+      assert.deepEqual(await attemptsOf(server, hooks[0]!.id), [{ webhookId: hooks[0]!.id, attempt: 1, at: t0, outcome: 'retry', error: 'timeout' }]);
+      const [attempt] = await server.store.listWebhookAttempts(hooks[0]!.id);
+      assert.ok(attempt!.durationMs >= 290 && attempt!.durationMs < 5000, `timed out after ${attempt!.durationMs} ms`);
     }
 
     // The receiver recovers; 5 s later every webhook is delivered: the retried submitted ones,
     // and the delivered ones the sandbox reported in the meantime.
     slow.respondWith = () => 200;
     await advance(server, 5);
-    await slow.waitFor(() => true, 40);
+    await slow.waitFor(() => true, 42);
     await settle(server);
-    assert.equal(hung, 20);
-    assert.equal(slow.received.length, 40);
+    assert.equal(hung, 21);
+    assert.equal(slow.received.length, 42);
     for (const uuid of uuids) {
       assert.equal(slow.matching(withStatus(uuid, 'submitted')).length, 1, uuid);
       assert.equal(slow.matching(withStatus(uuid, 'delivered')).length, 1, uuid);

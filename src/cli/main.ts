@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/config.js';
 import { registerAccountCreate } from './commands/account-create.js';
 import { registerAppCreate } from './commands/app-create.js';
+import { registerDemo } from './commands/demo.js';
 import { registerJwtGenerate } from './commands/jwt-generate.js';
 import { registerStart } from './commands/start.js';
 import { registerWebhookListen } from './commands/webhook-listen.js';
@@ -18,6 +19,7 @@ export async function main(argv: string[]): Promise<void> {
   registerAppCreate(program);
   registerJwtGenerate(program);
   registerWebhookListen(program);
+  registerDemo(program);
   try {
     await program.parseAsync(argv);
   } catch (error) {
