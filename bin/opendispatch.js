@@ -27,7 +27,12 @@ const buildInfo = join(root, 'dist', '.tsbuildinfo');
 const builtAt = () => Math.max(statSync(entry).mtimeMs, existsSync(buildInfo) ? statSync(buildInfo).mtimeMs : 0);
 if (existsSync(sources) && existsSync(tsc) && (!existsSync(entry) || newestMtime(sources) > builtAt())) {
   process.stderr.write('opendispatch: building (tsc)…\n');
-  execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.json')], { stdio: 'inherit' });
+  try {
+    execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.json')], { stdio: 'inherit' });
+  } catch {
+    process.stderr.write('opendispatch: the build failed (tsc output above); fix the sources or run `npm run build`\n');
+    process.exit(1);
+  }
   // A source that was only touched makes tsc write nothing; mark the build so it is not redone.
   const now = new Date();
   if (existsSync(buildInfo)) utimesSync(buildInfo, now, now);

@@ -271,7 +271,9 @@ describe('Dispatch through the official SDKs (virtual clock)', () => {
       const record = await server.store.findDispatch(uuid);
       assert.equal(record?.workflow.length, 2, 'the null entry is dropped');
       // The workflow runs as two steps: 600 s later the SMS, then a completed report.
-      await advanceClock(server.url, server.basicAuth, 600);
+      await advanceClock(server.url, server.basicAuth, 1);
+      await receiver.waitFor((w) => statusesOf(uuid)(w) && w.json.status === 'delivered');
+      await advanceClock(server.url, server.basicAuth, 599);
       await receiver.waitFor((w) => statusesOf(uuid)(w) && w.json.to.type === 'sms' && w.json.status === 'submitted');
       await advanceClock(server.url, server.basicAuth, 1);
       const [report] = await receiver.waitFor(reportOf(uuid));

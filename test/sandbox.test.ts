@@ -434,9 +434,9 @@ test('GET /sandbox/messages lists what a handset received, newest first, with st
 
     const listed = await handset(server, 'sms', USER);
     assert.deepEqual(listed, [
-      { message_uuid: sent[2]!.uuid, channel: 'sms', to: { type: 'sms', number: USER }, from: { type: 'sms', number: BUSINESS }, message: { content: { type: 'text', text: 'third' } }, received_at: iso(sent[2]!.at), status: 'submitted' },
-      { message_uuid: sent[1]!.uuid, channel: 'sms', to: { type: 'sms', number: USER }, from: { type: 'sms', number: BUSINESS }, message: { content: { type: 'text', text: 'second' } }, received_at: iso(sent[1]!.at), status: 'read', read_at: iso(readAt) },
-      { message_uuid: sent[0]!.uuid, channel: 'sms', to: { type: 'sms', number: USER }, from: { type: 'sms', number: BUSINESS }, message: { content: { type: 'text', text: 'first' } }, received_at: iso(sent[0]!.at), status: 'submitted' },
+      { message_uuid: sent[2]!.uuid, channel: 'sms', to: { type: 'sms', number: USER }, from: { type: 'sms', number: BUSINESS }, message: { content: { type: 'text', text: 'third' } }, received_at: iso(sent[2]!.at), status: 'submitted', times_received: 1 },
+      { message_uuid: sent[1]!.uuid, channel: 'sms', to: { type: 'sms', number: USER }, from: { type: 'sms', number: BUSINESS }, message: { content: { type: 'text', text: 'second' } }, received_at: iso(sent[1]!.at), status: 'read', read_at: iso(readAt), times_received: 1 },
+      { message_uuid: sent[0]!.uuid, channel: 'sms', to: { type: 'sms', number: USER }, from: { type: 'sms', number: BUSINESS }, message: { content: { type: 'text', text: 'first' } }, received_at: iso(sent[0]!.at), status: 'submitted', times_received: 1 },
     ]);
     assert.deepEqual((await handset(server, 'whatsapp', USER)).map((m) => m.message_uuid), [whatsapp]);
     assert.deepEqual((await handset(server, 'sms', '447700900999')).map((m) => m.message_uuid), [elsewhere]);

@@ -196,7 +196,7 @@ test('submitted and delivered status webhooks, byte for byte, priced and signed'
     assert.equal(
       delivered!.raw,
       `{"message_uuid":"${uuid}","to":{"type":"sms","number":"${USER}"},"from":{"type":"sms","number":"${BUSINESS}"},` +
-        `"timestamp":"${iso(t0 + 1000)}","status":"delivered","usage":{"currency":"EUR","price":"0.0333"},"client_ref":"order-42"}`,
+        `"timestamp":"${iso(t0 + 1000)}","status":"delivered","usage":{"price":"0.0333","currency":"EUR"},"client_ref":"order-42"}`,
     );
     assertWebhookRequest(delivered!, '/status');
     const a = verifySignature(delivered!.headers, delivered!.raw, server.signatureSecret, { apiKey: server.apiKey });

@@ -27,6 +27,9 @@ export function buildApp(services: Services): FastifyInstance {
     routerOptions: { ignoreTrailingSlash: true },
   });
 
+  // Every API takes JSON: any other body is a 415, not a confusing 400 about its shape.
+  app.removeContentTypeParser('text/plain');
+
   app.addHook('onRequest', async (request, reply) => {
     reply.headers({ ...SECURITY_HEADERS, 'x-nexmo-trace-id': request.id });
   });
@@ -56,11 +59,9 @@ function toProblem(error: FastifyError, log: FastifyBaseLogger): Problem {
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return invalidParams([{ name: 'body', reason: 'The JSON Object cannot be empty' }]);
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
-      return invalidParams([{ name: 'body', reason: `is not valid JSON: ${error.message}` }]);
+      return invalidParams([{ name: 'body', reason: 'is not valid JSON' }]);
   }
-  if (error instanceof SyntaxError || (error.statusCode === 400 && /JSON/i.test(error.message))) {
-    return invalidParams([{ name: 'body', reason: `is not valid JSON: ${error.message}` }]);
-  }
+  if (error instanceof SyntaxError) return invalidParams([{ name: 'body', reason: `is not valid JSON: ${error.message}` }]);
   if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
     return new Problem(error.statusCode, `${errors}#bad-request`, 'Bad Request', error.message);
   }

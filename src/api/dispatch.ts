@@ -1,6 +1,6 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { validateDispatchRequest } from '../core/dispatch/dispatch-request.js';
-import type { StepOutcome, StepPlan } from '../core/dispatch/types.js';
+import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
+import { EMPTY_WORKFLOW_REASON, validateDispatchRequest } from '../core/dispatch/dispatch-request.js';
+import type { StepOutcome, StepPlan, StepProgress } from '../core/dispatch/types.js';
 import { isoTimestamp } from '../core/webhook-payloads.js';
 import { acceptDispatch } from '../engine/dispatch/accept-dispatch.js';
 import type { DispatchRecord, MessageEventRecord } from '../store/records.js';
@@ -15,7 +15,7 @@ export function registerDispatchRoutes(app: FastifyInstance, services: Services,
   const deps = { store, clock, pricing: config.pricing, settings: { ceilingMs: config.dispatch.ceilingMs } };
 
   /** Dispatch v0.1: validated, then the dispatch and its first send commit before the 202. */
-  app.post('/v0.1/dispatch', { preHandler: authenticate }, async (request, reply) => {
+  app.post('/v0.1/dispatch', { preHandler: authenticate, errorHandler: emptyBodyAsEmptyWorkflow }, async (request, reply) => {
     const validation = validateDispatchRequest(request.body);
     if (!validation.ok) throw invalidParams(validation.errors);
     const targets = await callerTargets(store, request.caller);
@@ -30,6 +30,16 @@ export function registerDispatchRoutes(app: FastifyInstance, services: Services,
     const events = await Promise.all(dispatch.state.steps.map((step) => (step.messageUuid ? store.listMessageEvents(step.messageUuid) : [])));
     return dispatchResource(dispatch, events);
   });
+}
+
+/**
+ * A zero-byte JSON body fails in Fastify's parser, before the handler: give it the reason the
+ * real Dispatch API gives an empty body (reference §1.6), as `{}` gets. Anything else goes on to
+ * the app's error handler.
+ */
+function emptyBodyAsEmptyWorkflow(error: FastifyError): never {
+  if (error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') throw invalidParams([{ name: 'workflow', reason: EMPTY_WORKFLOW_REASON }]);
+  throw error;
 }
 
 function visibleTo(dispatch: DispatchRecord, caller: Caller): boolean {
@@ -60,7 +70,7 @@ function dispatchResource(dispatch: DispatchRecord, events: MessageEventRecord[]
           message_uuid: step.messageUuid,
           started_at: isoTimestamp(step.startedAt),
           ...(step.submittedAt !== undefined && { submitted_at: isoTimestamp(step.submittedAt) }),
-          message_status: step.messageStatus,
+          message_status: shownMessageStatus(step),
           statuses: (events[index] ?? []).map((event) => ({
             status: event.status,
             timestamp: isoTimestamp(event.at),
@@ -73,6 +83,16 @@ function dispatchResource(dispatch: DispatchRecord, events: MessageEventRecord[]
     }),
     _links: { self: { href: `/v0.1/dispatch/${dispatch.uuid}` } },
   };
+}
+
+/**
+ * The workflow records a step refused when sending (or never accepted within its window) as
+ * still `queued`: it never had a receipt. Its message was rejected, and the timeline says so,
+ * as the final report does.
+ */
+function shownMessageStatus(step: StepProgress): string {
+  const refused = step.outcome?.kind === 'send-failed' || step.outcome?.kind === 'not-submitted';
+  return refused && step.messageStatus === 'queued' ? 'rejected' : step.messageStatus;
 }
 
 /** Why the workflow moved on from a step, in words for the timeline. */

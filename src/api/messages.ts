@@ -10,15 +10,6 @@ import type { Services } from './services.js';
 import { callerTargets } from './webhook-targets.js';
 
 export function registerMessageRoutes(app: FastifyInstance, services: Services, auth: Authenticator): void {
-  // Encapsulated so that only these routes lose Fastify's default text/plain parser: the
-  // Messages API takes JSON, and any other body is a 415, not a confusing 400 about its shape.
-  app.register(async (scope) => {
-    scope.removeContentTypeParser('text/plain');
-    registerRoutes(scope, services, auth);
-  });
-}
-
-function registerRoutes(app: FastifyInstance, services: Services, auth: Authenticator): void {
   const { store, clock } = services;
   const authenticate = (request: FastifyRequest) => auth.jwtOrBasic(request);
 

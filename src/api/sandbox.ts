@@ -132,6 +132,7 @@ function handsetResource(handset: HandsetMessageRecord, message: MessageRecord |
     received_at: isoTimestamp(handset.receivedAt),
     status: message?.status,
     ...(handset.readAt !== undefined && { read_at: isoTimestamp(handset.readAt) }),
+    times_received: handset.timesReceived ?? 1,
   };
 }
 

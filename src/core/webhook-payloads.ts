@@ -28,7 +28,9 @@ export function messageStatusPayload(input: StatusPayloadInput): Record<string, 
     timestamp: isoTimestamp(input.at),
     status: input.status,
     ...(input.error && { error: input.error }),
-    ...(input.usage && { usage: input.usage }),
+    // Built here rather than passed through, so the wire order (price, then currency, as in real
+    // traffic) does not depend on where the usage object came from.
+    ...(input.usage && { usage: { price: input.usage.price, currency: input.usage.currency } }),
     ...(input.clientRef !== undefined && { client_ref: input.clientRef }),
     ...(input.dispatchUuid !== undefined && { _links: dispatchLinks(input.dispatchUuid) }),
   };

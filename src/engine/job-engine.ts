@@ -9,7 +9,15 @@ import type { Clock } from './clock.js';
  * transaction; `retry` puts the job back with a due time (plus optional effects, e.g. a
  * recorded webhook attempt). A lost lease discards either: another worker owns the job now.
  */
-export type JobOutcome = { done: ChangeSet } | { retryAt: number; error: string; change?: ChangeSet };
+export type JobOutcome =
+  | { done: ChangeSet }
+  /**
+   * Completes the job with effects computed from fresh state, recomputed if a racing commit
+   * changed that state: for work done outside the database (a provider call) that must be
+   * recorded, not repeated.
+   */
+  | { record: () => Promise<ChangeSet> }
+  | { retryAt: number; error: string; change?: ChangeSet };
 
 export type JobHandler = (job: ClaimedJob) => Promise<JobOutcome>;
 
@@ -154,18 +162,28 @@ export class JobEngine {
         outcome = { retryAt: clock.now() + failureBackoffMs(job.attempts), error: String((error as Error)?.stack ?? error) };
       }
     }
-    const change: ChangeSet =
-      'done' in outcome
-        ? { ...outcome.done, complete: job.lease }
-        : { ...outcome.change, reschedule: { lease: job.lease, dueAt: outcome.retryAt, error: outcome.error } };
-    if ('error' in outcome) log.warn({ job: job.id, kind: job.kind, attempts: job.attempts, error: outcome.error.slice(0, 500) }, 'job will be retried');
-    if ((await store.commit(change)) === 'committed') return;
+    if ('record' in outcome) {
+      for (let attempt = 1; attempt <= RECORD_ATTEMPTS; attempt += 1) {
+        if ((await store.commit({ ...(await outcome.record()), complete: job.lease })) === 'committed') return;
+      }
+      log.warn({ job: job.id, kind: job.kind }, `recording the outcome conflicted ${RECORD_ATTEMPTS} times; the job will run again`);
+    } else {
+      const change: ChangeSet =
+        'done' in outcome
+          ? { ...outcome.done, complete: job.lease }
+          : { ...outcome.change, reschedule: { lease: job.lease, dueAt: outcome.retryAt, error: outcome.error } };
+      if ('error' in outcome) log.warn({ job: job.id, kind: job.kind, attempts: job.attempts, error: outcome.error.slice(0, 500) }, 'job will be retried');
+      if ((await store.commit(change)) === 'committed') return;
+    }
     // The state the handler read has changed under it (a receipt raced it), or the lease is
     // gone. Put the job back to run again on fresh state; if the lease is gone this is a no-op.
     log.debug({ job: job.id, kind: job.kind }, 'job outcome discarded: state changed or lease lost');
     await store.commit({ reschedule: { lease: job.lease, dueAt: clock.now(), error: 'conflict' } });
   }
 }
+
+/** Recomputing a recorded outcome more often than this means something keeps racing it. */
+const RECORD_ATTEMPTS = 5;
 
 /** 1 s, 2 s, 4 s … capped at 5 min, for handler crashes (not for planned retries). */
 export function failureBackoffMs(attempts: number): number {

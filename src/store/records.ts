@@ -140,6 +140,8 @@ export interface HandsetMessageRecord {
   message: MessageBody;
   receivedAt: number;
   readAt?: number;
+  /** More than 1 when the message was sent again (at-least-once after a crash). Set by the store. */
+  timesReceived?: number;
 }
 
 export interface DispatchRecord {

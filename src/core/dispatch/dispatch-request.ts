@@ -9,6 +9,8 @@ import type { ConditionStatus, StepPlan } from './types.js';
 
 export const MAX_WORKFLOW_STEPS = 10;
 export const EXPIRY_SECONDS = { min: 15, max: 86_400 } as const;
+/** What the real API answers to an empty body (reference §1.3, observed). */
+export const EMPTY_WORKFLOW_REASON = 'The workflow JSON Object cannot be empty';
 
 export interface WorkflowStep extends Omit<OutboundMessage, 'client_ref'> {
   failover?: { expirySeconds: number; conditionStatus: ConditionStatus };
@@ -24,7 +26,7 @@ const isObject = (value: unknown): value is Json => typeof value === 'object' &&
 
 export function validateDispatchRequest(body: unknown): Validation<DispatchRequest> {
   if (!isObject(body)) return invalid([{ name: 'body', reason: 'must be a JSON object' }]);
-  if (Object.keys(body).length === 0) return invalid([{ name: 'workflow', reason: 'The workflow JSON Object cannot be empty' }]);
+  if (Object.keys(body).length === 0) return invalid([{ name: 'workflow', reason: EMPTY_WORKFLOW_REASON }]);
 
   const errors: InvalidParameter[] = [];
   if (body.template !== 'failover') errors.push({ name: 'template', reason: body.template === undefined ? 'is required and must be failover' : 'must be failover' });

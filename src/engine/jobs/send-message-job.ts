@@ -46,14 +46,18 @@ export function createSendMessageHandler(deps: SendMessageDeps): JobHandler {
     });
     const now = deps.clock.now();
     if (result.ok) {
-      return { done: await deps.recorder.change(message, [{ status: 'submitted', at: now, providerRef: result.providerRef }]) };
+      // Receipts may already have come back (a DLR can beat the submit response): record the
+      // submission on the message as it is now, and never send it again for a lost race.
+      const submitted = { status: 'submitted' as const, at: now, providerRef: result.providerRef };
+      return { record: async () => deps.recorder.change((await deps.store.findMessage(message.uuid)) ?? message, [submitted]) };
     }
     const { failure } = result;
     const retryAt = now + Math.max(failure.retryAfterMs ?? 0, sendBackoffMs(job.attempts));
     if (failure.retryable && retryAt - message.createdAt <= SEND_RETRY_WINDOW_MS) {
       return { retryAt, error: `${failure.error.code} ${failure.error.reason}` };
     }
-    return { done: await deps.recorder.change(message, [{ status: 'rejected', at: now, error: failure.error, fromSend: true }]) };
+    const rejected = { status: 'rejected' as const, at: now, error: failure.error, fromSend: true };
+    return { record: async () => deps.recorder.change((await deps.store.findMessage(message.uuid)) ?? message, [rejected]) };
   };
 }
 

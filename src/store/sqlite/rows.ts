@@ -297,6 +297,7 @@ export interface HandsetRow {
   body: string;
   received_at: number;
   read_at: number | null;
+  times_received: number;
 }
 
 export const handsetParams = (h: HandsetMessageRecord) => ({
@@ -319,6 +320,7 @@ export const toHandset = (r: HandsetRow): HandsetMessageRecord => ({
   message: JSON.parse(r.body),
   receivedAt: r.received_at,
   readAt: optional(r.read_at),
+  timesReceived: r.times_received,
 });
 
 export interface DispatchRow {

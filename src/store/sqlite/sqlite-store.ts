@@ -327,8 +327,9 @@ function prepareStatements(db: Database.Database) {
     putRecipientScript: db.prepare(`INSERT INTO sandbox_recipients (api_key, channel, address, script, updated_at) VALUES (?, ?, ?, ?, ?)
       ON CONFLICT (api_key, channel, address) DO UPDATE SET script = excluded.script, updated_at = excluded.updated_at`),
     findRecipientScript: db.prepare('SELECT script FROM sandbox_recipients WHERE api_key = ? AND channel = ? AND address = ?'),
-    insertHandsetMessage: db.prepare(`INSERT OR IGNORE INTO sandbox_messages (message_uuid, api_key, channel, to_value, to_address, from_address, body, received_at)
-      VALUES (@messageUuid, @apiKey, @channel, @toValue, @toAddress, @fromAddress, @body, @receivedAt)`),
+    insertHandsetMessage: db.prepare(`INSERT INTO sandbox_messages (message_uuid, api_key, channel, to_value, to_address, from_address, body, received_at)
+      VALUES (@messageUuid, @apiKey, @channel, @toValue, @toAddress, @fromAddress, @body, @receivedAt)
+      ON CONFLICT (message_uuid) DO UPDATE SET times_received = times_received + 1`),
     markHandsetRead: db.prepare('UPDATE sandbox_messages SET read_at = coalesce(read_at, ?) WHERE message_uuid = ?'),
     listHandsetMessages: db.prepare(`SELECT * FROM sandbox_messages WHERE api_key = @apiKey
       AND (@channel IS NULL OR channel = @channel) AND (@to IS NULL OR to_value = @to)

@@ -1,0 +1,218 @@
+/**
+ * Accept benchmark (DESIGN §5, first target): how fast dispatches are accepted, durably
+ * committed before the 202, compared with a bare Fastify route in the same run.
+ *
+ *   node dist/bench/accept.js
+ *
+ * Targets, each server in its own child process, one after the other, loaded by autocannon
+ * from this process with the same number of connections:
+ *   bare       a Fastify route that parses the same JSON body and answers 202 {dispatch_uuid}
+ *   dispatch   POST /v0.1/dispatch, the tutorial body, Basic auth, SQLite file, real clock
+ *   messages   POST /v0.1/messages v0.1 (Messenger text), for comparison
+ *   dispatch, engine stopped   the accept path alone (no send jobs run), to separate its cost
+ *
+ * The sandbox recipients are scripted silent, so the background work per accepted dispatch is
+ * its step-0 send job (handset row + `submitted` with the expiry timer; no webhook, because the
+ * Basic-auth account has no default status URL); the 600 s timers never come due in the run.
+ *
+ * Env: BENCH_SECONDS (10), BENCH_WARMUP_SECONDS (2), BENCH_CONNECTIONS (50),
+ *      BENCH_ACCEPT_TARGETS (bare,dispatch,messages,dispatch-engine-off), BENCH_LOG_LEVEL (warn),
+ *      BENCH_CPU_PROF=DIR (write a CPU profile of each server child there).
+ */
+import { startChild, type BenchChild } from './support/child.js';
+import {
+  childExecArgv,
+  envChoice,
+  envNumber,
+  expectStatus,
+  fmt,
+  isMain,
+  machineBusyMs,
+  machineLine,
+  messengerMessageBody,
+  otherLoadShare,
+  table,
+  tempDir,
+  TUTORIAL_IDS,
+  tutorialDispatchBody,
+} from './support/common.js';
+import { runLoad, type LoadResult } from './support/load.js';
+import type { OpenDispatchChildArgs } from './support/opendispatch-server.js';
+import type { ChildStats } from './support/protocol.js';
+
+export type AcceptTarget = 'bare' | 'dispatch' | 'messages' | 'dispatch-engine-off';
+const ALL_TARGETS: readonly AcceptTarget[] = ['bare', 'dispatch', 'messages', 'dispatch-engine-off'];
+
+export interface AcceptOptions {
+  seconds: number;
+  warmupSeconds: number;
+  connections: number;
+  targets: AcceptTarget[];
+  logLevel: string;
+}
+
+export interface TargetResult {
+  target: AcceptTarget;
+  label: string;
+  load: LoadResult;
+  /** 2xx responses per second. */
+  rps: number;
+  server: ChildStats;
+  /** Share of the machine's CPU that processes outside this benchmark used during the run. */
+  otherLoad?: number;
+}
+
+export interface AcceptReport {
+  options: AcceptOptions;
+  results: TargetResult[];
+  /** dispatch rps / bare rps, when both ran. */
+  ratio?: number;
+  dispatchP99?: number;
+}
+
+export const ACCEPT_TARGETS = { ratio: 0.4, p99Ms: 25 } as const;
+
+const LABELS: Record<AcceptTarget, string> = {
+  bare: '(a) bare Fastify route',
+  dispatch: '(b) POST /v0.1/dispatch',
+  messages: '(c) POST /v0.1/messages',
+  'dispatch-engine-off': '(b0) dispatch, job engine stopped',
+};
+
+export function acceptOptionsFromEnv(): AcceptOptions {
+  const rawTargets = process.env.BENCH_ACCEPT_TARGETS;
+  const targets = rawTargets ? (rawTargets.split(',').map((t) => t.trim()).filter(Boolean) as AcceptTarget[]) : [...ALL_TARGETS];
+  for (const target of targets) if (!ALL_TARGETS.includes(target)) throw new Error(`BENCH_ACCEPT_TARGETS: unknown target ${target} (${ALL_TARGETS.join(', ')})`);
+  return {
+    seconds: envNumber('BENCH_SECONDS', 10, { min: 1 }),
+    warmupSeconds: envNumber('BENCH_WARMUP_SECONDS', 2, { min: 0 }),
+    connections: envNumber('BENCH_CONNECTIONS', 50, { min: 1, integer: true }),
+    targets,
+    logLevel: envChoice('BENCH_LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'silent'] as const, 'warn'),
+  };
+}
+
+export async function runAcceptBenchmark(options: AcceptOptions, log: (line: string) => void = console.log): Promise<AcceptReport> {
+  log(`accept benchmark: ${options.connections} connections, ${options.seconds} s per target (+${options.warmupSeconds} s warm-up), log level ${options.logLevel}`);
+  log(`${machineLine()}; each server runs alone in its own child process, autocannon in this one (they share the 2 cores)`);
+  const results: TargetResult[] = [];
+  for (const target of options.targets) {
+    log(`  ${LABELS[target]} …`);
+    const result = await runTarget(target, options);
+    results.push(result);
+    log(`    ${fmt.perSec(result.rps)}  p50 ${fmt.ms(result.load.p50)}  p99 ${fmt.ms(result.load.p99)}  non-2xx ${result.load.non2xx}  errors ${result.load.errors}`);
+  }
+  const bare = results.find((r) => r.target === 'bare');
+  const dispatch = results.find((r) => r.target === 'dispatch');
+  const report: AcceptReport = {
+    options,
+    results,
+    ...(bare && dispatch && { ratio: dispatch.rps / bare.rps }),
+    ...(dispatch && { dispatchP99: dispatch.load.p99 }),
+  };
+  log('');
+  log(renderAcceptReport(report));
+  return report;
+}
+
+async function runTarget(target: AcceptTarget, options: AcceptOptions): Promise<TargetResult> {
+  const dir = target === 'bare' ? undefined : tempDir('opendispatch-bench-accept-');
+  let child: BenchChild | undefined;
+  try {
+    const childArgs: OpenDispatchChildArgs | Record<string, never> =
+      target === 'bare'
+        ? {}
+        : {
+            dataDir: dir!.path,
+            clock: 'real',
+            logLevel: options.logLevel,
+            apiKey: 'bench001',
+            apiSecret: 'BenchSecret00001',
+            engine: target === 'dispatch-engine-off' ? 'off' : 'on',
+          };
+    child = await startChild({ entry: target === 'bare' ? 'bare-server.js' : 'opendispatch-server.js', args: childArgs, execArgv: childExecArgv() });
+    const { url, basicAuth } = child.ready;
+
+    const path = target === 'messages' ? '/v0.1/messages' : '/v0.1/dispatch';
+    const body = target === 'messages' ? messengerMessageBody(TUTORIAL_IDS) : tutorialDispatchBody(TUTORIAL_IDS);
+    const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
+    if (basicAuth) {
+      headers.authorization = basicAuth;
+      // Silent handsets: the step-0 send is the only background work of an accepted request.
+      await expectStatus(200, 'PUT', `${url}/sandbox/recipients/messenger/${TUTORIAL_IDS.fbRecipient}`, basicAuth, { silent: true });
+      await expectStatus(200, 'PUT', `${url}/sandbox/recipients/sms/${TUTORIAL_IDS.toNumber}`, basicAuth, { silent: true });
+    }
+    // One request first: a benchmark of 400s would measure nothing.
+    const first = await expectStatus(202, 'POST', `${url}${path}`, headers.authorization ?? '', body);
+    if (typeof (first.dispatch_uuid ?? first.message_uuid) !== 'string') throw new Error(`unexpected 202 body ${JSON.stringify(first)}`);
+
+    const load = { url: `${url}${path}`, connections: options.connections, headers, body };
+    if (options.warmupSeconds > 0) await runLoad({ ...load, seconds: options.warmupSeconds });
+    await child.mark();
+    const busyBefore = machineBusyMs();
+    const result = await runLoad({ ...load, seconds: options.seconds });
+    const busyAfter = machineBusyMs();
+    const server = await child.stats();
+    const otherLoad = otherLoadShare(busyBefore, busyAfter, result.loadGeneratorCpuMs + server.cpuUserMs + server.cpuSystemMs, result.wallMs);
+    return { target, label: LABELS[target], load: result, rps: result.ok2xx / result.seconds, server, otherLoad };
+  } finally {
+    await child?.stop();
+    dir?.cleanup();
+  }
+}
+
+export function renderAcceptReport(report: AcceptReport): string {
+  const rows = report.results.map((r) => {
+    const cpu = (r.server.cpuUserMs + r.server.cpuSystemMs) / r.server.elapsedMs;
+    return [
+      r.label,
+      fmt.perSec(r.rps),
+      fmt.ms(r.load.p50),
+      fmt.ms(r.load.p99),
+      fmt.ms(r.load.max),
+      `${r.load.non2xx}/${r.load.errors}`,
+      fmt.pct(r.server.eventLoopUtilization),
+      fmt.pct(cpu),
+      fmt.pct(r.load.loadGeneratorCpu),
+      r.otherLoad === undefined ? '?' : fmt.pct(r.otherLoad),
+      r.server.store ? perRequest(r) : '',
+    ];
+  });
+  const lines = [
+    table(['target', 'req/s (2xx)', 'p50', 'p99', 'max', 'non2xx/err', 'server ELU', 'server CPU', 'loadgen CPU', 'other load', 'store work per 2xx'], rows),
+    '',
+    'server ELU: share of the run the server main thread was busy; CPU columns: CPU time / wall time (100 % = one core);',
+    'other load: CPU used by processes outside this benchmark, as a share of the whole machine (above ~10 % the run is noisy).',
+  ];
+  if (report.ratio !== undefined) {
+    const ok = report.ratio >= ACCEPT_TARGETS.ratio;
+    lines.push(`dispatch / bare = ${fmt.pct(report.ratio)} (target >= ${fmt.pct(ACCEPT_TARGETS.ratio)}): ${ok ? 'met' : 'MISSED'}`);
+  }
+  if (report.dispatchP99 !== undefined) {
+    const ok = report.dispatchP99 < ACCEPT_TARGETS.p99Ms;
+    lines.push(`dispatch p99 = ${fmt.ms(report.dispatchP99)} at ${report.options.connections} connections (target < ${ACCEPT_TARGETS.p99Ms} ms): ${ok ? 'met' : 'MISSED'}`);
+  }
+  const dispatch = report.results.find((r) => r.target === 'dispatch');
+  if (dispatch?.server.store) {
+    const claimed = Object.entries(dispatch.server.store.claimedByKind).map(([kind, n]) => `${kind} ${fmt.int(n)}`).join(', ') || 'none';
+    lines.push(`background during (b): jobs claimed ${claimed}; ${fmt.int(dispatch.server.jobsLeft ?? 0)} job rows at the end (the 600 s timers, plus any send backlog)`);
+  }
+  return lines.join('\n');
+}
+
+/** Transactions, statements and store calls per 2xx response, from the child's counters. */
+function perRequest(r: TargetResult): string {
+  const store = r.server.store!;
+  const n = Math.max(1, r.load.ok2xx);
+  const calls = Object.values(store.calls).reduce((a, b) => a + b, 0);
+  return `${(store.transactions / n).toFixed(2)} tx, ${(store.statements / n).toFixed(1)} stmts, ${(calls / n).toFixed(1)} calls`;
+}
+
+if (isMain(import.meta.url)) {
+  try {
+    await runAcceptBenchmark(acceptOptionsFromEnv());
+  } catch (error) {
+    console.error(error);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,44 @@
+/** Messages between the benchmark process and a server child (over the `fork` IPC channel). */
+
+export interface ReadyInfo {
+  url: string;
+  /** `Authorization` header of an account on that server (OpenDispatch children only). */
+  basicAuth?: string;
+}
+
+/** Store activity, counted by wrapping the Store port's methods in the child. */
+export interface StoreCounters {
+  /** Calls per Store method (reads, claims, commits…). */
+  calls: Record<string, number>;
+  /** `commit` calls: one SQLite transaction each. */
+  transactions: number;
+  /** Transactions that rolled back on a fence or version check. */
+  conflicts: number;
+  /** Row-level statements inside committed transactions (inserts, updates, deletes). */
+  statements: number;
+  /** Jobs handed out by `claimJobs`, per kind. */
+  claimedByKind: Record<string, number>;
+}
+
+export interface ChildStats {
+  /** Wall-clock ms since the mark. */
+  elapsedMs: number;
+  /** Event-loop utilisation since the mark, 0..1 (1: the main thread never idled). */
+  eventLoopUtilization: number;
+  /** CPU time used by the whole child (all threads) since the mark, ms. */
+  cpuUserMs: number;
+  cpuSystemMs: number;
+  rssBytes: number;
+  /** Present for OpenDispatch children. */
+  store?: StoreCounters;
+  /** Rows left in the jobs table (OpenDispatch children). */
+  jobsLeft?: number;
+}
+
+export type ParentMessage = { id?: number } & ({ type: 'mark' } | { type: 'stats' } | { type: 'stop' });
+
+export type ChildMessage =
+  | { type: 'ready'; info: ReadyInfo; id?: undefined }
+  | { type: 'marked'; id: number }
+  | { type: 'stats'; id: number; stats: ChildStats }
+  | { type: 'error'; id?: number; message: string };
