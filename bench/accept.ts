@@ -192,6 +192,9 @@ export function renderAcceptReport(report: AcceptReport): string {
     const ok = report.dispatchP99 < ACCEPT_TARGETS.p99Ms;
     lines.push(`dispatch p99 = ${fmt.ms(report.dispatchP99)} at ${report.options.connections} connections (target < ${ACCEPT_TARGETS.p99Ms} ms): ${ok ? 'met' : 'MISSED'}`);
   }
+  lines.push(
+    `server event-loop blocking (timer lateness) p99 / max: ${report.results.map((r) => `${r.target} ${fmt.ms(r.server.loopDelayP99Ms)} / ${fmt.ms(r.server.loopDelayMaxMs)}`).join('; ')}`,
+  );
   const dispatch = report.results.find((r) => r.target === 'dispatch');
   if (dispatch?.server.store) {
     const claimed = Object.entries(dispatch.server.store.claimedByKind).map(([kind, n]) => `${kind} ${fmt.int(n)}`).join(', ') || 'none';

@@ -252,9 +252,9 @@ export function renderFailoverReport(r: FailoverReport): string {
     table(
       ['phase (from the first POST)', 'at', 'what'],
       [
-        ['all dispatches accepted', s(r.phases.posted), `${fmt.int(r.accepted)} × 202, accept p50 ${fmt.ms(r.acceptP50)}, p99 ${fmt.ms(r.acceptP99)}, ${r.acceptErrors} errors`],
-        ['every Messenger step submitted', s(r.phases.messengerDone), 'then POST /sandbox/clock/advance 601 s'],
-        ['every final report received', s(r.phases.finals), `${fmt.int(r.completed)} reports`],
+        ['all dispatches accepted', s(r.phases.posted), `${fmt.int(r.accepted)} × 202 (${fmt.perSec((1000 * r.accepted) / r.phases.posted)}), p50 ${fmt.ms(r.acceptP50)}, p99 ${fmt.ms(r.acceptP99)}, ${r.acceptErrors} errors`],
+        ['every Messenger step submitted', s(r.phases.messengerDone), `then POST /sandbox/clock/advance 601 s`],
+        ['every final report received', s(r.phases.finals), `${fmt.int(r.completed)} reports; ${fmt.perSec((1000 * r.completed) / (r.phases.finals - r.phases.messengerDone))} after the advance`],
         ['every webhook received', s(r.phases.allWebhooks), `${fmt.int(r.webhooks)} webhooks (${r.duplicateWebhooks} duplicates), ${fmt.int(r.expectedWebhooks)} expected`],
       ],
     ),
@@ -281,7 +281,7 @@ export function renderFailoverReport(r: FailoverReport): string {
   }
   const serverCpu = (r.server.cpuUserMs + r.server.cpuSystemMs) / r.server.elapsedMs;
   lines.push(
-    `server: event loop busy ${fmt.pct(r.server.eventLoopUtilization)}, CPU ${fmt.pct(serverCpu)} of a core, RSS ${fmt.mb(r.server.rssBytes)}; ` +
+    `server: event loop busy ${fmt.pct(r.server.eventLoopUtilization)} (blocked p99 ${fmt.ms(r.server.loopDelayP99Ms)}, max ${fmt.ms(r.server.loopDelayMaxMs)}), CPU ${fmt.pct(serverCpu)} of a core, RSS ${fmt.mb(r.server.rssBytes)}; ` +
       `this process (POSTs + receiver): CPU ${fmt.pct(r.clientCpu)}; other processes: ${r.otherLoad === undefined ? '?' : fmt.pct(r.otherLoad)} of the machine`,
   );
   return lines.join('\n');

@@ -15,6 +15,7 @@ import { createDispatchTimerHandler } from './engine/jobs/dispatch-timer-job.js'
 import { DISPATCH_TIMER_JOB } from './engine/dispatch/decision-effects.js';
 import { StatusRecorder } from './engine/status-recorder.js';
 import { ReceiptIntake } from './engine/receipt-intake.js';
+import { VirtualTime } from './engine/virtual-time.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
 import { createWebhookSender } from './webhooks/http-sender.js';
@@ -68,9 +69,14 @@ export async function startServer(config: Readonly<Config>, log: Logger = create
       [DISPATCH_TIMER_JOB]: createDispatchTimerHandler({ store, clock, pricing: config.pricing, settings: dispatchSettings }),
     },
   });
-  if (clock instanceof VirtualClock) clock.onAdvance(() => engine.wake());
+  let advanceClock: ((ms: number) => Promise<number>) | undefined;
+  if (clock instanceof VirtualClock) {
+    clock.onAdvance(() => engine.wake());
+    const time = new VirtualTime(clock, engine, store);
+    advanceClock = (ms) => time.advance(ms);
+  }
 
-  const app = buildApp({ config, store, clock, log, sandbox, intake });
+  const app = buildApp({ config, store, clock, log, sandbox, intake, advanceClock });
   await app.listen({ port: config.port, host: config.host });
   engine.start();
   const { port } = app.server.address() as AddressInfo;

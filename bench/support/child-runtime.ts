@@ -2,7 +2,7 @@
  * Child side of the protocol: answers `mark`, `stats` and `stop` from the benchmark process.
  * A child whose parent goes away (the benchmark was killed) stops too, so no server is left.
  */
-import { performance, type EventLoopUtilization } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance, type EventLoopUtilization } from 'node:perf_hooks';
 import type { ChildMessage, ChildStats, ParentMessage, ReadyInfo } from './protocol.js';
 
 export interface ChildHooks {
@@ -34,6 +34,8 @@ export function serveParent(info: ReadyInfo, hooks: ChildHooks): void {
   let markedAt = performance.now();
   let elu: EventLoopUtilization = performance.eventLoopUtilization();
   let cpu = process.cpuUsage();
+  const delay = monitorEventLoopDelay({ resolution: 10 });
+  delay.enable();
   let stopping = false;
 
   const stop = async () => {
@@ -55,6 +57,7 @@ export function serveParent(info: ReadyInfo, hooks: ChildHooks): void {
             markedAt = performance.now();
             elu = performance.eventLoopUtilization();
             cpu = process.cpuUsage();
+            delay.reset();
             hooks.onMark?.();
             send({ type: 'marked', id: message.id! });
             return;
@@ -66,6 +69,9 @@ export function serveParent(info: ReadyInfo, hooks: ChildHooks): void {
               cpuUserMs: used.user / 1000,
               cpuSystemMs: used.system / 1000,
               rssBytes: process.memoryUsage.rss(),
+              // The histogram is in ns and includes the 10 ms resolution itself.
+              loopDelayP99Ms: Math.max(0, delay.percentile(99) / 1e6 - 10),
+              loopDelayMaxMs: Math.max(0, delay.max / 1e6 - 10),
               ...(await hooks.extraStats?.()),
             };
             send({ type: 'stats', id: message.id!, stats });

@@ -29,6 +29,9 @@ export interface ChildStats {
   cpuUserMs: number;
   cpuSystemMs: number;
   rssBytes: number;
+  /** How late a 10 ms timer fired since the mark (ms): the longest stretches the loop was blocked. */
+  loopDelayP99Ms: number;
+  loopDelayMaxMs: number;
   /** Present for OpenDispatch children. */
   store?: StoreCounters;
   /** Rows left in the jobs table (OpenDispatch children). */

@@ -5,8 +5,7 @@ import { isFailure } from '../core/message-status.js';
 import { valid, invalid, type InvalidParameter, type Validation } from '../core/validation.js';
 import { inboundMessagePayload, isoTimestamp } from '../core/webhook-payloads.js';
 import { parseRecipientScript, recipientScriptJson } from '../channels/sandbox/recipient-script.js';
-import { receiptJobKey } from '../channels/sandbox/sandbox-network.js';
-import { VirtualClock } from '../engine/clock.js';
+import { pendingReceiptsKey } from '../channels/channel-adapter.js';
 import type { HandsetMessageRecord, MessageRecord } from '../store/records.js';
 import type { Authenticator } from './authenticate.js';
 import { Problem, invalidParams, notFound } from './problem.js';
@@ -17,7 +16,7 @@ const SANDBOX_ERRORS = 'https://developer.nexmo.com/api-errors/sandbox';
 
 /** The simulated phone network of DESIGN §4: script recipients, look at handsets, reply, move time. */
 export function registerSandboxRoutes(app: FastifyInstance, services: Services, auth: Authenticator): void {
-  const { store, clock, sandbox, intake } = services;
+  const { store, clock, sandbox, intake, advanceClock } = services;
   const authenticate = (request: FastifyRequest) => auth.basicOnly(request);
 
   app.put<{ Params: { channel: string; address: string } }>('/sandbox/recipients/:channel/:address', { preHandler: authenticate }, async (request) => {
@@ -58,7 +57,7 @@ export function registerSandboxRoutes(app: FastifyInstance, services: Services, 
       // Reading implies delivery; scripted receipts still pending would only arrive stale.
       const reports = message.status === 'delivered' ? [] : [{ status: 'delivered' as const, at }];
       await intake.record(message.uuid, [...reports, { status: 'read', at }], {
-        cancelJobKeys: [receiptJobKey(message.uuid)],
+        cancelJobKeys: [pendingReceiptsKey(message.uuid)],
         handsetReads: [{ messageUuid: message.uuid, readAt: at }],
       });
     }
@@ -106,14 +105,14 @@ export function registerSandboxRoutes(app: FastifyInstance, services: Services, 
   app.get('/sandbox/clock', { preHandler: authenticate }, async () => ({ clock: clock.kind, now: isoTimestamp(clock.now()) }));
 
   app.post('/sandbox/clock/advance', { preHandler: authenticate }, async (request) => {
-    if (!(clock instanceof VirtualClock)) {
+    if (!advanceClock) {
       throw new Problem(409, `${SANDBOX_ERRORS}#real-clock`, 'Conflict', 'The server runs on the real clock; start it with --clock virtual to advance time.');
     }
     const seconds = (request.body as { seconds?: unknown } | undefined)?.seconds;
     if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0 || seconds > 10 * 365 * 86400) {
       throw invalidParams([{ name: 'seconds', reason: 'must be a number of seconds from 0 to 315360000' }]);
     }
-    return { clock: clock.kind, now: isoTimestamp(clock.advance(Math.round(seconds * 1000))) };
+    return { clock: clock.kind, now: isoTimestamp(await advanceClock(Math.round(seconds * 1000))) };
   });
 }
 

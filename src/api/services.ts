@@ -13,4 +13,6 @@ export interface Services {
   log: Logger;
   sandbox: SandboxNetwork;
   intake: ReceiptIntake;
+  /** Present with the virtual clock: advances it one due time at a time, running what comes due. */
+  advanceClock?: (ms: number) => Promise<number>;
 }

@@ -37,6 +37,12 @@ export interface Receipt {
   error?: MessageError;
 }
 
+/**
+ * Adapters that schedule a message's receipts as jobs (the sandbox) give them this key, so the
+ * engine can cancel them or let them run before a workflow timer of the same instant.
+ */
+export const pendingReceiptsKey = (messageUuid: string): string => `receipts:${messageUuid}`;
+
 export interface ChannelAdapter {
   /** Shown in logs and message lookups, e.g. "sandbox", "smpp". */
   readonly provider: string;

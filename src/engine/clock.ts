@@ -43,8 +43,15 @@ export class VirtualClock implements Clock {
 
   advance(ms: number): number {
     if (!Number.isFinite(ms) || ms < 0) throw new RangeError('advance needs a finite, non-negative number of ms');
-    this.current += ms;
-    for (const listener of this.listeners) listener();
+    return this.advanceTo(this.current + ms);
+  }
+
+  /** Moves time forward to `ms` (never back). */
+  advanceTo(ms: number): number {
+    if (ms > this.current) {
+      this.current = ms;
+      for (const listener of this.listeners) listener();
+    }
     return this.current;
   }
 

@@ -44,7 +44,10 @@ export class JobEngine {
   private readonly idle = new Set<() => void>();
   private wakeUp: (() => void) | undefined;
   private loop: Promise<void> | undefined;
-  private wokenDuringClaim = false;
+  /** Set by every wake(); a wake that lands while the loop is busy must not be lost. */
+  private wakeRequested = false;
+  /** True between a claim query and its jobs being counted in flight. */
+  private claiming = false;
 
   constructor(private readonly options: JobEngineOptions) {
     // Any new job may be due sooner than the current sleep ends.
@@ -66,10 +69,31 @@ export class JobEngine {
   }
 
   wake(): void {
-    this.wokenDuringClaim = true;
+    this.wakeRequested = true;
     const wake = this.wakeUp;
     this.wakeUp = undefined;
     wake?.();
+  }
+
+  /**
+   * Resolves once no job is running and none is due on the scheduling clock. The virtual clock
+   * waits for this between due times, so that events happen one instant at a time, in order.
+   */
+  async settle(): Promise<void> {
+    while (this.running) {
+      if (this.inFlight === 0 && !this.claiming) {
+        const next = await this.options.store.nextDueAt(Date.now());
+        if (this.inFlight === 0 && !this.claiming && (next === undefined || next > this.options.clock.now())) return;
+        this.wake();
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 5);
+        this.idle.add(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
   }
 
   get jobsInFlight(): number {
@@ -78,19 +102,21 @@ export class JobEngine {
 
   private async run(): Promise<void> {
     while (this.running) {
-      this.wokenDuringClaim = false;
+      this.wakeRequested = false;
       const free = this.options.concurrency - this.inFlight;
       let claimed = 0;
       if (free > 0) {
+        this.claiming = true;
         const jobs = await this.claim(free);
         claimed = jobs.length;
         for (const job of jobs) this.execute(job);
+        this.claiming = false;
         if (claimed === free) {
           await this.waitForSlot();
           continue;
         }
       }
-      if (claimed > 0 || this.wokenDuringClaim) continue;
+      if (claimed > 0 || this.wakeRequested) continue;
       await this.sleep(await this.sleepMs(free > 0));
     }
   }
@@ -120,7 +146,7 @@ export class JobEngine {
   }
 
   private sleep(ms: number): Promise<void> {
-    if (ms <= 0 || !this.running) return Promise.resolve();
+    if (ms <= 0 || !this.running || this.wakeRequested) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = setTimeout(() => this.wake(), ms);
       this.wakeUp = () => {
@@ -131,6 +157,7 @@ export class JobEngine {
   }
 
   private waitForSlot(): Promise<void> {
+    if (this.wakeRequested || !this.running) return Promise.resolve();
     return new Promise((resolve) => {
       this.wakeUp = resolve;
     });
@@ -162,18 +189,27 @@ export class JobEngine {
         outcome = { retryAt: clock.now() + failureBackoffMs(job.attempts), error: String((error as Error)?.stack ?? error) };
       }
     }
-    if ('record' in outcome) {
-      for (let attempt = 1; attempt <= RECORD_ATTEMPTS; attempt += 1) {
-        if ((await store.commit({ ...(await outcome.record()), complete: job.lease })) === 'committed') return;
+    try {
+      if ('record' in outcome) {
+        for (let attempt = 1; attempt <= RECORD_ATTEMPTS; attempt += 1) {
+          if ((await store.commit({ ...(await outcome.record()), complete: job.lease })) === 'committed') return;
+        }
+        log.warn({ job: job.id, kind: job.kind }, `recording the outcome conflicted ${RECORD_ATTEMPTS} times; the job will run again`);
+      } else {
+        const change: ChangeSet =
+          'done' in outcome
+            ? { ...outcome.done, complete: job.lease }
+            : { ...outcome.change, reschedule: { lease: job.lease, dueAt: outcome.retryAt, error: outcome.error } };
+        if ('error' in outcome) log.info({ job: job.id, kind: job.kind, attempts: job.attempts, error: outcome.error.slice(0, 500) }, 'job will be retried');
+        if ((await store.commit(change)) === 'committed') return;
       }
-      log.warn({ job: job.id, kind: job.kind }, `recording the outcome conflicted ${RECORD_ATTEMPTS} times; the job will run again`);
-    } else {
-      const change: ChangeSet =
-        'done' in outcome
-          ? { ...outcome.done, complete: job.lease }
-          : { ...outcome.change, reschedule: { lease: job.lease, dueAt: outcome.retryAt, error: outcome.error } };
-      if ('error' in outcome) log.warn({ job: job.id, kind: job.kind, attempts: job.attempts, error: outcome.error.slice(0, 500) }, 'job will be retried');
-      if ((await store.commit(change)) === 'committed') return;
+    } catch (error) {
+      // `record` threw, or the store refused the change set (not a conflict): retry with backoff
+      // like a failed handler, rather than leave the job leased until its lease runs out.
+      const message = String((error as Error)?.stack ?? error);
+      log.warn({ job: job.id, kind: job.kind, attempts: job.attempts, error: message.slice(0, 500) }, 'job outcome failed; will be retried');
+      await store.commit({ reschedule: { lease: job.lease, dueAt: clock.now() + failureBackoffMs(job.attempts), error: message } });
+      return;
     }
     // The state the handler read has changed under it (a receipt raced it), or the lease is
     // gone. Put the job back to run again on fresh state; if the lease is gone this is a no-op.

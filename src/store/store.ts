@@ -96,6 +96,8 @@ export interface Store {
   nextDueAt(leaseNow: number): Promise<number | undefined>;
   /** Frees every lease: only safe where one process owns the database (SQLite). */
   releaseAllLeases(): Promise<number>;
+  /** Whether a job with this key is due at or before `dueBy` (running or not). */
+  hasDueJob(key: string, dueBy: number): Promise<boolean>;
   countJobs(): Promise<number>;
 
   // Webhooks

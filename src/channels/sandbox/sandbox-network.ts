@@ -1,7 +1,7 @@
 import { addressValue, type Channel } from '../../core/channel.js';
 import type { Clock } from '../../engine/clock.js';
 import type { Store } from '../../store/store.js';
-import type { ChannelAdapter, SendRequest, SendResult } from '../channel-adapter.js';
+import { pendingReceiptsKey, type ChannelAdapter, type SendRequest, type SendResult } from '../channel-adapter.js';
 import { parseRecipientScript, plannedReceipts, type RecipientScript } from './recipient-script.js';
 
 export const SANDBOX_RECEIPT_JOB = 'sandbox.receipt';
@@ -17,8 +17,6 @@ export interface SandboxReceiptPayload {
   at?: number;
 }
 
-/** Every scheduled receipt of one handset message carries this key, so a manual read can cancel them. */
-export const receiptJobKey = (messageUuid: string): string => `sandbox:${messageUuid}`;
 
 /**
  * The built-in phone network: recipients behave as scripted per account, channel and address.
@@ -45,7 +43,7 @@ export class SandboxNetwork implements ChannelAdapter {
       ],
       jobs: plannedReceipts(script).map((receipt) => ({
         kind: SANDBOX_RECEIPT_JOB,
-        key: receiptJobKey(request.messageUuid),
+        key: pendingReceiptsKey(request.messageUuid),
         dueAt: now + receipt.afterMs,
         payload: {
           messageUuid: request.messageUuid,

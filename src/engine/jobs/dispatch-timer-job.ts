@@ -1,3 +1,4 @@
+import { pendingReceiptsKey } from '../../channels/channel-adapter.js';
 import { decide } from '../../core/dispatch/decide.js';
 import type { DispatchSettings, TimerKind } from '../../core/dispatch/types.js';
 import type { PriceTable } from '../../core/pricing.js';
@@ -30,6 +31,12 @@ export function createDispatchTimerHandler(deps: DispatchTimerDeps): JobHandler 
     const { dispatchUuid, step, timer } = job.payload as { dispatchUuid: string; step: number; timer: TimerKind };
     const dispatch = await deps.store.findDispatch(dispatchUuid);
     if (!dispatch) return { done: {} };
+    // A receipt of this step due no later than the timer happened first: let it be decided first
+    // (after downtime, or within one batch, both can be due at once).
+    const messageUuid = dispatch.state.steps[step]?.messageUuid;
+    if (messageUuid && (await deps.store.hasDueJob(pendingReceiptsKey(messageUuid), job.dueAt))) {
+      return { retryAt: deps.clock.now(), error: 'waiting for an earlier receipt of the step' };
+    }
     const now = deps.clock.now();
     const decision = decide(dispatch.state, { type: 'timer', step, timer }, now, deps.settings);
     if (decision.ignored) return { done: {} };

@@ -189,6 +189,8 @@ export class SqliteStore implements Store {
       leaseUntil: request.leaseUntil,
       limit: request.limit,
     }) as rows.JobRow[];
+    // RETURNING gives rows in the order they were updated, not the subquery's: sort, earliest first.
+    claimed.sort((a, b) => a.due_at - b.due_at || a.id - b.id);
     return claimed.map((row) => rows.toClaimedJob(row, request.owner));
   }
 
@@ -199,6 +201,10 @@ export class SqliteStore implements Store {
 
   async releaseAllLeases(): Promise<number> {
     return this.statements.releaseAllLeases.run().changes;
+  }
+
+  async hasDueJob(key: string, dueBy: number): Promise<boolean> {
+    return this.statements.hasDueJob.get(key, dueBy) !== undefined;
   }
 
   async countJobs(): Promise<number> {
@@ -304,7 +310,7 @@ function prepareStatements(db: Database.Database) {
     // One UPDATE … RETURNING claims a batch: due, and not under a live lease.
     claimJobs: db.prepare(`UPDATE jobs SET lease_owner = @owner, lease_expires_at = @leaseUntil, attempts = attempts + 1
       WHERE id IN (SELECT id FROM jobs WHERE due_at <= @dueBy AND (lease_expires_at IS NULL OR lease_expires_at < @leaseNow)
-                   ORDER BY due_at LIMIT @limit)
+                   ORDER BY due_at, id LIMIT @limit)
       RETURNING id, kind, payload, due_at, attempts`),
     nextDueAt: db.prepare('SELECT due_at FROM jobs WHERE lease_expires_at IS NULL OR lease_expires_at < ? ORDER BY due_at LIMIT 1'),
     deleteLeasedJob: db.prepare('DELETE FROM jobs WHERE id = ? AND lease_owner = ?'),
@@ -313,6 +319,7 @@ function prepareStatements(db: Database.Database) {
     deleteJobsByKey: db.prepare('DELETE FROM jobs WHERE job_key = ?'),
     releaseAllLeases: db.prepare('UPDATE jobs SET lease_owner = NULL, lease_expires_at = NULL WHERE lease_owner IS NOT NULL'),
     countJobs: db.prepare('SELECT count(*) AS n FROM jobs'),
+    hasDueJob: db.prepare('SELECT 1 FROM jobs WHERE job_key = ? AND due_at <= ? LIMIT 1'),
 
     insertWebhook: db.prepare(`INSERT INTO webhooks (id, api_key, application_id, kind, url, body, message_uuid, state, attempts, created_at)
       VALUES (@id, @apiKey, @applicationId, @kind, @url, @body, @messageUuid, @state, @attempts, @createdAt)`),

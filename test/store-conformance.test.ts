@@ -1,0 +1,18 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
+import { runStoreConformance } from './support/store-conformance.js';
+
+// A temp-file database (not `:memory:`), so WAL mode and the file path handling are exercised.
+runStoreConformance('sqlite', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'opendispatch-store-'));
+  const store = new SqliteStore({ path: join(dir, 'nested', 'store.db'), synchronous: 'NORMAL' });
+  return {
+    store,
+    async close() {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+});

@@ -1,0 +1,883 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ChangeSet, Store } from '../../src/store/store.js';
+import type {
+  AccountRecord,
+  ApplicationRecord,
+  ClaimedJob,
+  DispatchRecord,
+  HandsetMessageRecord,
+  MessageEventRecord,
+  MessageRecord,
+  WebhookAttemptRecord,
+  WebhookRecord,
+} from '../../src/store/records.js';
+import type { DispatchState } from '../../src/core/dispatch/types.js';
+
+/**
+ * The behaviour every `Store` adapter must show (DESIGN §2 rule 4). Each test opens its own,
+ * empty store, so adapters that share a server (PostgreSQL) hand out a fresh schema or database
+ * per call. Records are compared after a JSON round trip: an absent optional field and one set to
+ * `undefined` are the same thing to the rest of the code.
+ */
+export type OpenStore = () => Promise<{ store: Store; close(): Promise<void> }>;
+
+export function runStoreConformance(name: string, open: OpenStore): void {
+  const withStore = (fn: (store: Store) => Promise<void>) => async () => {
+    const opened = await open();
+    try {
+      await fn(opened.store);
+    } finally {
+      await opened.close();
+    }
+  };
+
+  describe(`Store conformance: ${name}`, () => {
+    describe('accounts', () => {
+      test('insert, find and count', withStore(async (store) => {
+        assert.equal(await store.countAccounts(), 0);
+        const full = account('key-full', { defaultInboundUrl: 'https://example.test/in', defaultStatusUrl: 'https://example.test/status' });
+        const bare = account('key-bare');
+        await store.insertAccount(full);
+        await store.insertAccount(bare);
+        assert.equal(await store.countAccounts(), 2);
+        assert.deepEqual(plain(await store.findAccount('key-full')), plain(full));
+        assert.deepEqual(plain(await store.findAccount('key-bare')), plain(bare));
+        assert.equal((await store.findAccount('key-bare'))?.defaultStatusUrl, undefined);
+        assert.equal(await store.findAccount('nobody'), undefined);
+      }));
+
+      test('a second account with the same api key is refused', withStore(async (store) => {
+        await store.insertAccount(account('key-1'));
+        await assert.rejects(store.insertAccount(account('key-1', { secretHash: 'other' })));
+        assert.equal(await store.countAccounts(), 1);
+        assert.equal((await store.findAccount('key-1'))?.secretHash, 'hash-key-1');
+      }));
+    });
+
+    describe('applications', () => {
+      test('insert and find keep every field, JSON included', withStore(async (store) => {
+        await store.insertAccount(account('key-1'));
+        const app = application('app-1', 'key-1', T0, {
+          capabilities: { messages: { webhooks: { inbound_url: { address: 'https://a.test/in', http_method: 'POST' } }, version: 'v1' }, rtc: {} },
+          privacy: { improve_ai: true },
+        });
+        await store.insertApplication(app);
+        assert.deepEqual(plain(await store.findApplication('app-1')), plain(app));
+        assert.equal(await store.findApplication('app-unknown'), undefined);
+      }));
+
+      test('list is scoped to the account, ordered by creation then id, and paged', withStore(async (store) => {
+        await store.insertAccount(account('key-1'));
+        await store.insertAccount(account('key-2'));
+        // Inserted out of order; two share a creation time and are ordered by id.
+        await store.insertApplication(application('app-c', 'key-1', T0 + 30));
+        await store.insertApplication(application('app-b', 'key-1', T0 + 10));
+        await store.insertApplication(application('app-z', 'key-1', T0 + 20));
+        await store.insertApplication(application('app-a', 'key-1', T0 + 20));
+        await store.insertApplication(application('app-other', 'key-2', T0));
+
+        const all = await store.listApplications('key-1', { limit: 10, offset: 0 });
+        assert.equal(all.total, 4);
+        assert.deepEqual(all.items.map((a) => a.id), ['app-b', 'app-a', 'app-z', 'app-c']);
+
+        const second = await store.listApplications('key-1', { limit: 2, offset: 2 });
+        assert.equal(second.total, 4, 'total counts every application of the account, not the page');
+        assert.deepEqual(second.items.map((a) => a.id), ['app-z', 'app-c']);
+
+        const first = await store.listApplications('key-1', { limit: 1, offset: 0 });
+        assert.deepEqual(first.items.map((a) => a.id), ['app-b']);
+
+        const past = await store.listApplications('key-1', { limit: 10, offset: 10 });
+        assert.deepEqual(past, { items: [], total: 4 });
+
+        assert.deepEqual((await store.listApplications('key-2', { limit: 10, offset: 0 })).items.map((a) => a.id), ['app-other']);
+        assert.deepEqual(await store.listApplications('key-none', { limit: 10, offset: 0 }), { items: [], total: 0 });
+      }));
+
+      test('update replaces name, key, capabilities and privacy, only within the owning account', withStore(async (store) => {
+        await store.insertAccount(account('key-1'));
+        await store.insertAccount(account('key-2'));
+        const app = application('app-1', 'key-1', T0);
+        await store.insertApplication(app);
+
+        const changed: ApplicationRecord = {
+          ...app,
+          name: 'renamed',
+          publicKey: 'PUBLIC KEY 2',
+          capabilities: { messages: { webhooks: {} } },
+          privacy: { improve_ai: true },
+          createdAt: T0 + 999, // not a replaceable field
+          updatedAt: T0 + 500,
+        };
+        assert.equal(await store.updateApplication({ ...changed, apiKey: 'key-2' }), false, 'another account cannot update it');
+        assert.deepEqual(plain(await store.findApplication('app-1')), plain(app));
+
+        assert.equal(await store.updateApplication(changed), true);
+        assert.deepEqual(plain(await store.findApplication('app-1')), plain({ ...changed, createdAt: T0 }));
+
+        assert.equal(await store.updateApplication({ ...changed, id: 'app-unknown' }), false);
+      }));
+
+      test('delete only within the owning account', withStore(async (store) => {
+        await store.insertAccount(account('key-1'));
+        await store.insertAccount(account('key-2'));
+        await store.insertApplication(application('app-1', 'key-1', T0));
+        await store.insertApplication(application('app-2', 'key-1', T0 + 1));
+
+        assert.equal(await store.deleteApplication('key-2', 'app-1'), false);
+        assert.ok(await store.findApplication('app-1'));
+        assert.equal(await store.deleteApplication('key-1', 'app-1'), true);
+        assert.equal(await store.findApplication('app-1'), undefined);
+        assert.equal(await store.deleteApplication('key-1', 'app-1'), false);
+        assert.deepEqual(await store.listApplications('key-1', { limit: 10, offset: 0 }).then((p) => [p.total, p.items.map((a) => a.id)]), [1, ['app-2']]);
+      }));
+    });
+
+    describe('messages and events', () => {
+      test('a committed message is found with every field', withStore(async (store) => {
+        const full = message('m-full', {
+          applicationId: 'app-1',
+          clientRef: 'ref-1',
+          statusUrl: 'https://example.test/status',
+          providerRef: 'prov-1',
+          dispatchUuid: 'd-1',
+          stepIndex: 0,
+          status: 'rejected',
+          error: { code: 1020, reason: 'Invalid params' },
+          usage: { price: '0.0333', currency: 'EUR' },
+          message: { content: { type: 'text', text: 'héllo ✓' }, messenger: { category: 'message_tag', tag: 'x' } },
+        });
+        const bare = message('m-bare');
+        assert.equal(await store.commit({ messages: [full, bare] }), 'committed');
+        assert.deepEqual(plain(await store.findMessage('m-full')), plain(full));
+        assert.deepEqual(plain(await store.findMessage('m-bare')), plain(bare));
+        const found = await store.findMessage('m-bare');
+        assert.equal(found?.error, undefined);
+        assert.equal(found?.usage, undefined);
+        assert.equal(found?.stepIndex, undefined);
+        assert.equal(await store.findMessage('m-unknown'), undefined);
+      }));
+
+      test('an update applies when the status is the expected one; absent fields are kept', withStore(async (store) => {
+        await store.commit({ messages: [message('m-1', { providerRef: 'prov-1' })] });
+        const result = await store.commit({
+          messageUpdates: [{ uuid: 'm-1', expectedStatus: 'queued', status: 'submitted', updatedAt: T0 + 10 }],
+        });
+        assert.equal(result, 'committed');
+        let found = await store.findMessage('m-1');
+        assert.equal(found?.status, 'submitted');
+        assert.equal(found?.providerRef, 'prov-1', 'an update without providerRef keeps the stored one');
+        assert.equal(found?.updatedAt, T0 + 10);
+
+        assert.equal(
+          await store.commit({
+            messageUpdates: [
+              {
+                uuid: 'm-1',
+                expectedStatus: 'submitted',
+                status: 'delivered',
+                providerRef: 'prov-2',
+                usage: { price: '0.05', currency: 'EUR' },
+                updatedAt: T0 + 20,
+              },
+            ],
+          }),
+          'committed',
+        );
+        found = await store.findMessage('m-1');
+        assert.equal(found?.status, 'delivered');
+        assert.equal(found?.providerRef, 'prov-2');
+        assert.deepEqual(found?.usage, { price: '0.05', currency: 'EUR' });
+        assert.equal(found?.error, undefined);
+
+        assert.equal(
+          await store.commit({
+            messageUpdates: [{ uuid: 'm-1', expectedStatus: 'delivered', status: 'undeliverable', error: { code: 1300, reason: 'gone' }, updatedAt: T0 + 30 }],
+          }),
+          'committed',
+        );
+        found = await store.findMessage('m-1');
+        assert.deepEqual(found?.error, { code: 1300, reason: 'gone' });
+        assert.deepEqual(found?.usage, { price: '0.05', currency: 'EUR' }, 'usage survives a later update without usage');
+      }));
+
+      test('a stale expected status is a conflict and nothing of the change set is written', withStore(async (store) => {
+        await store.insertAccount(account('key-1'));
+        await store.commit({ messages: [message('m-1')], jobs: [job('held', T0)] });
+        const [held] = await claim(store, { owner: 'worker-a' });
+        assert.ok(held);
+        await store.commit({ messageUpdates: [{ uuid: 'm-1', expectedStatus: 'queued', status: 'submitted', updatedAt: T0 + 1 }] });
+        await store.commit({ events: [event('m-1', 'submitted', T0 + 1)] });
+        const jobsBefore = await store.countJobs();
+
+        const everything: ChangeSet = {
+          complete: held.lease,
+          dispatches: [dispatch('d-new')],
+          messages: [message('m-new')],
+          events: [event('m-1', 'delivered', T0 + 2)],
+          webhooks: [webhook('w-new', { messageUuid: 'm-1' })],
+          webhookAttempts: [attempt('w-new', 1, { statusCode: 500 })],
+          jobs: [job('new-job', T0)],
+          handsetMessages: [handset('m-new', T0)],
+          // The stale one comes last: earlier writes of the same transaction must be undone.
+          messageUpdates: [
+            { uuid: 'm-new', expectedStatus: 'queued', status: 'submitted', updatedAt: T0 + 2 },
+            { uuid: 'm-1', expectedStatus: 'queued', status: 'delivered', providerRef: 'stale', updatedAt: T0 + 2 },
+          ],
+        };
+        assert.equal(await store.commit(everything), 'conflict');
+
+        const m1 = await store.findMessage('m-1');
+        assert.equal(m1?.status, 'submitted');
+        assert.equal(m1?.providerRef, undefined);
+        assert.equal(m1?.updatedAt, T0 + 1);
+        assert.equal(await store.findMessage('m-new'), undefined, 'the message inserted by the same change set was rolled back');
+        assert.equal(await store.findDispatch('d-new'), undefined);
+        assert.deepEqual((await store.listMessageEvents('m-1')).map((e) => e.status), ['submitted']);
+        assert.equal(await store.findWebhook('w-new'), undefined);
+        assert.deepEqual(await store.listWebhookAttempts('w-new'), []);
+        assert.equal(await store.findHandsetMessage('m-new'), undefined);
+        assert.equal(await store.countJobs(), jobsBefore, 'neither the job nor the webhook job was added, and the completed job is still there');
+        // The lease named by `complete` still holds: the job was not deleted.
+        assert.equal(await store.commit({ complete: held.lease }), 'committed');
+      }));
+
+      test('an update of an unknown message is a conflict', withStore(async (store) => {
+        assert.equal(
+          await store.commit({ jobs: [job('x', T0)], messageUpdates: [{ uuid: 'nope', expectedStatus: 'queued', status: 'submitted', updatedAt: T0 }] }),
+          'conflict',
+        );
+        assert.equal(await store.countJobs(), 0);
+      }));
+
+      test('events are listed per message in the order they were recorded', withStore(async (store) => {
+        await store.commit({ messages: [message('m-1'), message('m-2')] });
+        // Receipts arrive out of order: the list is the order of recording, not of `at`.
+        await store.commit({ events: [event('m-1', 'submitted', T0 + 5), event('m-2', 'submitted', T0)] });
+        await store.commit({
+          events: [
+            event('m-1', 'read', T0 + 30),
+            event('m-1', 'delivered', T0 + 20, { usage: { price: '0.01', currency: 'EUR' } }),
+          ],
+        });
+        await store.commit({ events: [event('m-1', 'undeliverable', T0 + 1, { error: { code: 1300, reason: 'gone' } })] });
+
+        const events = await store.listMessageEvents('m-1');
+        assert.deepEqual(
+          plain(events),
+          plain([
+            event('m-1', 'submitted', T0 + 5),
+            event('m-1', 'read', T0 + 30),
+            event('m-1', 'delivered', T0 + 20, { usage: { price: '0.01', currency: 'EUR' } }),
+            event('m-1', 'undeliverable', T0 + 1, { error: { code: 1300, reason: 'gone' } }),
+          ]),
+        );
+        assert.deepEqual(plain(await store.listMessageEvents('m-2')), plain([event('m-2', 'submitted', T0)]));
+        assert.deepEqual(await store.listMessageEvents('m-none'), []);
+      }));
+
+      test('the latest conversation is the newest outbound message between the two parties', withStore(async (store) => {
+        const between = (uuid: string, createdAt: number, overrides: Partial<MessageRecord> = {}) =>
+          message(uuid, { createdAt, updatedAt: createdAt, channel: 'sms', from: { type: 'sms', number: 'BIZ' }, to: { type: 'sms', number: '447700900001' }, ...overrides });
+        await store.commit({
+          messages: [
+            between('old', T0),
+            between('newest', T0 + 20),
+            between('middle', T0 + 10),
+            between('inbound', T0 + 100, { direction: 'inbound', from: { type: 'sms', number: '447700900001' }, to: { type: 'sms', number: 'BIZ' } }),
+            between('other-user', T0 + 100, { to: { type: 'sms', number: '447700900002' } }),
+            between('other-account', T0 + 100, { apiKey: 'key-2' }),
+            between('other-channel', T0 + 100, { channel: 'whatsapp', from: { type: 'whatsapp', number: 'BIZ' }, to: { type: 'whatsapp', number: '447700900001' } }),
+          ],
+        });
+        assert.equal((await store.findLatestConversation('key-1', 'sms', 'BIZ', '447700900001'))?.uuid, 'newest');
+        assert.equal((await store.findLatestConversation('key-2', 'sms', 'BIZ', '447700900001'))?.uuid, 'other-account');
+        assert.equal((await store.findLatestConversation('key-1', 'whatsapp', 'BIZ', '447700900001'))?.uuid, 'other-channel');
+        assert.equal(await store.findLatestConversation('key-1', 'sms', '447700900001', 'BIZ'), undefined, 'inbound messages do not count');
+        assert.equal(await store.findLatestConversation('key-1', 'messenger', 'BIZ', '447700900001'), undefined);
+
+        // Messenger and Viber carry `id` instead of `number`.
+        await store.commit({
+          messages: [message('fb', { channel: 'messenger', from: { type: 'messenger', id: 'PAGE' }, to: { type: 'messenger', id: 'PSID' } })],
+        });
+        assert.equal((await store.findLatestConversation('key-1', 'messenger', 'PAGE', 'PSID'))?.uuid, 'fb');
+      }));
+    });
+
+    describe('dispatches', () => {
+      test('insert and find keep the workflow, state and version', withStore(async (store) => {
+        const d = dispatch('d-1', { applicationId: 'app-1', statusUrl: 'https://example.test/status' });
+        const bare = dispatch('d-2');
+        assert.equal(await store.commit({ dispatches: [d, bare] }), 'committed');
+        assert.deepEqual(plain(await store.findDispatch('d-1')), plain(d));
+        assert.deepEqual(plain(await store.findDispatch('d-2')), plain(bare));
+        assert.equal(await store.findDispatch('d-unknown'), undefined);
+      }));
+
+      test('an update is guarded on the version it read, and bumps it', withStore(async (store) => {
+        await store.commit({ dispatches: [dispatch('d-1')] });
+        const next: DispatchState = { ...dispatchState(), current: 1, steps: [...dispatchState().steps, { startedAt: T0 + 5, messageStatus: 'queued' }] };
+        assert.equal(await store.commit({ dispatchUpdates: [{ uuid: 'd-1', expectedVersion: 0, state: next, updatedAt: T0 + 5 }] }), 'committed');
+        let found = await store.findDispatch('d-1');
+        assert.equal(found?.version, 1);
+        assert.deepEqual(found?.state, next);
+        assert.equal(found?.updatedAt, T0 + 5);
+        assert.equal(found?.createdAt, T0);
+
+        // A second writer that read version 0 loses, and its other effects are rolled back.
+        const done: DispatchState = { ...next, status: 'completed', endedAt: T0 + 9 };
+        assert.equal(
+          await store.commit({
+            messages: [message('m-racing')],
+            jobs: [job('racing', T0)],
+            dispatchUpdates: [{ uuid: 'd-1', expectedVersion: 0, state: done, updatedAt: T0 + 9 }],
+          }),
+          'conflict',
+        );
+        found = await store.findDispatch('d-1');
+        assert.equal(found?.version, 1);
+        assert.deepEqual(found?.state, next);
+        assert.equal(await store.findMessage('m-racing'), undefined);
+        assert.equal(await store.countJobs(), 0);
+
+        assert.equal(await store.commit({ dispatchUpdates: [{ uuid: 'd-1', expectedVersion: 1, state: done, updatedAt: T0 + 9 }] }), 'committed');
+        found = await store.findDispatch('d-1');
+        assert.equal(found?.version, 2);
+        assert.equal(found?.state.status, 'completed');
+
+        assert.equal(await store.commit({ dispatchUpdates: [{ uuid: 'd-unknown', expectedVersion: 0, state: done, updatedAt: T0 }] }), 'conflict');
+      }));
+
+      test("a dispatch's messages are listed in step order", withStore(async (store) => {
+        await store.commit({
+          dispatches: [dispatch('d-1'), dispatch('d-2')],
+          messages: [
+            message('step-2', { dispatchUuid: 'd-1', stepIndex: 2, createdAt: T0 }),
+            message('step-0', { dispatchUuid: 'd-1', stepIndex: 0, createdAt: T0 + 2 }),
+            message('other', { dispatchUuid: 'd-2', stepIndex: 0 }),
+            message('loose'),
+          ],
+        });
+        await store.commit({ messages: [message('step-1', { dispatchUuid: 'd-1', stepIndex: 1, createdAt: T0 + 1 })] });
+        assert.deepEqual((await store.listDispatchMessages('d-1')).map((m) => m.uuid), ['step-0', 'step-1', 'step-2']);
+        assert.deepEqual((await store.listDispatchMessages('d-2')).map((m) => m.uuid), ['other']);
+        assert.deepEqual(await store.listDispatchMessages('d-none'), []);
+      }));
+    });
+
+    describe('jobs', () => {
+      test('a claim takes only due jobs, earliest first, up to the limit', withStore(async (store) => {
+        // Inserted latest-due first, so insertion order and due order differ.
+        await store.commit({
+          jobs: [job('later', T0 + 1), job('at-now', T0), job('late-3', T0 - 10), job('late-1', T0 - 30), job('late-2', T0 - 20)],
+        });
+        const first = await claim(store, { owner: 'w', dueBy: T0, limit: 2 });
+        assert.deepEqual(first.map(nameOf), ['late-1', 'late-2'], 'the two earliest, in due order');
+        const second = await claim(store, { owner: 'w', dueBy: T0, limit: 10 });
+        assert.deepEqual(second.map(nameOf), ['late-3', 'at-now'], 'due exactly at dueBy counts as due');
+        assert.deepEqual(await claim(store, { owner: 'w', dueBy: T0, limit: 10 }), []);
+        assert.deepEqual((await claim(store, { owner: 'w', dueBy: T0 + 1, limit: 10 })).map(nameOf), ['later']);
+      }));
+
+      test('a claimed job carries kind, payload, due time, attempts and its lease', withStore(async (store) => {
+        const payload = { messageUuid: 'm-1', nested: { list: [1, 'two', null], flag: true }, text: 'é ✓' };
+        await store.commit({ jobs: [{ kind: 'send.message', payload, dueAt: T0 - 5, key: 'k' }] });
+        const [claimed] = await claim(store, { owner: 'worker-a' });
+        assert.ok(claimed);
+        assert.equal(claimed.kind, 'send.message');
+        assert.deepEqual(claimed.payload, payload);
+        assert.equal(claimed.dueAt, T0 - 5);
+        assert.equal(claimed.attempts, 1);
+        assert.deepEqual(claimed.lease, { jobId: claimed.id, owner: 'worker-a' });
+        assert.equal(typeof claimed.id, 'number');
+      }));
+
+      test('a job under a live lease is not claimed again; an expired lease is reclaimed', withStore(async (store) => {
+        await store.commit({ jobs: [job('only', T0)] });
+        const [a] = await claim(store, { owner: 'worker-a', leaseNow: REAL0, leaseUntil: REAL0 + 30_000 });
+        assert.ok(a);
+        assert.deepEqual(await claim(store, { owner: 'worker-b', leaseNow: REAL0 + 1, leaseUntil: REAL0 + 30_001 }), []);
+        assert.deepEqual(await claim(store, { owner: 'worker-b', leaseNow: REAL0 + 29_999, leaseUntil: REAL0 + 60_000 }), []);
+        // Due time is on the scheduling clock, leases on the wall clock: moving dueBy far ahead
+        // (a virtual clock advance) does not expire a lease.
+        assert.deepEqual(await claim(store, { owner: 'worker-b', dueBy: T0 + 86_400_000, leaseNow: REAL0 + 1 }), []);
+
+        const [b] = await claim(store, { owner: 'worker-b', leaseNow: REAL0 + 30_001, leaseUntil: REAL0 + 60_000 });
+        assert.ok(b, 'the expired lease is taken over');
+        assert.equal(b.id, a.id);
+        assert.equal(b.attempts, 2);
+        assert.deepEqual(b.lease, { jobId: a.id, owner: 'worker-b' });
+
+        assert.equal(await store.commit({ complete: a.lease }), 'conflict', 'the first worker lost its lease');
+        assert.equal(await store.commit({ reschedule: { lease: a.lease, dueAt: T0 } }), 'conflict');
+        assert.equal(await store.countJobs(), 1);
+        assert.equal(await store.commit({ complete: b.lease }), 'committed');
+        assert.equal(await store.countJobs(), 0);
+      }));
+
+      test('complete is fenced on the lease owner and deletes the job with its effects', withStore(async (store) => {
+        await store.commit({ jobs: [job('one', T0), job('two', T0 + 1)] });
+        const [one] = await claim(store, { owner: 'worker-a', limit: 1 });
+        assert.ok(one);
+
+        const wrongOwner = { jobId: one.id, owner: 'worker-b' };
+        assert.equal(await store.commit({ complete: wrongOwner, messages: [message('m-wrong')] }), 'conflict');
+        assert.equal(await store.findMessage('m-wrong'), undefined);
+        assert.equal(await store.countJobs(), 2);
+
+        const unclaimed = { jobId: one.id + 1, owner: 'worker-a' };
+        assert.equal(await store.commit({ complete: unclaimed }), 'conflict', 'a job that was never claimed has no lease to complete');
+        assert.equal(await store.commit({ complete: { jobId: 999_999, owner: 'worker-a' } }), 'conflict');
+
+        assert.equal(await store.commit({ complete: one.lease, messages: [message('m-done')] }), 'committed');
+        assert.ok(await store.findMessage('m-done'));
+        assert.equal(await store.countJobs(), 1);
+        assert.equal(await store.commit({ complete: one.lease }), 'conflict', 'a job is completed once');
+      }));
+
+      test('reschedule is fenced, moves the due time and frees the lease', withStore(async (store) => {
+        await store.commit({ jobs: [job('retry-me', T0)] });
+        const [a] = await claim(store, { owner: 'worker-a', leaseNow: REAL0, leaseUntil: REAL0 + 30_000 });
+        assert.ok(a);
+
+        assert.equal(
+          await store.commit({ reschedule: { lease: { jobId: a.id, owner: 'worker-b' }, dueAt: T0 + 5000 }, messages: [message('m-wrong')] }),
+          'conflict',
+        );
+        assert.equal(await store.findMessage('m-wrong'), undefined);
+
+        assert.equal(
+          await store.commit({ reschedule: { lease: a.lease, dueAt: T0 + 5000, error: 'provider said 429' }, webhookAttempts: [attempt('w-1', 1)] }),
+          'committed',
+        );
+        assert.equal((await store.listWebhookAttempts('w-1')).length, 1, 'the effects commit with the reschedule');
+        assert.equal(await store.countJobs(), 1);
+        assert.equal(await store.commit({ complete: a.lease }), 'conflict', 'the lease is gone once rescheduled');
+
+        // Not due before its new time; then claimable at once, although the old lease would still run.
+        assert.deepEqual(await claim(store, { owner: 'worker-b', dueBy: T0 + 4999, leaseNow: REAL0 + 1 }), []);
+        const [b] = await claim(store, { owner: 'worker-b', dueBy: T0 + 5000, leaseNow: REAL0 + 1 });
+        assert.ok(b);
+        assert.equal(b.id, a.id);
+        assert.equal(b.dueAt, T0 + 5000);
+        assert.equal(b.attempts, 2, 'attempts keep counting across reschedules');
+        assert.equal(nameOf(b), 'retry-me');
+
+        // A job can also be moved earlier, e.g. back to now after a conflict.
+        assert.equal(await store.commit({ reschedule: { lease: b.lease, dueAt: T0 - 1 } }), 'committed');
+        assert.equal((await claim(store, { owner: 'worker-c', dueBy: T0 - 1 }))[0]?.attempts, 3);
+      }));
+
+      test('cancelJobKeys deletes every job with those keys and nothing else', withStore(async (store) => {
+        await store.commit({
+          jobs: [
+            job('k1-a', T0, 'key-1'),
+            job('k1-b', T0 + 10, 'key-1'),
+            job('k2', T0, 'key-2'),
+            job('k3', T0, 'key-3'),
+            job('no-key', T0),
+          ],
+        });
+        // A leased job with a cancelled key goes too (e.g. a receipt being processed).
+        const leased = (await claim(store, { owner: 'w', dueBy: T0, limit: 10 })).find((j) => nameOf(j) === 'k3');
+        assert.ok(leased);
+        assert.equal(await store.commit({ cancelJobKeys: ['key-1', 'key-3', 'key-absent'] }), 'committed');
+        assert.equal(await store.countJobs(), 2);
+        assert.equal(await store.commit({ complete: leased.lease }), 'conflict', 'the cancelled job is gone');
+        await store.releaseAllLeases();
+        assert.deepEqual((await claim(store, { owner: 'w', dueBy: T0 + 100, limit: 10 })).map(nameOf).sort(), ['k2', 'no-key']);
+      }));
+
+      test('a change set cancels keys before it adds jobs, so a job can replace its keyed predecessor', withStore(async (store) => {
+        await store.commit({ jobs: [job('old-timer', T0 + 100, 'timer')] });
+        assert.equal(await store.commit({ cancelJobKeys: ['timer'], jobs: [job('new-timer', T0 + 200, 'timer')] }), 'committed');
+        assert.equal(await store.countJobs(), 1);
+        assert.deepEqual((await claim(store, { owner: 'w', dueBy: T0 + 1000 })).map(nameOf), ['new-timer']);
+      }));
+
+      test('nextDueAt is the earliest due time among jobs without a live lease', withStore(async (store) => {
+        assert.equal(await store.nextDueAt(REAL0), undefined);
+        await store.commit({ jobs: [job('future', T0 + 60_000), job('past', T0 - 1000), job('now', T0)] });
+        assert.equal(await store.nextDueAt(REAL0), T0 - 1000, 'jobs already due count');
+
+        const [past] = await claim(store, { owner: 'w', dueBy: T0 - 1000, leaseNow: REAL0, leaseUntil: REAL0 + 30_000 });
+        assert.equal(past && nameOf(past), 'past');
+        assert.equal(await store.nextDueAt(REAL0 + 1), T0, 'a live-leased job is ignored');
+        assert.equal(await store.nextDueAt(REAL0 + 30_001), T0 - 1000, 'an expired lease counts again');
+
+        await claim(store, { owner: 'w', dueBy: T0, leaseNow: REAL0, leaseUntil: REAL0 + 30_000 });
+        assert.equal(await store.nextDueAt(REAL0 + 1), T0 + 60_000, 'a future job counts');
+        await claim(store, { owner: 'w', dueBy: T0 + 60_000, leaseNow: REAL0, leaseUntil: REAL0 + 30_000 });
+        assert.equal(await store.nextDueAt(REAL0 + 1), undefined);
+      }));
+
+      test('releaseAllLeases frees every lease: jobs are claimable at once and old fences fail', withStore(async (store) => {
+        await store.commit({ jobs: [job('a', T0), job('b', T0), job('c', T0 + 60_000)] });
+        const held = await claim(store, { owner: 'dead-process', dueBy: T0, leaseNow: REAL0, leaseUntil: REAL0 + 60_000 });
+        assert.equal(held.length, 2);
+        assert.equal(await store.releaseAllLeases(), 2, 'answers how many leases it freed');
+        assert.equal(await store.nextDueAt(REAL0 + 1), T0);
+        const again = await claim(store, { owner: 'new-process', dueBy: T0, leaseNow: REAL0 + 1 });
+        assert.deepEqual(again.map(nameOf).sort(), ['a', 'b']);
+        assert.ok(again.every((j) => j.attempts === 2));
+        assert.equal(await store.commit({ complete: held[0]!.lease }), 'conflict');
+        assert.equal(await store.releaseAllLeases(), 2);
+        assert.equal(await store.releaseAllLeases(), 0);
+        assert.equal(await store.countJobs(), 3);
+      }));
+
+      test('hasDueJob tells whether a job with a key is due by a time, leased or not', withStore(async (store) => {
+        await store.commit({ jobs: [job('k-later', T0 + 10, 'k'), job('other', T0 - 100, 'other-key'), job('no-key', T0 - 100)] });
+        assert.equal(await store.hasDueJob('k', T0), false);
+        assert.equal(await store.hasDueJob('k', T0 + 9), false);
+        assert.equal(await store.hasDueJob('k', T0 + 10), true, 'due exactly at dueBy counts');
+        assert.equal(await store.hasDueJob('absent', T0 + 1_000_000), false);
+
+        const [leased] = await claim(store, { owner: 'w', dueBy: T0 + 10 }).then((jobs) => jobs.filter((j) => nameOf(j) === 'k-later'));
+        assert.ok(leased);
+        assert.equal(await store.hasDueJob('k', T0 + 10), true, 'a running job still counts');
+        await store.commit({ complete: leased.lease });
+        assert.equal(await store.hasDueJob('k', T0 + 10), false);
+      }));
+
+      test('countJobs counts leased and unleased jobs', withStore(async (store) => {
+        assert.equal(await store.countJobs(), 0);
+        await store.commit({ jobs: [job('a', T0), job('b', T0 + 1)] });
+        await claim(store, { owner: 'w', limit: 1 });
+        assert.equal(await store.countJobs(), 2);
+      }));
+    });
+
+    describe('webhooks', () => {
+      test('a webhook is stored as given, with a webhook.deliver job due at its creation', withStore(async (store) => {
+        const w = webhook('w-1', { messageUuid: 'm-1', applicationId: 'app-1', createdAt: T0 + 500 });
+        assert.equal(await store.commit({ webhooks: [w] }), 'committed');
+        assert.deepEqual(plain(await store.findWebhook('w-1')), plain(w));
+        assert.equal(await store.findWebhook('w-unknown'), undefined);
+        assert.equal(await store.countJobs(), 1);
+
+        assert.deepEqual(await claim(store, { owner: 'w', dueBy: T0 + 499 }), []);
+        const [deliver] = await claim(store, { owner: 'w', dueBy: T0 + 500 });
+        assert.ok(deliver);
+        assert.equal(deliver.kind, 'webhook.deliver');
+        assert.deepEqual(deliver.payload, { webhookId: 'w-1' });
+        assert.equal(deliver.dueAt, T0 + 500);
+      }));
+
+      test('updates and attempts are recorded and listed', withStore(async (store) => {
+        await store.commit({ webhooks: [webhook('w-1'), webhook('w-2')] });
+        assert.equal(
+          await store.commit({
+            webhookUpdates: [{ id: 'w-1', state: 'pending', attempts: 1, lastAttemptAt: T0 + 1 }],
+            webhookAttempts: [attempt('w-1', 1, { statusCode: 503, outcome: 'retry', durationMs: 12 })],
+          }),
+          'committed',
+        );
+        let found = await store.findWebhook('w-1');
+        assert.equal(found?.state, 'pending');
+        assert.equal(found?.attempts, 1);
+        assert.equal(found?.lastAttemptAt, T0 + 1);
+        assert.equal(found?.completedAt, undefined);
+
+        await store.commit({
+          webhookUpdates: [{ id: 'w-1', state: 'delivered', attempts: 3, lastAttemptAt: T0 + 3, completedAt: T0 + 3 }],
+          // Out of order on purpose: the list is ordered by attempt number.
+          webhookAttempts: [attempt('w-1', 3, { statusCode: 200, outcome: 'delivered' }), attempt('w-1', 2, { error: 'ETIMEDOUT', outcome: 'retry' })],
+        });
+        found = await store.findWebhook('w-1');
+        assert.deepEqual([found?.state, found?.attempts, found?.lastAttemptAt, found?.completedAt], ['delivered', 3, T0 + 3, T0 + 3]);
+
+        const attempts = await store.listWebhookAttempts('w-1');
+        assert.deepEqual(attempts.map((a) => a.attempt), [1, 2, 3]);
+        assert.deepEqual(
+          plain(attempts),
+          plain([
+            attempt('w-1', 1, { statusCode: 503, outcome: 'retry', durationMs: 12 }),
+            attempt('w-1', 2, { error: 'ETIMEDOUT', outcome: 'retry' }),
+            attempt('w-1', 3, { statusCode: 200, outcome: 'delivered' }),
+          ]),
+        );
+        assert.equal(attempts[1]?.statusCode, undefined);
+        assert.deepEqual(await store.listWebhookAttempts('w-2'), []);
+        assert.equal((await store.findWebhook('w-2'))?.state, 'pending', 'the other webhook is untouched');
+      }));
+
+      test("a message's webhooks are listed oldest first", withStore(async (store) => {
+        await store.commit({ webhooks: [webhook('w-late', { messageUuid: 'm-1', createdAt: T0 + 20 }), webhook('w-other', { messageUuid: 'm-2' })] });
+        await store.commit({ webhooks: [webhook('w-early', { messageUuid: 'm-1', createdAt: T0 + 10 })] });
+        await store.commit({ webhooks: [webhook('w-early-2', { messageUuid: 'm-1', createdAt: T0 + 10 }), webhook('w-loose')] });
+        assert.deepEqual((await store.listWebhooksForMessage('m-1')).map((w) => w.id), ['w-early', 'w-early-2', 'w-late']);
+        assert.deepEqual((await store.listWebhooksForMessage('m-2')).map((w) => w.id), ['w-other']);
+        assert.deepEqual(await store.listWebhooksForMessage('m-none'), []);
+      }));
+    });
+
+    describe('sandbox', () => {
+      test('recipient scripts are upserted per account, channel and address', withStore(async (store) => {
+        assert.equal(await store.findRecipientScript('key-1', 'sms', '447700900001'), undefined);
+        await store.putRecipientScript('key-1', 'sms', '447700900001', { delivered_after: 0.5, read_after: 2 }, T0);
+        await store.putRecipientScript('key-1', 'whatsapp', '447700900001', { silent: true }, T0);
+        await store.putRecipientScript('key-2', 'sms', '447700900001', { reject: { code: 1020, reason: 'Invalid params' } }, T0);
+        assert.deepEqual(await store.findRecipientScript('key-1', 'sms', '447700900001'), { delivered_after: 0.5, read_after: 2 });
+
+        await store.putRecipientScript('key-1', 'sms', '447700900001', { undeliverable_after: 3 }, T0 + 1);
+        assert.deepEqual(await store.findRecipientScript('key-1', 'sms', '447700900001'), { undeliverable_after: 3 });
+        assert.deepEqual(await store.findRecipientScript('key-1', 'whatsapp', '447700900001'), { silent: true });
+        assert.deepEqual(await store.findRecipientScript('key-2', 'sms', '447700900001'), { reject: { code: 1020, reason: 'Invalid params' } });
+        assert.equal(await store.findRecipientScript('key-1', 'sms', '447700900002'), undefined);
+      }));
+
+      test('handset messages are listed newest first, filtered by channel and recipient, limited', withStore(async (store) => {
+        await store.commit({
+          handsetMessages: [
+            handset('h-1', T0 + 1),
+            handset('h-3', T0 + 3),
+            handset('h-2', T0 + 2, { channel: 'whatsapp', to: { type: 'whatsapp', number: '447700900001' } }),
+            handset('h-fb', T0 + 4, { channel: 'messenger', to: { type: 'messenger', id: 'PSID-1' }, from: { type: 'messenger', id: 'PAGE' } }),
+            handset('h-other-to', T0 + 5, { to: { type: 'sms', number: '447700900002' } }),
+            handset('h-other-account', T0 + 6, { apiKey: 'key-2' }),
+          ],
+        });
+        // Same receivedAt as h-3 but recorded later: listed before it.
+        await store.commit({ handsetMessages: [handset('h-3b', T0 + 3)] });
+
+        const all = await store.listHandsetMessages('key-1', { limit: 100 });
+        assert.deepEqual(all.map((h) => h.messageUuid), ['h-other-to', 'h-fb', 'h-3b', 'h-3', 'h-2', 'h-1']);
+        assert.deepEqual((await store.listHandsetMessages('key-1', { limit: 2 })).map((h) => h.messageUuid), ['h-other-to', 'h-fb']);
+        assert.deepEqual((await store.listHandsetMessages('key-1', { channel: 'sms', limit: 100 })).map((h) => h.messageUuid), ['h-other-to', 'h-3b', 'h-3', 'h-1']);
+        assert.deepEqual((await store.listHandsetMessages('key-1', { to: '447700900001', limit: 100 })).map((h) => h.messageUuid), ['h-3b', 'h-3', 'h-2', 'h-1']);
+        assert.deepEqual(
+          (await store.listHandsetMessages('key-1', { channel: 'sms', to: '447700900001', limit: 2 })).map((h) => h.messageUuid),
+          ['h-3b', 'h-3'],
+        );
+        assert.deepEqual((await store.listHandsetMessages('key-1', { to: 'PSID-1', limit: 100 })).map((h) => h.messageUuid), ['h-fb'], 'an id address filters like a number');
+        assert.deepEqual((await store.listHandsetMessages('key-2', { limit: 100 })).map((h) => h.messageUuid), ['h-other-account']);
+        assert.deepEqual(await store.listHandsetMessages('key-3', { limit: 100 }), []);
+      }));
+
+      test('a handset message is found with every field; a read sets readAt once', withStore(async (store) => {
+        const h = handset('h-1', T0, { message: { content: { type: 'image', image: { url: 'https://example.test/a.png', caption: 'a' } } } });
+        await store.commit({ handsetMessages: [h] });
+        assert.deepEqual(plain(await store.findHandsetMessage('h-1')), plain({ ...h, timesReceived: 1 }));
+        assert.equal((await store.findHandsetMessage('h-1'))?.readAt, undefined);
+        assert.equal(await store.findHandsetMessage('h-unknown'), undefined);
+
+        assert.equal(await store.commit({ handsetReads: [{ messageUuid: 'h-1', readAt: T0 + 10 }] }), 'committed');
+        assert.equal((await store.findHandsetMessage('h-1'))?.readAt, T0 + 10);
+        await store.commit({ handsetReads: [{ messageUuid: 'h-1', readAt: T0 + 20 }] });
+        assert.equal((await store.findHandsetMessage('h-1'))?.readAt, T0 + 10, 'the first read is kept');
+        assert.equal((await store.listHandsetMessages('key-1', { limit: 1 }))[0]?.readAt, T0 + 10);
+      }));
+
+      test('the same handset message received again is kept once and counted', withStore(async (store) => {
+        const h = handset('h-1', T0);
+        await store.commit({ handsetMessages: [h] });
+        await store.commit({ handsetReads: [{ messageUuid: 'h-1', readAt: T0 + 5 }] });
+        assert.equal(await store.commit({ handsetMessages: [{ ...h, receivedAt: T0 + 10, message: { content: { type: 'text', text: 'resent' } } }] }), 'committed');
+        const found = await store.findHandsetMessage('h-1');
+        assert.equal(found?.timesReceived, 2);
+        assert.equal(found?.receivedAt, T0, 'the first reception is kept');
+        assert.equal(found?.readAt, T0 + 5);
+        assert.deepEqual(found?.message, h.message);
+        assert.deepEqual((await store.listHandsetMessages('key-1', { limit: 10 })).map((x) => [x.messageUuid, x.timesReceived]), [['h-1', 2]]);
+      }));
+    });
+
+    describe('onJobsAdded', () => {
+      test('is told the earliest due time after a commit that adds jobs, webhooks or a reschedule', withStore(async (store) => {
+        const heard: Array<{ dueAt: number; jobsVisible: Promise<number> }> = [];
+        store.onJobsAdded((dueAt) => heard.push({ dueAt, jobsVisible: store.countJobs() }));
+
+        await store.commit({ jobs: [job('b', T0 + 20), job('a', T0 + 10), job('c', T0 + 30)] });
+        assert.deepEqual(heard.map((h) => h.dueAt), [T0 + 10]);
+        assert.equal(await heard[0]!.jobsVisible, 3, 'the listener runs after the jobs are committed');
+
+        await store.commit({ webhooks: [webhook('w-1', { createdAt: T0 + 5 })] });
+        assert.deepEqual(heard.map((h) => h.dueAt), [T0 + 10, T0 + 5]);
+
+        await store.commit({ webhooks: [webhook('w-2', { createdAt: T0 + 50 })], jobs: [job('d', T0 + 40)] });
+        assert.equal(heard.at(-1)?.dueAt, T0 + 40);
+
+        const [claimed] = await claim(store, { owner: 'w', dueBy: T0 + 5 });
+        assert.ok(claimed);
+        await store.commit({ reschedule: { lease: claimed.lease, dueAt: T0 + 7 } });
+        assert.equal(heard.length, 4);
+        assert.equal(heard.at(-1)?.dueAt, T0 + 7);
+      }));
+
+      test('is not told after a commit without new jobs, nor after a conflict', withStore(async (store) => {
+        const heard: number[] = [];
+        store.onJobsAdded((dueAt) => heard.push(dueAt));
+        await store.commit({ messages: [message('m-1')], events: [event('m-1', 'submitted', T0)], cancelJobKeys: ['k'] });
+        await store.putRecipientScript('key-1', 'sms', '1', {}, T0);
+        assert.deepEqual(heard, []);
+
+        await store.commit({ jobs: [job('a', T0)] });
+        heard.length = 0;
+        const [claimed] = await claim(store, { owner: 'w' });
+        assert.ok(claimed);
+        await store.commit({ complete: claimed.lease });
+        assert.deepEqual(heard, [], 'completing a job adds none');
+
+        assert.equal(await store.commit({ jobs: [job('b', T0)], messageUpdates: [{ uuid: 'm-1', expectedStatus: 'read', status: 'read', updatedAt: T0 }] }), 'conflict');
+        assert.equal(await store.commit({ webhooks: [webhook('w-1')], complete: claimed.lease }), 'conflict');
+        assert.equal(await store.commit({ reschedule: { lease: claimed.lease, dueAt: T0 } }), 'conflict');
+        assert.deepEqual(heard, []);
+      }));
+
+      test('every listener is told', withStore(async (store) => {
+        const first: number[] = [];
+        const second: number[] = [];
+        store.onJobsAdded((dueAt) => first.push(dueAt));
+        store.onJobsAdded((dueAt) => second.push(dueAt));
+        await store.commit({ jobs: [job('a', T0)] });
+        assert.deepEqual([first, second], [[T0], [T0]]);
+      }));
+    });
+
+    test('an empty change set commits', withStore(async (store) => {
+      assert.equal(await store.commit({}), 'committed');
+    }));
+
+    test('a write error rolls the whole change set back and is thrown, not reported as a conflict', withStore(async (store) => {
+      await store.commit({ webhooks: [webhook('w-0')] });
+      // The duplicate webhook id fails the insert after the other writes of the change set.
+      await assert.rejects(store.commit({ jobs: [job('a', T0)], messages: [message('m-2')], webhooks: [webhook('w-1'), webhook('w-0')] }));
+      assert.equal(await store.findMessage('m-2'), undefined);
+      assert.equal(await store.findWebhook('w-1'), undefined);
+      assert.equal(await store.countJobs(), 1, 'only the first webhook\'s delivery job');
+    }));
+  });
+}
+
+// Fixtures. T0 is the scheduling clock (possibly virtual), REAL0 the wall clock for leases;
+// they are far apart on purpose so an adapter that mixes them up fails.
+
+const T0 = 1_700_000_000_000;
+const REAL0 = 1_800_000_000_000;
+
+/** A JSON round trip: drops `undefined` fields so records compare by what they carry. */
+function plain<T>(value: T): unknown {
+  return value === undefined ? undefined : JSON.parse(JSON.stringify(value));
+}
+
+function account(apiKey: string, overrides: Partial<AccountRecord> = {}): AccountRecord {
+  return { apiKey, secretHash: `hash-${apiKey}`, signatureSecret: `sig-${apiKey}`, createdAt: T0, ...overrides };
+}
+
+function application(id: string, apiKey: string, createdAt: number, overrides: Partial<ApplicationRecord> = {}): ApplicationRecord {
+  return {
+    id,
+    apiKey,
+    name: `name of ${id}`,
+    publicKey: '-----BEGIN PUBLIC KEY-----\nMIIB\n-----END PUBLIC KEY-----\n',
+    capabilities: { messages: { webhooks: { status_url: { address: 'https://example.test/status', http_method: 'POST' } } } },
+    privacy: { improve_ai: false },
+    createdAt,
+    updatedAt: createdAt,
+    ...overrides,
+  };
+}
+
+function message(uuid: string, overrides: Partial<MessageRecord> = {}): MessageRecord {
+  return {
+    uuid,
+    apiKey: 'key-1',
+    direction: 'outbound',
+    channel: 'sms',
+    to: { type: 'sms', number: '447700900001' },
+    from: { type: 'sms', number: 'BIZ' },
+    message: { content: { type: 'text', text: `text of ${uuid}` } },
+    status: 'queued',
+    createdAt: T0,
+    updatedAt: T0,
+    ...overrides,
+  };
+}
+
+function event(messageUuid: string, status: MessageEventRecord['status'], at: number, extra: Partial<MessageEventRecord> = {}): MessageEventRecord {
+  return { messageUuid, status, at, ...extra };
+}
+
+function dispatchState(): DispatchState {
+  return {
+    status: 'running',
+    plan: [{ channel: 'messenger', condition: { status: 'read', expirySeconds: 600 } }, { channel: 'sms' }],
+    current: 0,
+    steps: [{ messageUuid: 'm-step-0', startedAt: T0, messageStatus: 'queued' }],
+    lateReceipts: 0,
+  };
+}
+
+function dispatch(uuid: string, overrides: Partial<DispatchRecord> = {}): DispatchRecord {
+  return {
+    uuid,
+    apiKey: 'key-1',
+    workflow: [
+      {
+        to: { type: 'messenger', id: 'PSID' },
+        from: { type: 'messenger', id: 'PAGE' },
+        message: { content: { type: 'text', text: 'first' } },
+        failover: { expirySeconds: 600, conditionStatus: 'read' },
+      },
+      { to: { type: 'sms', number: '447700900001' }, from: { type: 'sms', number: 'BIZ' }, message: { content: { type: 'text', text: 'second' } } },
+    ],
+    state: dispatchState(),
+    version: 0,
+    createdAt: T0,
+    updatedAt: T0,
+    ...overrides,
+  };
+}
+
+/** A job whose payload names it, so tests can tell claimed jobs apart. */
+function job(jobName: string, dueAt: number, key?: string) {
+  return { kind: 'test.job', payload: { name: jobName }, dueAt, ...(key !== undefined && { key }) };
+}
+
+function nameOf(job: ClaimedJob): string {
+  return String(job.payload.name);
+}
+
+function claim(store: Store, request: { owner: string; dueBy?: number; leaseNow?: number; leaseUntil?: number; limit?: number }): Promise<ClaimedJob[]> {
+  const leaseNow = request.leaseNow ?? REAL0;
+  return store.claimJobs({
+    owner: request.owner,
+    dueBy: request.dueBy ?? T0,
+    leaseNow,
+    leaseUntil: request.leaseUntil ?? leaseNow + 30_000,
+    limit: request.limit ?? 10,
+  });
+}
+
+function webhook(id: string, overrides: Partial<WebhookRecord> = {}): WebhookRecord {
+  return {
+    id,
+    apiKey: 'key-1',
+    kind: 'message-status',
+    url: 'https://example.test/status',
+    body: JSON.stringify({ message_uuid: overrides.messageUuid ?? null, status: 'delivered', note: 'exact bytes ✓' }),
+    state: 'pending',
+    attempts: 0,
+    createdAt: T0,
+    ...overrides,
+  };
+}
+
+function attempt(webhookId: string, n: number, overrides: Partial<WebhookAttemptRecord> = {}): WebhookAttemptRecord {
+  return { webhookId, attempt: n, at: T0 + n, durationMs: 5, outcome: 'retry', ...overrides };
+}
+
+function handset(messageUuid: string, receivedAt: number, overrides: Partial<HandsetMessageRecord> = {}): HandsetMessageRecord {
+  return {
+    messageUuid,
+    apiKey: 'key-1',
+    channel: 'sms',
+    to: { type: 'sms', number: '447700900001' },
+    from: { type: 'sms', number: 'BIZ' },
+    message: { content: { type: 'text', text: `text of ${messageUuid}` } },
+    receivedAt,
+    ...overrides,
+  };
+}
