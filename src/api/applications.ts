@@ -37,7 +37,7 @@ const missing = (id: string): Problem => notFound(`ID '${id}' does not exist, or
 
 export function registerApplicationRoutes(app: FastifyInstance, services: Services, auth: Authenticator): void {
   const { store, clock } = services;
-  const route = { preHandler: (request: FastifyRequest) => auth.basicOnly(request) };
+  const route = { onRequest: (request: FastifyRequest) => auth.basicOnly(request) };
   const one = `${APPLICATIONS_PATH}/:id`;
 
   /** 201; a generated private key is in this response and nowhere else, ever (DESIGN §3). */

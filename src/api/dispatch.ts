@@ -15,7 +15,7 @@ export function registerDispatchRoutes(app: FastifyInstance, services: Services,
   const deps = { store, clock, pricing: config.pricing, settings: { ceilingMs: config.dispatch.ceilingMs } };
 
   /** Dispatch v0.1: validated, then the dispatch and its first send commit before the 202. */
-  app.post('/v0.1/dispatch', { preHandler: authenticate, errorHandler: emptyBodyAsEmptyWorkflow }, async (request, reply) => {
+  app.post('/v0.1/dispatch', { onRequest: authenticate, errorHandler: emptyBodyAsEmptyWorkflow }, async (request, reply) => {
     const validation = validateDispatchRequest(request.body);
     if (!validation.ok) throw invalidParams(validation.errors);
     const targets = await callerTargets(store, request.caller);
@@ -24,7 +24,7 @@ export function registerDispatchRoutes(app: FastifyInstance, services: Services,
   });
 
   /** An extension: the workflow's state and a timeline of every step. */
-  app.get<{ Params: { uuid: string } }>('/v0.1/dispatch/:uuid', { preHandler: authenticate }, async (request) => {
+  app.get<{ Params: { uuid: string } }>('/v0.1/dispatch/:uuid', { onRequest: authenticate }, async (request) => {
     const dispatch = await store.findDispatch(request.params.uuid);
     if (!dispatch || !visibleTo(dispatch, request.caller)) throw notFound(`Dispatch '${request.params.uuid}' does not exist, or you do not have access`);
     const events = await Promise.all(dispatch.state.steps.map((step) => (step.messageUuid ? store.listMessageEvents(step.messageUuid) : [])));

@@ -14,7 +14,7 @@ export function registerMessageRoutes(app: FastifyInstance, services: Services, 
   const authenticate = (request: FastifyRequest) => auth.jwtOrBasic(request);
 
   /** Messages v0.1 send: validated, stored with its send job in one transaction, then 202. */
-  app.post('/v0.1/messages', { preHandler: authenticate }, async (request, reply) => {
+  app.post('/v0.1/messages', { onRequest: authenticate }, async (request, reply) => {
     const validation = validateOutboundMessage(request.body);
     if (!validation.ok) throw invalidParams(validation.errors);
     const { to, from, message, client_ref } = validation.value;
@@ -40,7 +40,7 @@ export function registerMessageRoutes(app: FastifyInstance, services: Services, 
   });
 
   /** An extension Nexmo lacked: the message with its status history and webhook deliveries. */
-  app.get<{ Params: { uuid: string } }>('/v0.1/messages/:uuid', { preHandler: authenticate }, async (request) => {
+  app.get<{ Params: { uuid: string } }>('/v0.1/messages/:uuid', { onRequest: authenticate }, async (request) => {
     const message = await store.findMessage(request.params.uuid);
     if (!message || !visibleTo(message, request.caller)) throw notFound(`Message '${request.params.uuid}' does not exist, or you do not have access`);
     const [events, webhooks] = await Promise.all([store.listMessageEvents(message.uuid), store.listWebhooksForMessage(message.uuid)]);

@@ -19,7 +19,7 @@ export function registerSandboxRoutes(app: FastifyInstance, services: Services, 
   const { store, clock, sandbox, intake, advanceClock } = services;
   const authenticate = (request: FastifyRequest) => auth.basicOnly(request);
 
-  app.put<{ Params: { channel: string; address: string } }>('/sandbox/recipients/:channel/:address', { preHandler: authenticate }, async (request) => {
+  app.put<{ Params: { channel: string; address: string } }>('/sandbox/recipients/:channel/:address', { onRequest: authenticate }, async (request) => {
     const channel = channelParam(request.params.channel);
     const script = parseRecipientScript(request.body);
     if (!script.ok) throw invalidParams(script.errors);
@@ -29,13 +29,13 @@ export function registerSandboxRoutes(app: FastifyInstance, services: Services, 
     return { channel, address: request.params.address, script: normalized };
   });
 
-  app.get<{ Params: { channel: string; address: string } }>('/sandbox/recipients/:channel/:address', { preHandler: authenticate }, async (request) => {
+  app.get<{ Params: { channel: string; address: string } }>('/sandbox/recipients/:channel/:address', { onRequest: authenticate }, async (request) => {
     const channel = channelParam(request.params.channel);
     const script = await sandbox.scriptFor(request.caller.apiKey, channel, request.params.address);
     return { channel, address: request.params.address, script: recipientScriptJson(script) };
   });
 
-  app.get<{ Querystring: { channel?: string; to?: string; limit?: string } }>('/sandbox/messages', { preHandler: authenticate }, async (request) => {
+  app.get<{ Querystring: { channel?: string; to?: string; limit?: string } }>('/sandbox/messages', { onRequest: authenticate }, async (request) => {
     const { channel, to, limit } = request.query;
     const filterChannel = channel === undefined || channel === '' ? undefined : channelParam(channel);
     const count = limit === undefined ? 100 : Number(limit);
@@ -45,7 +45,7 @@ export function registerSandboxRoutes(app: FastifyInstance, services: Services, 
     return { messages };
   });
 
-  app.post<{ Params: { uuid: string } }>('/sandbox/messages/:uuid/read', { preHandler: authenticate }, async (request) => {
+  app.post<{ Params: { uuid: string } }>('/sandbox/messages/:uuid/read', { onRequest: authenticate }, async (request) => {
     const handset = await store.findHandsetMessage(request.params.uuid);
     const message = handset && handset.apiKey === request.caller.apiKey ? await store.findMessage(handset.messageUuid) : undefined;
     if (!handset || !message) throw notFound(`No sandbox handset received a message '${request.params.uuid}'`);
@@ -64,7 +64,7 @@ export function registerSandboxRoutes(app: FastifyInstance, services: Services, 
     return handsetResource((await store.findHandsetMessage(handset.messageUuid))!, await store.findMessage(message.uuid));
   });
 
-  app.post('/sandbox/inbound', { preHandler: authenticate }, async (request, reply) => {
+  app.post('/sandbox/inbound', { onRequest: authenticate }, async (request, reply) => {
     const parsed = parseInbound(request.body);
     if (!parsed.ok) throw invalidParams(parsed.errors);
     const { channel, from, to, text } = parsed.value;
@@ -102,9 +102,9 @@ export function registerSandboxRoutes(app: FastifyInstance, services: Services, 
     return reply.code(202).send({ message_uuid: record.uuid });
   });
 
-  app.get('/sandbox/clock', { preHandler: authenticate }, async () => ({ clock: clock.kind, now: isoTimestamp(clock.now()) }));
+  app.get('/sandbox/clock', { onRequest: authenticate }, async () => ({ clock: clock.kind, now: isoTimestamp(clock.now()) }));
 
-  app.post('/sandbox/clock/advance', { preHandler: authenticate }, async (request) => {
+  app.post('/sandbox/clock/advance', { onRequest: authenticate }, async (request) => {
     if (!advanceClock) {
       throw new Problem(409, `${SANDBOX_ERRORS}#real-clock`, 'Conflict', 'The server runs on the real clock; start it with --clock virtual to advance time.');
     }
