@@ -39,6 +39,7 @@ import {
 import { runLoad, type LoadResult } from './support/load.js';
 import type { OpenDispatchChildArgs } from './support/opendispatch-server.js';
 import type { ChildStats } from './support/protocol.js';
+import { renderStoreTime } from './support/store-report.js';
 
 export type AcceptTarget = 'bare' | 'dispatch' | 'messages' | 'dispatch-engine-off';
 const ALL_TARGETS: readonly AcceptTarget[] = ['bare', 'dispatch', 'messages', 'dispatch-engine-off'];
@@ -199,6 +200,9 @@ export function renderAcceptReport(report: AcceptReport): string {
   if (dispatch?.server.store) {
     const claimed = Object.entries(dispatch.server.store.claimedByKind).map(([kind, n]) => `${kind} ${fmt.int(n)}`).join(', ') || 'none';
     lines.push(`background during (b): jobs claimed ${claimed}; ${fmt.int(dispatch.server.jobsLeft ?? 0)} job rows at the end (the 600 s timers, plus any send backlog)`);
+  }
+  for (const r of report.results) {
+    if (r.server.store) lines.push(`${r.label}: ${renderStoreTime(r.server.store, r.server.elapsedMs)}`);
   }
   return lines.join('\n');
 }

@@ -42,18 +42,20 @@ export function childExecArgv(): string[] {
   return dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
 }
 
-export async function callJson(method: 'GET' | 'PUT' | 'POST', url: string, authorization: string, body?: unknown): Promise<{ status: number; json: any }> {
+export async function callJson(method: 'GET' | 'PUT' | 'POST', url: string, authorization: string, body?: unknown, timeoutMs = 60_000): Promise<{ status: number; json: any }> {
   const response = await request(url, {
     method,
     headers: { authorization, 'content-type': 'application/json', accept: 'application/json' },
     ...(body !== undefined && { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+    headersTimeout: timeoutMs,
+    bodyTimeout: timeoutMs,
   });
   const text = await response.body.text();
   return { status: response.statusCode, json: text ? JSON.parse(text) : undefined };
 }
 
-export async function expectStatus(expected: number, method: 'GET' | 'PUT' | 'POST', url: string, authorization: string, body?: unknown): Promise<any> {
-  const { status, json } = await callJson(method, url, authorization, body);
+export async function expectStatus(expected: number, method: 'GET' | 'PUT' | 'POST', url: string, authorization: string, body?: unknown, timeoutMs?: number): Promise<any> {
+  const { status, json } = await callJson(method, url, authorization, body, timeoutMs);
   if (status !== expected) throw new Error(`${method} ${url} answered ${status}, expected ${expected}: ${JSON.stringify(json)}`);
   return json;
 }

@@ -5,6 +5,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { createAccount } from '../../src/accounts/create-account.js';
 import { loadConfig } from '../../src/config/config.js';
 import { createLogger, startServer } from '../../src/server.js';
@@ -64,7 +65,7 @@ try {
 }
 
 function newCounters(): StoreCounters {
-  return { calls: {}, transactions: 0, conflicts: 0, statements: 0, claimedByKind: {} };
+  return { calls: {}, ms: {}, maxMs: {}, transactions: 0, conflicts: 0, statements: 0, claimedByKind: {} };
 }
 
 /**
@@ -83,7 +84,11 @@ function countStoreCalls(store: Store, counters: () => StoreCounters): void {
     target[name] = function (this: unknown, ...callArgs: unknown[]) {
       const c = counters();
       c.calls[name] = (c.calls[name] ?? 0) + 1;
+      const startedAt = performance.now();
       const result = (original as (...a: unknown[]) => unknown).apply(store, callArgs);
+      const tookMs = performance.now() - startedAt;
+      c.ms[name] = (c.ms[name] ?? 0) + tookMs;
+      if (tookMs > (c.maxMs[name] ?? 0)) c.maxMs[name] = tookMs;
       if (name === 'commit') {
         const change = callArgs[0] as ChangeSet;
         return (result as Promise<string>).then((outcome) => {

@@ -10,6 +10,13 @@ export interface ReadyInfo {
 export interface StoreCounters {
   /** Calls per Store method (reads, claims, commits…). */
   calls: Record<string, number>;
+  /**
+   * Milliseconds spent inside each Store method before it returned its promise: the SQLite
+   * adapter is synchronous, so this is time the event loop was blocked in SQLite.
+   */
+  ms: Record<string, number>;
+  /** The longest single call per method, ms. */
+  maxMs: Record<string, number>;
   /** `commit` calls: one SQLite transaction each. */
   transactions: number;
   /** Transactions that rolled back on a fence or version check. */
