@@ -163,11 +163,13 @@ async function runTarget(target: AcceptTarget, options: AcceptOptions): Promise<
 }
 
 export function renderAcceptReport(report: AcceptReport): string {
+  const bare = report.results.find((r) => r.target === 'bare');
   const rows = report.results.map((r) => {
     const cpu = (r.server.cpuUserMs + r.server.cpuSystemMs) / r.server.elapsedMs;
     return [
       r.label,
       fmt.perSec(r.rps),
+      bare ? fmt.pct(r.rps / bare.rps) : '',
       fmt.ms(r.load.p50),
       fmt.ms(r.load.p99),
       fmt.ms(r.load.max),
@@ -180,7 +182,7 @@ export function renderAcceptReport(report: AcceptReport): string {
     ];
   });
   const lines = [
-    table(['target', 'req/s (2xx)', 'p50', 'p99', 'max', 'non2xx/err', 'server ELU', 'server CPU', 'loadgen CPU', 'other load', 'store work per 2xx'], rows),
+    table(['target', 'req/s (2xx)', 'vs bare', 'p50', 'p99', 'max', 'non2xx/err', 'server ELU', 'server CPU', 'loadgen CPU', 'other load', 'store work per 2xx'], rows),
     '',
     'server ELU: share of the run the server main thread was busy; CPU columns: CPU time / wall time (100 % = one core);',
     'other load: CPU used by processes outside this benchmark, as a share of the whole machine (above ~10 % the run is noisy).',

@@ -47,7 +47,6 @@ export async function startServer(config: Readonly<Config>, log: Logger = create
   // One process owns a SQLite file, so leases left by a killed process can be freed at once.
   if (store.dialect === 'sqlite') await store.releaseAllLeases();
   const clock: Clock = config.clock === 'virtual' ? new VirtualClock() : new RealClock();
-  const seededAccount = await seedFirstAccount(store, config, clock);
 
   const sandbox = new SandboxNetwork(store, clock, config.sandbox.defaultDeliveredAfterSeconds);
   const adapterFor = (): ChannelAdapter => sandbox;
@@ -77,7 +76,15 @@ export async function startServer(config: Readonly<Config>, log: Logger = create
   }
 
   const app = buildApp({ config, store, clock, log, sandbox, intake, advanceClock });
-  await app.listen({ port: config.port, host: config.host });
+  try {
+    await app.listen({ port: config.port, host: config.host });
+  } catch (error) {
+    await sender.close();
+    await store.close();
+    throw error;
+  }
+  // Seeded once listening, so a start that cannot listen leaves no account nobody saw.
+  const seededAccount = await seedFirstAccount(store, config, clock);
   engine.start();
   const { port } = app.server.address() as AddressInfo;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
@@ -105,6 +112,6 @@ export async function startServer(config: Readonly<Config>, log: Logger = create
 /** An empty database gets one account: from OPENDISPATCH_API_KEY/SECRET, or a generated one. */
 async function seedFirstAccount(store: Store, config: Readonly<Config>, clock: Clock): Promise<RunningServer['seededAccount']> {
   if ((await store.countAccounts()) > 0) return undefined;
-  const created = await createAccount(store, { ...config.seedAccount }, clock.now());
+  const created = await createAccount(store, { ...config.seedAccount, ...config.seedWebhooks }, clock.now());
   return { ...created, generated: config.seedAccount === undefined };
 }

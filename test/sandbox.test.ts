@@ -37,6 +37,10 @@ function sms(to: string, text = 'hello', from = BUSINESS) {
   return { to: { type: 'sms', number: to }, from: { type: 'sms', number: from }, message: { content: { type: 'text', text } } };
 }
 
+function whatsapp(to: string, text = 'hello', from = BUSINESS) {
+  return { to: { type: 'whatsapp', number: to }, from: { type: 'whatsapp', number: from }, message: { content: { type: 'text', text } } };
+}
+
 async function send(server: TestServer, body: unknown, authorization: string = server.basicAuth): Promise<string> {
   const answer = await call(server, 'POST', '/v0.1/messages', body, authorization);
   assert.equal(answer.status, 202, answer.text);
@@ -153,14 +157,14 @@ test('an unscripted recipient: submitted, delivered after 1 s (not earlier), nev
 test('{delivered_after: 0.5, read_after: 2}: delivered at 0.5 s, then read at 2 s', async () => {
   const { server, receiver, close } = await sandboxWorld();
   try {
-    const put = await script(server, 'sms', USER, { delivered_after: 0.5, read_after: 2 });
+    const put = await script(server, 'whatsapp', USER, { delivered_after: 0.5, read_after: 2 });
     assert.equal(put.status, 200, put.text);
-    assert.deepEqual(put.json, { channel: 'sms', address: USER, script: { delivered_after: 0.5, read_after: 2 } });
-    const got = await call(server, 'GET', `/sandbox/recipients/sms/${USER}`);
-    assert.deepEqual(got.json, { channel: 'sms', address: USER, script: { delivered_after: 0.5, read_after: 2 } });
+    assert.deepEqual(put.json, { channel: 'whatsapp', address: USER, script: { delivered_after: 0.5, read_after: 2 } });
+    const got = await call(server, 'GET', `/sandbox/recipients/whatsapp/${USER}`);
+    assert.deepEqual(got.json, { channel: 'whatsapp', address: USER, script: { delivered_after: 0.5, read_after: 2 } });
 
     const t0 = await clockNow(server);
-    const uuid = await send(server, sms(USER));
+    const uuid = await send(server, whatsapp(USER));
     await receiver.waitFor(withStatus(uuid, 'submitted'));
 
     await advance(server, 0.5);
@@ -179,9 +183,22 @@ test('{delivered_after: 0.5, read_after: 2}: delivered at 0.5 s, then read at 2 
     await settle(server);
     assert.deepEqual(statusesOf(receiver, uuid), ['submitted', 'delivered', 'read']);
     assert.equal((await messageResource(server, uuid)).status, 'read');
-    const [onHandset] = await handset(server, 'sms', USER);
+    const [onHandset] = await handset(server, 'whatsapp', USER);
     assert.equal(onHandset.status, 'read');
     assert.equal(onHandset.read_at, iso(t0 + 2000));
+  } finally {
+    await close();
+  }
+});
+
+test('SMS and MMS recipients cannot be scripted to read: those channels have no read receipts', async () => {
+  const { server, close } = await sandboxWorld();
+  try {
+    for (const channel of ['sms', 'mms']) {
+      const put = await script(server, channel, USER, { delivered_after: 0.5, read_after: 2 });
+      assert.equal(put.status, 400, put.text);
+      assert.deepEqual(put.json.invalid_parameters, [{ name: 'read_after', reason: `${channel} has no read receipts` }]);
+    }
   } finally {
     await close();
   }

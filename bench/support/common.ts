@@ -31,9 +31,22 @@ export function isMain(importMetaUrl: string): boolean {
 /** A temp dir that `cleanup` removes (also on exit, should a benchmark throw). */
 export function tempDir(prefix: string): { path: string; cleanup(): void } {
   const path = mkdtempSync(join(tmpdir(), prefix));
-  const cleanup = () => rmSync(path, { recursive: true, force: true });
-  process.once('exit', cleanup);
+  const cleanup = () => {
+    rmSync(path, { recursive: true, force: true });
+    process.off('exit', cleanup);
+  };
+  process.on('exit', cleanup);
+  exitOnSignals();
   return { path, cleanup };
+}
+
+let signalsHandled = false;
+
+/** Ctrl-C or SIGTERM end the benchmark through process.exit, so the 'exit' clean-ups run (children stop when their IPC channel closes). */
+function exitOnSignals(): void {
+  if (signalsHandled) return;
+  signalsHandled = true;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
 }
 
 /** Extra node flags for server children: `BENCH_CPU_PROF=DIR` writes a .cpuprofile per child there. */

@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import { EMPTY_WORKFLOW_REASON, validateDispatchRequest } from '../core/dispatch/dispatch-request.js';
-import type { StepOutcome, StepPlan, StepProgress } from '../core/dispatch/types.js';
+import type { StepOutcome, StepPlan } from '../core/dispatch/types.js';
 import { isoTimestamp } from '../core/webhook-payloads.js';
 import { acceptDispatch } from '../engine/dispatch/accept-dispatch.js';
 import type { DispatchRecord, MessageEventRecord } from '../store/records.js';
@@ -70,7 +70,7 @@ function dispatchResource(dispatch: DispatchRecord, events: MessageEventRecord[]
           message_uuid: step.messageUuid,
           started_at: isoTimestamp(step.startedAt),
           ...(step.submittedAt !== undefined && { submitted_at: isoTimestamp(step.submittedAt) }),
-          message_status: shownMessageStatus(step),
+          message_status: step.messageStatus,
           statuses: (events[index] ?? []).map((event) => ({
             status: event.status,
             timestamp: isoTimestamp(event.at),
@@ -83,16 +83,6 @@ function dispatchResource(dispatch: DispatchRecord, events: MessageEventRecord[]
     }),
     _links: { self: { href: `/v0.1/dispatch/${dispatch.uuid}` } },
   };
-}
-
-/**
- * The workflow records a step refused when sending (or never accepted within its window) as
- * still `queued`: it never had a receipt. Its message was rejected, and the timeline says so,
- * as the final report does.
- */
-function shownMessageStatus(step: StepProgress): string {
-  const refused = step.outcome?.kind === 'send-failed' || step.outcome?.kind === 'not-submitted';
-  return refused && step.messageStatus === 'queued' ? 'rejected' : step.messageStatus;
 }
 
 /** Why the workflow moved on from a step, in words for the timeline. */

@@ -23,6 +23,9 @@ export function registerSandboxRoutes(app: FastifyInstance, services: Services, 
     const channel = channelParam(request.params.channel);
     const script = parseRecipientScript(request.body);
     if (!script.ok) throw invalidParams(script.errors);
+    if ((channel === 'sms' || channel === 'mms') && script.value.kind === 'deliver' && script.value.readAfter !== undefined) {
+      throw invalidParams([{ name: 'read_after', reason: `${channel} has no read receipts` }]);
+    }
     // Stored and echoed in the wire form with defaults filled in (e.g. a reject's reason).
     const normalized = recipientScriptJson(script.value);
     await store.putRecipientScript(request.caller.apiKey, channel, request.params.address, normalized, clock.now());
@@ -74,7 +77,7 @@ export function registerSandboxRoutes(app: FastifyInstance, services: Services, 
     const conversation = await store.findLatestConversation(apiKey, channel, to, from);
     const application = conversation?.applicationId ? await store.findApplication(conversation.applicationId) : undefined;
     const account = await store.findAccount(apiKey);
-    const inboundUrl = application ? applicationTargets(application).inboundUrl : account && accountTargets(account).inboundUrl;
+    const inboundUrl = (application && applicationTargets(application).inboundUrl) ?? (account && accountTargets(account).inboundUrl);
     if (!inboundUrl) {
       throw new Problem(422, `${SANDBOX_ERRORS}#no-inbound-url`, 'Unprocessable Entity', 'No inbound_url to deliver this reply to: send to this user from an application with a messages inbound_url first, or set the account default.');
     }

@@ -15,13 +15,16 @@ export interface Config {
   clock: 'real' | 'virtual';
   /** Seeds the first account of an empty database (OPENDISPATCH_API_KEY / _SECRET). */
   seedAccount?: { apiKey: string; apiSecret: string };
+  /** Default webhooks of the seeded first account (OPENDISPATCH_STATUS_URL / _INBOUND_URL). */
+  seedWebhooks: { statusUrl?: string; inboundUrl?: string };
   pricing: PriceTable;
   sandbox: { defaultDeliveredAfterSeconds: number };
   engine: { concurrency: number; pollIntervalMs: number; leaseMs: number };
   webhooks: { timeoutMs: number };
   /** The last step of a dispatch ends in `error` when it has no final status this long after it started. */
   dispatch: { ceilingMs: number };
-  log: { level: string; logBodies: boolean };
+  /** Message bodies and credentials are never logged; only the level is configurable. */
+  log: { level: string };
 }
 
 /** What the command line may set; each wins over env, which wins over the config file. */
@@ -56,6 +59,10 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     ),
     clock: parseClock(pick(flags.clock, env.OPENDISPATCH_CLOCK, file.clock) ?? 'real'),
     seedAccount: parseSeedAccount(env),
+    seedWebhooks: {
+      statusUrl: optionalUrl('OPENDISPATCH_STATUS_URL', env.OPENDISPATCH_STATUS_URL),
+      inboundUrl: optionalUrl('OPENDISPATCH_INBOUND_URL', env.OPENDISPATCH_INBOUND_URL),
+    },
     pricing: parsePricing(file.pricing),
     sandbox: {
       defaultDeliveredAfterSeconds: asNumber('sandbox.default_delivered_after', objectAt(file, 'sandbox').default_delivered_after ?? 1, 0),
@@ -68,8 +75,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     webhooks: { timeoutMs: asNumber('webhooks.timeout_ms', objectAt(file, 'webhooks').timeout_ms ?? 10_000, 100) },
     dispatch: { ceilingMs: 1000 * asNumber('dispatch.ceiling_seconds', objectAt(file, 'dispatch').ceiling_seconds ?? 86_400, 1) },
     log: {
-      level: asString('log.level', env.LOG_LEVEL ?? objectAt(file, 'log').level ?? 'info'),
-      logBodies: objectAt(file, 'log').bodies === true,
+      level: parseLogLevel(env.LOG_LEVEL ?? objectAt(file, 'log').level ?? 'info'),
     },
   };
   return deepFreeze(config);
@@ -114,6 +120,19 @@ function parsePort(value: unknown): number {
 function parseClock(value: unknown): 'real' | 'virtual' {
   if (value === 'real' || value === 'virtual') return value;
   throw new ConfigError('clock', `must be real or virtual (got "${String(value)}")`);
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function parseLogLevel(value: unknown): string {
+  if (typeof value !== 'string' || !LOG_LEVELS.includes(value)) throw new ConfigError('log.level (LOG_LEVEL)', `must be one of ${LOG_LEVELS.join(', ')} (got "${String(value)}")`);
+  return value;
+}
+
+function optionalUrl(field: string, value: string | undefined): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (!/^https?:\/\/\S+$/.test(value)) throw new ConfigError(field, `must be an http(s) URL (got "${value}")`);
+  return value;
 }
 
 function parseSeedAccount(env: NodeJS.ProcessEnv): Config['seedAccount'] {

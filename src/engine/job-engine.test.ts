@@ -30,9 +30,17 @@ class ObservedStore extends SqliteStore {
   /** Simulates a database round trip: the claim happens at once, its answer comes this much later. */
   claimLatencyMs = 0;
 
+  /** Until this wall-clock time every claim fails, as when the database is unavailable. */
+  failClaimsUntil = 0;
+  failedClaims = 0;
+
   override async claimJobs(request: ClaimRequest): Promise<ClaimedJob[]> {
     this.lastClaimMark = this.mark;
     this.claims += 1;
+    if (Date.now() < this.failClaimsUntil) {
+      this.failedClaims += 1;
+      throw new Error('SQLITE_BUSY: database is locked');
+    }
     const claimed = await super.claimJobs(request);
     if (this.claimLatencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.claimLatencyMs));
     return claimed;
@@ -588,6 +596,19 @@ test('a job of an unknown kind is rescheduled a minute later, not dropped', asyn
   await h.engine.stop();
   const [job] = await h.store.claimJobs({ owner: 'probe', dueBy: T0 + 120_000, leaseNow: Date.now(), leaseUntil: Date.now() + 1000, limit: 1 });
   assert.deepEqual([job?.kind, job?.payload, job?.attempts], ['no.such.kind', { keep: true }, 3]);
+});
+
+test('a failing claim is retried after the poll interval, not in a loop that starves the process', async (t) => {
+  let runs = 0;
+  const h = await harness(t, { test: async () => (runs++, { done: {} }) }, { pollIntervalMs: 50 });
+  await h.add(testJob(T0));
+  const started = Date.now();
+  h.store.failClaimsUntil = started + 120;
+  h.engine.start();
+  await waitFor('the job ran once the store recovered', () => runs === 1);
+  assert.ok(Date.now() - started >= 120);
+  assert.ok(h.store.failedClaims <= 5, `${h.store.failedClaims} failed claims in 120 ms with a 50 ms poll interval`);
+  await drained(h);
 });
 
 test('start() twice runs one loop; stop() on a stopped engine returns', async (t) => {

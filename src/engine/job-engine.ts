@@ -48,6 +48,8 @@ export class JobEngine {
   private wakeRequested = false;
   /** True between a claim query and its jobs being counted in flight. */
   private claiming = false;
+  /** The last claim threw (e.g. the database is unavailable). */
+  private claimFailed = false;
 
   constructor(private readonly options: JobEngineOptions) {
     // Any new job may be due sooner than the current sleep ends.
@@ -117,12 +119,14 @@ export class JobEngine {
         }
       }
       if (claimed > 0 || this.wakeRequested) continue;
-      await this.sleep(await this.sleepMs(free > 0));
+      // After a failed claim, due jobs are still due: wait a poll interval rather than spin.
+      await this.sleep(this.claimFailed ? this.options.pollIntervalMs : await this.sleepMs(free > 0));
     }
   }
 
   private async claim(limit: number): Promise<ClaimedJob[]> {
     const now = Date.now();
+    this.claimFailed = false;
     try {
       return await this.options.store.claimJobs({
         owner: this.owner,
@@ -133,6 +137,7 @@ export class JobEngine {
       });
     } catch (error) {
       this.options.log.error({ err: error }, 'claiming jobs failed');
+      this.claimFailed = true;
       return [];
     }
   }

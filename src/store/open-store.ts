@@ -1,4 +1,4 @@
-import type { DatabaseConfig } from '../config/config.js';
+import { ConfigError, type DatabaseConfig } from '../config/config.js';
 import type { Store } from './store.js';
 import { SqliteStore } from './sqlite/sqlite-store.js';
 
@@ -7,6 +7,6 @@ export async function openStore(database: DatabaseConfig): Promise<Store> {
     case 'sqlite':
       return new SqliteStore({ path: database.path, synchronous: database.synchronous });
     case 'postgres':
-      throw new Error('PostgreSQL support arrives with the scale-out issue; use sqlite:PATH for now');
+      throw new ConfigError('database', 'postgres:// is not supported yet (it comes with the scale-out work); use sqlite:PATH');
   }
 }

@@ -204,7 +204,7 @@ export function runStoreConformance(name: string, open: OpenStore): void {
 
       test('a stale expected status is a conflict and nothing of the change set is written', withStore(async (store) => {
         await store.insertAccount(account('key-1'));
-        await store.commit({ messages: [message('m-1')], jobs: [job('held', T0)] });
+        await store.commit({ messages: [message('m-1'), message('m-2')], jobs: [job('held', T0)] });
         const [held] = await claim(store, { owner: 'worker-a' });
         assert.ok(held);
         await store.commit({ messageUpdates: [{ uuid: 'm-1', expectedStatus: 'queued', status: 'submitted', updatedAt: T0 + 1 }] });
@@ -220,9 +220,9 @@ export function runStoreConformance(name: string, open: OpenStore): void {
           webhookAttempts: [attempt('w-new', 1, { statusCode: 500 })],
           jobs: [job('new-job', T0)],
           handsetMessages: [handset('m-new', T0)],
-          // The stale one comes last: earlier writes of the same transaction must be undone.
+          // A fresh update before the stale one: it, too, must be undone.
           messageUpdates: [
-            { uuid: 'm-new', expectedStatus: 'queued', status: 'submitted', updatedAt: T0 + 2 },
+            { uuid: 'm-2', expectedStatus: 'queued', status: 'submitted', providerRef: 'fresh', updatedAt: T0 + 2 },
             { uuid: 'm-1', expectedStatus: 'queued', status: 'delivered', providerRef: 'stale', updatedAt: T0 + 2 },
           ],
         };
@@ -232,6 +232,8 @@ export function runStoreConformance(name: string, open: OpenStore): void {
         assert.equal(m1?.status, 'submitted');
         assert.equal(m1?.providerRef, undefined);
         assert.equal(m1?.updatedAt, T0 + 1);
+        const m2 = await store.findMessage('m-2');
+        assert.deepEqual([m2?.status, m2?.providerRef], ['queued', undefined], 'the fresh update of the same change set was rolled back');
         assert.equal(await store.findMessage('m-new'), undefined, 'the message inserted by the same change set was rolled back');
         assert.equal(await store.findDispatch('d-new'), undefined);
         assert.deepEqual((await store.listMessageEvents('m-1')).map((e) => e.status), ['submitted']);
@@ -241,6 +243,22 @@ export function runStoreConformance(name: string, open: OpenStore): void {
         assert.equal(await store.countJobs(), jobsBefore, 'neither the job nor the webhook job was added, and the completed job is still there');
         // The lease named by `complete` still holds: the job was not deleted.
         assert.equal(await store.commit({ complete: held.lease }), 'committed');
+      }));
+
+      test('updates of one change set apply in order, each guarded on the status the previous one left', withStore(async (store) => {
+        // A delivered and a read receipt recorded together (as the status recorder does).
+        await store.commit({ messages: [message('m-1', { status: 'submitted' })] });
+        assert.equal(
+          await store.commit({
+            messageUpdates: [
+              { uuid: 'm-1', expectedStatus: 'submitted', status: 'delivered', usage: { price: '0.01', currency: 'EUR' }, updatedAt: T0 + 1 },
+              { uuid: 'm-1', expectedStatus: 'delivered', status: 'read', updatedAt: T0 + 2 },
+            ],
+          }),
+          'committed',
+        );
+        const found = await store.findMessage('m-1');
+        assert.deepEqual([found?.status, found?.updatedAt, found?.usage?.price], ['read', T0 + 2, '0.01']);
       }));
 
       test('an update of an unknown message is a conflict', withStore(async (store) => {

@@ -25,7 +25,9 @@ export function registerAccountCreate(program: Command): void {
       for (const [name, value] of [['--status-url', flags.statusUrl], ['--inbound-url', flags.inboundUrl]] as const) {
         if (value !== undefined && !/^https?:\/\/\S+$/.test(value)) throw new UsageError(`${name} must be an http(s) URL`);
       }
-      const config = loadConfig({ database: flags.database, config: flags.config }, process.env);
+      // Only the database settings matter here; the seed-account variables belong to `start`.
+      const { OPENDISPATCH_API_KEY: _key, OPENDISPATCH_API_SECRET: _secret, ...env } = process.env;
+      const config = loadConfig({ database: flags.database, config: flags.config }, env);
       const store = await openStore(config.database);
       try {
         const account = await createAccount(store, { statusUrl: flags.statusUrl, inboundUrl: flags.inboundUrl }, Date.now());

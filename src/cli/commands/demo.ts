@@ -24,6 +24,8 @@ interface Webhook {
 }
 
 const PAGE_ID = '107083064136738';
+/** Server seconds per tick on a virtual clock; events still carry their own instants. */
+const TICK_SECONDS = 5;
 const SMS_FROM = '447700900000';
 
 /**
@@ -58,7 +60,7 @@ async function runDemo(target: Target, receiver: Receiver, expiry: number): Prom
   const api = async (method: string, path: string, authorization: string, body?: unknown) => {
     const response = await fetch(new URL(path, target.url), {
       method,
-      headers: { authorization, 'content-type': 'application/json' },
+      headers: { authorization, ...(body !== undefined && { 'content-type': 'application/json' }) },
       body: body === undefined ? undefined : JSON.stringify(body),
     }).catch((error: Error) => {
       throw new UsageError(`cannot reach ${target.url}: ${error.cause instanceof Error ? error.cause.message : error.message}`);
@@ -81,6 +83,11 @@ async function runDemo(target: Target, receiver: Receiver, expiry: number): Prom
   await api('PUT', `/sandbox/recipients/messenger/${ignorer}`, basic, { delivered_after: 1 });
   await api('PUT', `/sandbox/recipients/sms/${smsTo}`, basic, { delivered_after: 1 });
 
+  // On a server with the virtual clock the demo moves time itself, a few seconds per tick.
+  const clock = await api('GET', '/sandbox/clock', basic);
+  const tick = clock.clock === 'virtual' ? async () => void (await api('POST', '/sandbox/clock/advance', basic, { seconds: TICK_SECONDS })) : undefined;
+  const serverNow = async () => Date.parse((await api('GET', '/sandbox/clock', basic)).now);
+
   const say = (line = '') => process.stdout.write(`${line}\n`);
   say(`OpenDispatch demo on ${target.url}: Messenger first; if it is not read within ${expiry} s, an SMS.`);
   for (const [title, recipient] of [
@@ -102,20 +109,24 @@ async function runDemo(target: Target, receiver: Receiver, expiry: number): Prom
         message: { content: { type: 'text', text: 'This is an SMS sent via the Dispatch API' } },
       },
     ];
-    const started = Date.now();
+    const started = await serverNow();
     const { dispatch_uuid: uuid } = await api('POST', '/v0.1/dispatch', await bearer(), { template: 'failover', workflow });
     say(`   POST /v0.1/dispatch → 202 {"dispatch_uuid":"${uuid}"}`);
-    const report = await receiver.follow(uuid, started, expiry * 1000 + 30_000, (webhook) => say(describe(webhook, started)));
+    const report = await receiver.follow(uuid, expiry + 30, tick, (webhook) => say(describe(webhook, started)));
     const timeline = await api('GET', `/v0.1/dispatch/${uuid}`, await bearer());
     for (const step of timeline.workflow as Array<Record<string, any>>) {
       say(`   step ${step.step} (${step.channel}): ${step.outcome?.description ?? (step.state === 'not-started' ? 'never sent' : step.state)}`);
     }
     if (!report) say('   (no final report yet)');
   }
+  await api('DELETE', `/v2/applications/${app.id}`, basic);
 }
 
 function describe(webhook: Webhook, started: number): string {
-  const elapsed = `+${((webhook.at - started) / 1000).toFixed(1)}s`.padStart(8);
+  // Server time of the event (the webhook's timestamp), so a virtual clock shows its own seconds.
+  const at = Date.parse(webhook.body.timestamp);
+  const seconds = Math.max(0, ((Number.isNaN(at) ? webhook.at : at) - started) / 1000);
+  const elapsed = `+${seconds.toFixed(1)}s`.padStart(8);
   const body = webhook.body;
   if (body.template === 'failover') {
     const messages = (body._links?.messages ?? []) as Array<{ channel: string; status: string }>;
@@ -150,8 +161,11 @@ async function startTemporaryServer(): Promise<Target> {
 interface Receiver {
   server: Server;
   url: string;
-  /** Calls `print` for each webhook of the dispatch until its final report; resolves with it. */
-  follow(dispatchUuid: string, since: number, timeoutMs: number, print: (webhook: Webhook) => void): Promise<Webhook | undefined>;
+  /**
+   * Calls `print` for each webhook of the dispatch until its final report; resolves with it, or
+   * with undefined after `seconds` (of server time when `tick` moves a virtual clock).
+   */
+  follow(dispatchUuid: string, seconds: number, tick: (() => Promise<void>) | undefined, print: (webhook: Webhook) => void): Promise<Webhook | undefined>;
 }
 
 async function startReceiver(): Promise<Receiver> {
@@ -175,17 +189,25 @@ async function startReceiver(): Promise<Receiver> {
   return {
     server,
     url,
-    async follow(dispatchUuid, since, timeoutMs, print) {
+    async follow(dispatchUuid, seconds, tick, print) {
       const ours = (webhook: Webhook) => webhook.body.dispatch_uuid === dispatchUuid || webhook.body._links?.dispatch?.dispatch_uuid === dispatchUuid;
       let shown = 0;
-      const deadline = since + timeoutMs;
+      const deadline = Date.now() + seconds * 1000;
+      let ticks = 0;
       for (;;) {
-        const mine = received.filter(ours);
-        for (; shown < mine.length; shown += 1) print(mine[shown]!);
-        const report = mine.find((webhook) => webhook.body.template === 'failover');
-        // Statuses may arrive just after the report; give them a moment to be shown in order.
-        if (report && Date.now() - report.at > 300) return report;
-        if (Date.now() > deadline) return undefined;
+        // Statuses may arrive just after the report: it is shown last, once they had a moment.
+        const statuses = received.filter((webhook) => ours(webhook) && webhook.body.template !== 'failover');
+        for (; shown < statuses.length; shown += 1) print(statuses[shown]!);
+        const report = received.find((webhook) => ours(webhook) && webhook.body.template === 'failover');
+        if (report && Date.now() - report.at > 300) {
+          print(report);
+          return report;
+        }
+        if (tick ? ticks * TICK_SECONDS >= seconds : Date.now() > deadline) return undefined;
+        if (tick && !report) {
+          await tick();
+          ticks += 1;
+        }
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, 100);
           notify = () => {

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfig, type ConfigFlags } from '../../config/config.js';
 import { startServer } from '../../server.js';
+import { UsageError } from '../usage-error.js';
 
 export function registerStart(program: Command): void {
   program
@@ -13,15 +14,20 @@ export function registerStart(program: Command): void {
     .option('--clock <kind>', 'real, or virtual to drive time with POST /sandbox/clock/advance', undefined)
     .action(async (flags: ConfigFlags) => {
       const config = loadConfig(flags, process.env);
-      const server = await startServer(config);
+      const server = await startServer(config).catch((error: NodeJS.ErrnoException) => {
+        if (error.code === 'EADDRINUSE') throw new UsageError(`port ${config.port} on ${config.host} is in use; choose another with --port or PORT`);
+        if (error.code === 'EACCES' || error.code === 'EADDRNOTAVAIL') throw new UsageError(`cannot listen on ${config.host}:${config.port} (${error.code})`);
+        throw error;
+      });
       const out = (line = '') => process.stdout.write(`${line}\n`);
       out(`OpenDispatch listening on ${server.url} (${config.database.kind}, ${config.clock} clock)`);
       if (server.seededAccount) {
-        const { apiKey, apiSecret, generated } = server.seededAccount;
+        const { apiKey, apiSecret, signatureSecret, generated } = server.seededAccount;
         out();
         out(generated ? 'Created the first account. Keep these; the secret is not shown again:' : 'Created the first account from OPENDISPATCH_API_KEY:');
         out(`  api_key:    ${apiKey}`);
         if (generated) out(`  api_secret: ${apiSecret}`);
+        out(`  signature_secret: ${signatureSecret}   (verifies the webhooks' signatures)`);
         out();
         out(`  curl -u "${apiKey}:${generated ? apiSecret : '$OPENDISPATCH_API_SECRET'}" ${server.url}/v2/applications`);
       }

@@ -130,6 +130,8 @@ function onSendFailed(
   // Once the provider accepted the message, a send error can only come from a duplicate send
   // attempt: the accepted message stands and its receipts decide.
   if (progress.messageStatus !== 'queued') return ignored(draft);
+  // The message was refused when sent: that is what its status reports, too.
+  progress.messageStatus = 'rejected';
   return failStep(draft, { kind: 'send-failed', error }, now, settings);
 }
 
@@ -148,6 +150,8 @@ function onTimer(
     case 'send-window':
       // Only meaningful while the provider has not accepted the message.
       if (last || progress.messageStatus !== 'queued') return ignored(draft);
+      // The shell stops sending it: the message ends rejected.
+      progress.messageStatus = 'rejected';
       return advance(draft, { kind: 'not-submitted' }, now, settings);
     case 'expiry':
       // Still running on this step means the condition was not met (meeting it ends the dispatch).
@@ -155,6 +159,7 @@ function onTimer(
       return advance(draft, { kind: 'expired' }, now, settings);
     case 'ceiling':
       if (!last) return ignored(draft);
+      if (progress.messageStatus === 'queued') progress.messageStatus = 'rejected';
       return endDispatch(draft, 'error', { kind: 'ceiling' }, now);
     default:
       return assertNever(timer);

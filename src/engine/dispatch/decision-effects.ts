@@ -83,7 +83,7 @@ function finalReportWebhook(dispatch: DispatchRecord, state: DispatchState, stat
       {
         messageUuid: step.messageUuid,
         channel: to.type,
-        status: step.messageStatus === 'queued' ? 'rejected' : step.messageStatus,
+        status: step.messageStatus,
         ...(priced && { usage: messagePrice(pricing, to.type, addressValue(to)) }),
       },
     ];

@@ -43,11 +43,11 @@ export function createDispatchTimerHandler(deps: DispatchTimerDeps): JobHandler 
 
     const effects = decisionEffects(dispatch, decision, now, deps.pricing);
     let change = mergeChanges(effects.change, dispatchUpdate(dispatch, effects.state, now));
-    // A step left before its provider accepted the message: that message is not sent any more.
+    // A step that ended before its provider accepted the message: it is not sent any more.
     const left = effects.state.steps[step];
-    if (left?.outcome?.kind === 'not-submitted' && left.messageUuid) {
-      const message = await deps.store.findMessage(left.messageUuid);
-      if (message) change = mergeChanges(change, messageStatusChange(message, { status: 'rejected', at: now, error: NOT_SUBMITTED_ERROR }, deps.pricing));
+    const message = left?.outcome && left.messageUuid ? await deps.store.findMessage(left.messageUuid) : undefined;
+    if (message?.status === 'queued') {
+      change = mergeChanges(change, messageStatusChange(message, { status: 'rejected', at: now, error: NOT_SUBMITTED_ERROR }, deps.pricing));
     }
     return { done: change };
   };

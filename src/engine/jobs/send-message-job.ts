@@ -14,7 +14,11 @@ export const sendMessageJob = (messageUuid: string, dueAt: number): NewJob => ({
   dueAt,
 });
 
-/** Transient provider failures of a plain message are retried for this long, then it is rejected. */
+/**
+ * Transient provider failures of a plain message are retried for this long, then it is rejected.
+ * A dispatch step's message is retried until its workflow gives up on it (the step's window or
+ * the ceiling), which marks it rejected and so ends the retries.
+ */
 const SEND_RETRY_WINDOW_MS = 60 * 60 * 1000;
 
 export interface SendMessageDeps {
@@ -53,7 +57,7 @@ export function createSendMessageHandler(deps: SendMessageDeps): JobHandler {
     }
     const { failure } = result;
     const retryAt = now + Math.max(failure.retryAfterMs ?? 0, sendBackoffMs(job.attempts));
-    if (failure.retryable && retryAt - message.createdAt <= SEND_RETRY_WINDOW_MS) {
+    if (failure.retryable && (message.dispatchUuid !== undefined || retryAt - message.createdAt <= SEND_RETRY_WINDOW_MS)) {
       return { retryAt, error: `${failure.error.code} ${failure.error.reason}` };
     }
     const rejected = { status: 'rejected' as const, at: now, error: failure.error, fromSend: true };
