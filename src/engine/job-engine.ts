@@ -104,6 +104,9 @@ export class JobEngine {
 
   private async run(): Promise<void> {
     while (this.running) {
+      // SQLite answers synchronously: without a turn of the event loop per round, a job that is
+      // due again at once (a retry now) would starve HTTP and timers.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       this.wakeRequested = false;
       const free = this.options.concurrency - this.inFlight;
       let claimed = 0;
