@@ -4,12 +4,15 @@ import { createApplicationJwtVerifier } from './auth/application-jwt.js';
 import { parseBasicAuthorization, parseBearerAuthorization } from './auth/basic-credentials.js';
 import { createSecretVerifierCache } from './auth/secret-hash.js';
 import { invalidCredentials, invalidToken } from './problem.js';
+import { accountTargets, applicationTargets, type WebhookTargets } from './webhook-targets.js';
 
 /** Who is calling: always an account; with a JWT also the application it names. */
 export interface Caller {
   apiKey: string;
   applicationId?: string;
   method: 'jwt' | 'basic';
+  /** Where this caller's webhooks go: the application's, or with Basic auth the account's defaults. */
+  targets: WebhookTargets;
 }
 
 declare module 'fastify' {
@@ -37,7 +40,7 @@ export function createAuthenticator(store: Store): Authenticator {
     if (!credentials) return undefined;
     const account = await store.findAccount(credentials.apiKey);
     if (!account || !(await secrets.verify(account.apiKey, credentials.apiSecret, account.secretHash))) return undefined;
-    return { apiKey: account.apiKey, method: 'basic' };
+    return { apiKey: account.apiKey, method: 'basic', targets: accountTargets(account) };
   }
 
   async function jwtCaller(header: string): Promise<Caller | undefined> {
@@ -46,7 +49,7 @@ export function createAuthenticator(store: Store): Authenticator {
     const check = await verifyJwt(token);
     if (!check.ok) return undefined;
     const application = await store.findApplication(check.applicationId);
-    return application && { apiKey: application.apiKey, applicationId: application.id, method: 'jwt' };
+    return application && { apiKey: application.apiKey, applicationId: application.id, method: 'jwt', targets: applicationTargets(application) };
   }
 
   return {

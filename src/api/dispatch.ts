@@ -7,7 +7,6 @@ import type { DispatchRecord, MessageEventRecord } from '../store/records.js';
 import type { Authenticator, Caller } from './authenticate.js';
 import { invalidParams, notFound } from './problem.js';
 import type { Services } from './services.js';
-import { callerTargets } from './webhook-targets.js';
 
 export function registerDispatchRoutes(app: FastifyInstance, services: Services, auth: Authenticator): void {
   const { store, clock, config } = services;
@@ -18,8 +17,7 @@ export function registerDispatchRoutes(app: FastifyInstance, services: Services,
   app.post('/v0.1/dispatch', { onRequest: authenticate, errorHandler: emptyBodyAsEmptyWorkflow }, async (request, reply) => {
     const validation = validateDispatchRequest(request.body);
     if (!validation.ok) throw invalidParams(validation.errors);
-    const targets = await callerTargets(store, request.caller);
-    const dispatchUuid = await acceptDispatch(deps, validation.value, { ...request.caller, statusUrl: targets.statusUrl });
+    const dispatchUuid = await acceptDispatch(deps, validation.value, { ...request.caller, statusUrl: request.caller.targets.statusUrl });
     return reply.code(202).send({ dispatch_uuid: dispatchUuid });
   });
 

@@ -7,7 +7,6 @@ import type { MessageEventRecord, MessageRecord, WebhookRecord } from '../store/
 import type { Authenticator, Caller } from './authenticate.js';
 import { invalidParams, notFound } from './problem.js';
 import type { Services } from './services.js';
-import { callerTargets } from './webhook-targets.js';
 
 export function registerMessageRoutes(app: FastifyInstance, services: Services, auth: Authenticator): void {
   const { store, clock } = services;
@@ -18,7 +17,6 @@ export function registerMessageRoutes(app: FastifyInstance, services: Services, 
     const validation = validateOutboundMessage(request.body);
     if (!validation.ok) throw invalidParams(validation.errors);
     const { to, from, message, client_ref } = validation.value;
-    const targets = await callerTargets(store, request.caller);
     const now = clock.now();
     const record: MessageRecord = {
       uuid: randomUUID(),
@@ -31,7 +29,7 @@ export function registerMessageRoutes(app: FastifyInstance, services: Services, 
       message,
       clientRef: client_ref,
       status: 'queued',
-      statusUrl: targets.statusUrl,
+      statusUrl: request.caller.targets.statusUrl,
       createdAt: now,
       updatedAt: now,
     };

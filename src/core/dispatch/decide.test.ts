@@ -187,7 +187,7 @@ table('submitted', [
     status: 'running',
     current: 0,
     steps: ['submitted, pending'],
-    last: ['timer 0 expiry @605s'],
+    last: ['cancel 0', 'timer 0 expiry @605s'],
   },
   {
     name: 'a late submit response still measures from itself',
@@ -196,7 +196,7 @@ table('submitted', [
     status: 'running',
     current: 0,
     steps: ['submitted, pending'],
-    last: ['timer 0 expiry @1100s'],
+    last: ['cancel 0', 'timer 0 expiry @1100s'],
   },
   {
     name: 'a duplicate submitted schedules nothing more',
@@ -301,7 +301,7 @@ table('condition', [
     status: 'running',
     current: 0,
     steps: ['delivered, pending'],
-    last: ['timer 0 expiry @603s'],
+    last: ['cancel 0', 'timer 0 expiry @603s'],
   },
   {
     name: '… and the submit response that follows schedules no second expiry',
@@ -441,7 +441,7 @@ table('expiry', [
     status: 'running',
     current: 1,
     steps: ['submitted, expired', 'submitted, pending'],
-    last: ['timer 1 expiry @667s'],
+    last: ['cancel 1', 'timer 1 expiry @667s'],
   },
   {
     name: 'two expiries in a row reach the last step',
@@ -787,7 +787,7 @@ test('trace: Messenger not read within 600 s, so the SMS goes out and is deliver
   ]);
   assert.deepEqual(decisions.map((d) => d.commands.map(describeCommand)), [
     ['send 0', 'timer 0 send-window @600s'],
-    ['timer 0 expiry @602s'],
+    ['cancel 0', 'timer 0 expiry @602s'],
     [],
     ['cancel 0', 'send 1', `timer 1 ceiling @${602 + CEILING_S}s`],
     [],
@@ -823,7 +823,7 @@ test('trace: Messenger read in time, the SMS is never sent', () => {
     [602, timer(0, 'send-window')],
   ]);
   const all = decisions.flatMap((d) => d.commands.map(describeCommand));
-  assert.deepEqual(all, ['send 0', 'timer 0 send-window @600s', 'timer 0 expiry @601s', 'cancel 0', 'report completed']);
+  assert.deepEqual(all, ['send 0', 'timer 0 send-window @600s', 'cancel 0', 'timer 0 expiry @601s', 'cancel 0', 'report completed']);
   assert.equal(state.steps.length, 1);
   assert.deepEqual(state.steps[0], {
     startedAt: 0,

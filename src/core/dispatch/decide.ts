@@ -207,7 +207,11 @@ function markSubmitted(draft: DispatchState, step: number, now: number): Dispatc
   progress.submittedAt = now;
   if (progress.messageStatus === 'queued') progress.messageStatus = 'submitted';
   if (isLastStep(draft, step)) return [];
-  return [{ type: 'schedule-timer', step, timer: 'expiry', dueAt: now + expiryMs(draft, step) }];
+  // The send window has served its purpose; dropping it saves a stale timer firing later.
+  return [
+    { type: 'cancel-timers', step },
+    { type: 'schedule-timer', step, timer: 'expiry', dueAt: now + expiryMs(draft, step) },
+  ];
 }
 
 /** A failure moves to the next step at once; on the last step it ends the dispatch. */

@@ -21,6 +21,12 @@ import * as rows from './rows.js';
 /** Thrown inside a transaction to roll it back when a fence or a condition does not hold. */
 class Conflict extends Error {}
 
+interface PendingCommit {
+  change: ChangeSet;
+  resolve(result: CommitResult): void;
+  reject(error: unknown): void;
+}
+
 export interface SqliteOptions {
   path: string;
   synchronous: 'NORMAL' | 'FULL';
@@ -37,6 +43,8 @@ export class SqliteStore implements Store {
   private readonly statements: ReturnType<typeof prepareStatements>;
   private readonly jobListeners: Array<(dueAt: number) => void> = [];
   private readonly applyChange: (change: ChangeSet) => void;
+  private readonly applyBatch: (batch: PendingCommit[], outcomes: Array<{ result: CommitResult } | { error: unknown }>) => void;
+  private pending: PendingCommit[] = [];
 
   constructor(options: SqliteOptions) {
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
@@ -47,10 +55,22 @@ export class SqliteStore implements Store {
     this.db.pragma('foreign_keys = ON');
     migrate(this.db);
     this.statements = prepareStatements(this.db);
+    // Inside the batch's transaction each change set is a nested transaction, i.e. a savepoint.
     this.applyChange = this.db.transaction((change: ChangeSet) => this.apply(change));
+    this.applyBatch = this.db.transaction((batch: PendingCommit[], outcomes: Array<{ result: CommitResult } | { error: unknown }>) => {
+      for (const { change } of batch) {
+        try {
+          this.applyChange(change);
+          outcomes.push({ result: 'committed' });
+        } catch (error) {
+          outcomes.push(error instanceof Conflict ? { result: 'conflict' } : { error });
+        }
+      }
+    });
   }
 
   async close(): Promise<void> {
+    if (this.pending.length > 0) this.flush();
     if (this.db.open) this.db.close();
   }
 
@@ -58,15 +78,38 @@ export class SqliteStore implements Store {
     this.jobListeners.push(listener);
   }
 
-  async commit(change: ChangeSet): Promise<CommitResult> {
+  /**
+   * Group commit: change sets committed in the same turn of the event loop are written in one
+   * transaction, each inside its own savepoint, so one conflict rolls back only its own change.
+   * A commit resolves once its transaction is durable. Measured with bench/: one transaction per
+   * change set made the commit half of the server's time, as WAL pages and syscalls per commit
+   * barely depend on its size.
+   */
+  commit(change: ChangeSet): Promise<CommitResult> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ change, resolve, reject });
+      if (this.pending.length === 1) setImmediate(() => this.flush());
+    });
+  }
+
+  private flush(): void {
+    const batch = this.pending;
+    if (batch.length === 0) return;
+    this.pending = [];
+    const outcomes: Array<{ result: CommitResult } | { error: unknown }> = [];
     try {
-      this.applyChange(change);
+      this.applyBatch(batch, outcomes);
     } catch (error) {
-      if (error instanceof Conflict) return 'conflict';
-      throw error;
+      // The transaction itself failed (disk full, database closed): nothing of the batch is written.
+      for (const { reject } of batch) reject(error);
+      return;
     }
-    this.notifyJobsAdded(change);
-    return 'committed';
+    batch.forEach(({ change, resolve, reject }, index) => {
+      const outcome = outcomes[index]!;
+      if ('error' in outcome) return reject(outcome.error);
+      if (outcome.result === 'committed') this.notifyJobsAdded(change);
+      resolve(outcome.result);
+    });
   }
 
   private apply(change: ChangeSet): void {
