@@ -7,6 +7,7 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import type { ApplicationRecord } from '../store/records.js';
 import { invalid, valid, type InvalidParameter, type Validation } from '../core/validation.js';
+import { isHttpUrl } from '../core/url.js';
 
 type Json = Record<string, unknown>;
 
@@ -231,15 +232,6 @@ function readUrl(issues: Issues, raw: unknown, name: string): string | undefined
   if (typeof raw !== 'string') return issues.add(name, 'must be a string');
   if (raw.length > MAX_URL) return issues.add(name, `must be at most ${MAX_URL} characters`);
   return isHttpUrl(raw) ? raw : issues.add(name, 'must be an absolute http or https URL');
-}
-
-function isHttpUrl(value: string): boolean {
-  try {
-    const { protocol } = new URL(value);
-    return protocol === 'http:' || protocol === 'https:';
-  } catch {
-    return false;
-  }
 }
 
 function readMethod(issues: Issues, raw: unknown, name: string, allowed: readonly HttpMethod[]): HttpMethod | undefined {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { CHANNELS } from '../core/channel.js';
 import { isDecimalPrice, type PriceTable } from '../core/pricing.js';
+import { isHttpUrl } from '../core/url.js';
 
 export type DatabaseConfig =
   | { kind: 'sqlite'; path: string; synchronous: 'NORMAL' | 'FULL' }
@@ -131,7 +132,7 @@ function parseLogLevel(value: unknown): string {
 
 function optionalUrl(field: string, value: string | undefined): string | undefined {
   if (value === undefined || value === '') return undefined;
-  if (!/^https?:\/\/\S+$/.test(value)) throw new ConfigError(field, `must be an http(s) URL (got "${value}")`);
+  if (!isHttpUrl(value)) throw new ConfigError(field, `must be an http(s) URL (got "${value}")`);
   return value;
 }
 

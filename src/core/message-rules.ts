@@ -17,6 +17,7 @@ import type {
   WhatsappOptions,
 } from './message.js';
 import { invalid, valid, type InvalidParameter, type Validation } from './validation.js';
+import { isHttpUrl } from './url.js';
 
 type Json = Record<string, unknown>;
 type Side = 'to' | 'from';
@@ -289,15 +290,6 @@ function readUrl(issues: Issues, raw: unknown, name: string): string | undefined
   const url = readString(issues, raw, name, { max: MAX.url });
   if (url === undefined) return undefined;
   return isHttpUrl(url) ? url : issues.add(name, 'must be an absolute http or https URL');
-}
-
-function isHttpUrl(value: string): boolean {
-  try {
-    const { protocol } = new URL(value);
-    return protocol === 'http:' || protocol === 'https:';
-  } catch {
-    return false;
-  }
 }
 
 function readTemplate(issues: Issues, raw: unknown, name: string): TemplateContent | undefined {

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { AccountExistsError, createAccount } from '../../accounts/create-account.js';
 import { loadConfig } from '../../config/config.js';
+import { isHttpUrl } from '../../core/url.js';
 import { openStore } from '../../store/open-store.js';
 import { UsageError } from '../usage-error.js';
 
@@ -23,7 +24,7 @@ export function registerAccountCreate(program: Command): void {
     .option('--inbound-url <url>', 'default inbound webhook for Basic-auth sends')
     .action(async (flags: AccountCreateFlags) => {
       for (const [name, value] of [['--status-url', flags.statusUrl], ['--inbound-url', flags.inboundUrl]] as const) {
-        if (value !== undefined && !/^https?:\/\/\S+$/.test(value)) throw new UsageError(`${name} must be an http(s) URL`);
+        if (value !== undefined && !isHttpUrl(value)) throw new UsageError(`${name} must be an http(s) URL`);
       }
       // Only the database settings matter here; the seed-account variables belong to `start`.
       const { OPENDISPATCH_API_KEY: _key, OPENDISPATCH_API_SECRET: _secret, ...env } = process.env;
