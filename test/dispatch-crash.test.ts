@@ -145,3 +145,44 @@ test(`${DISPATCHES} dispatches survive ${KILLS} SIGKILLs with the right final re
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('an expiry that comes due while the server is down fires at start-up', { timeout: 90_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'opendispatch-dispatch-downtime-'));
+  const database = `sqlite:${join(dir, 'downtime.db')}`;
+  const receiver = await new WebhookReceiver().start();
+  const servers: ServerProcess[] = [];
+  try {
+    const created = await runCli(['account:create', '--database', database, '--status-url', `${receiver.url}/status`, '--json'], { cwd: dir });
+    assert.equal(created.code, 0, created.stderr);
+    const { api_key, api_secret } = JSON.parse(created.stdout) as { api_key: string; api_secret: string };
+    const auth = `Basic ${Buffer.from(`${api_key}:${api_secret}`).toString('base64')}`;
+    const first = await startServerProcess({ database, cwd: dir });
+    servers.push(first);
+
+    // Messenger delivered but never read (the default recipient), expiry 15 s.
+    const response = await fetch(`${first.url}/v0.1/dispatch`, { method: 'POST', headers: { authorization: auth, 'content-type': 'application/json' }, body: JSON.stringify(dispatchBody(1)) });
+    assert.equal(response.status, 202);
+    const { dispatch_uuid: uuid } = (await response.json()) as { dispatch_uuid: string };
+    const ofThisDispatch = (status: string, channel: string) => (w: { json: Record<string, any> }) =>
+      w.json._links?.dispatch?.dispatch_uuid === uuid && w.json.status === status && w.json.to?.type === channel;
+    const [submitted] = await receiver.waitFor(ofThisDispatch('submitted', 'messenger'));
+    await first.kill('SIGKILL');
+
+    // Down until well past the expiry, then back: the overdue timer fires at once.
+    const expiresAt = Date.parse(submitted!.json.timestamp) + EXPIRY * 1000;
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, expiresAt - Date.now()) + 2000));
+    assert.equal(receiver.matching(ofThisDispatch('submitted', 'sms')).length, 0, 'nothing ran while the server was down');
+    const second = await startServerProcess({ database, cwd: dir });
+    servers.push(second);
+    const restartedAt = Date.now();
+    await receiver.waitFor(ofThisDispatch('submitted', 'sms'), 1, 10_000);
+    const firedAfter = Date.now() - restartedAt;
+    assert.ok(firedAfter < 3000, `the SMS step started ${firedAfter} ms after the restart`);
+    const [report] = await receiver.waitFor((w) => w.json.dispatch_uuid === uuid && w.json.template === 'failover', 1, 10_000);
+    assert.deepEqual(report!.json._links.messages.map((m: any) => [m.channel, m.status]), [['messenger', 'delivered'], ['sms', 'delivered']]);
+  } finally {
+    for (const server of servers) await server.dispose();
+    await receiver.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
