@@ -44,8 +44,7 @@ export function createLogger(config: Readonly<Config>): Logger {
 /** Composes store, engine, channels and the HTTP API, and starts them. */
 export async function startServer(config: Readonly<Config>, log: Logger = createLogger(config)): Promise<RunningServer> {
   const store = await openStore(config.database);
-  // One process owns a SQLite file, so leases left by a killed process can be freed at once.
-  if (store.dialect === 'sqlite') await store.releaseAllLeases();
+  await store.recoverAtStart();
   const clock: Clock = config.clock === 'virtual' ? new VirtualClock() : new RealClock();
 
   const sandbox = new SandboxNetwork(store, clock, config.sandbox.defaultDeliveredAfterSeconds);

@@ -1,8 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { Store } from '../store/store.js';
 import { createApplicationJwtVerifier } from './auth/application-jwt.js';
 import { parseBasicAuthorization, parseBearerAuthorization } from './auth/basic-credentials.js';
-import { createSecretVerifierCache } from './auth/secret-hash.js';
+import { createSecretVerifierCache, hashSecret, verifySecret } from './auth/secret-hash.js';
 import { invalidCredentials, invalidToken } from './problem.js';
 import { accountTargets, applicationTargets, type WebhookTargets } from './webhook-targets.js';
 
@@ -30,6 +31,7 @@ export interface Authenticator {
 
 export function createAuthenticator(store: Store): Authenticator {
   const secrets = createSecretVerifierCache();
+  const unknownAccountHash = hashSecret(randomBytes(16).toString('hex'));
   const verifyJwt = createApplicationJwtVerifier({
     findPublicKey: async (applicationId) => (await store.findApplication(applicationId))?.publicKey,
     nowMs: () => Date.now(),
@@ -39,7 +41,12 @@ export function createAuthenticator(store: Store): Authenticator {
     const credentials = parseBasicAuthorization(header);
     if (!credentials) return undefined;
     const account = await store.findAccount(credentials.apiKey);
-    if (!account || !(await secrets.verify(account.apiKey, credentials.apiSecret, account.secretHash))) return undefined;
+    if (!account) {
+      // As slow as a wrong secret, so that timing does not tell which api keys exist.
+      await verifySecret(credentials.apiSecret, await unknownAccountHash);
+      return undefined;
+    }
+    if (!(await secrets.verify(account.apiKey, credentials.apiSecret, account.secretHash))) return undefined;
     return { apiKey: account.apiKey, method: 'basic', targets: accountTargets(account) };
   }
 

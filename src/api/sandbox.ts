@@ -39,6 +39,8 @@ export function registerSandboxRoutes(app: FastifyInstance, services: Services, 
   });
 
   app.get<{ Querystring: { channel?: string; to?: string; limit?: string } }>('/sandbox/messages', { onRequest: authenticate }, async (request) => {
+    const repeated = Object.entries(request.query).filter(([, value]) => Array.isArray(value));
+    if (repeated.length > 0) throw invalidParams(repeated.map(([name]) => ({ name, reason: 'must be given once' })));
     const { channel, to, limit } = request.query;
     const filterChannel = channel === undefined || channel === '' ? undefined : channelParam(channel);
     const count = limit === undefined ? 100 : Number(limit);

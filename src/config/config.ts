@@ -69,7 +69,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
       defaultDeliveredAfterSeconds: asNumber('sandbox.default_delivered_after', objectAt(file, 'sandbox').default_delivered_after ?? 1, 0),
     },
     engine: {
-      concurrency: asNumber('engine.concurrency', objectAt(file, 'engine').concurrency ?? 64, 1),
+      concurrency: asInteger('engine.concurrency', objectAt(file, 'engine').concurrency ?? 64, 1),
       pollIntervalMs: asNumber('engine.poll_interval_ms', objectAt(file, 'engine').poll_interval_ms ?? 1000, 10),
       leaseMs: asNumber('engine.lease_ms', objectAt(file, 'engine').lease_ms ?? 60_000, 1000),
     },
@@ -79,6 +79,10 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
       level: parseLogLevel(env.LOG_LEVEL ?? objectAt(file, 'log').level ?? 'info'),
     },
   };
+  // A lease must outlast the longest job, a webhook attempt, or a second run would start.
+  if (config.engine.leaseMs < 2 * config.webhooks.timeoutMs) {
+    throw new ConfigError('engine.lease_ms', `must be at least twice webhooks.timeout_ms (${2 * config.webhooks.timeoutMs})`);
+  }
   return deepFreeze(config);
 }
 
@@ -177,6 +181,12 @@ function objectAt(file: ConfigFile, key: string): Record<string, unknown> {
 function asString(field: string, value: unknown): string {
   if (typeof value !== 'string' || value === '') throw new ConfigError(field, 'must be a non-empty string');
   return value;
+}
+
+function asInteger(field: string, value: unknown, min: number): number {
+  const number = asNumber(field, value, min);
+  if (!Number.isInteger(number)) throw new ConfigError(field, 'must be a whole number');
+  return number;
 }
 
 function asNumber(field: string, value: unknown, min: number): number {

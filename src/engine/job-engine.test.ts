@@ -152,7 +152,7 @@ test('a due job runs once, with its payload, and is deleted', async (t) => {
   assert.equal(seen.length, 1);
   assert.deepEqual(seen[0]?.payload, { n: 1 });
   assert.equal(seen[0]?.attempts, 1);
-  assert.equal(seen[0]?.lease.owner, h.engine.owner);
+  assert.ok(seen[0]?.lease.owner.startsWith(`${h.engine.owner}/`), 'leased by this engine, with a token of its own claim');
 });
 
 test("a job's effects commit with its completion", async (t) => {
@@ -515,7 +515,7 @@ test('a job whose lease expired (a crashed worker) is picked up by the engine', 
   await waitFor('the long-expired lease is taken over', () => seen.length === 1);
   assert.equal(seen[0]?.payload.n, 'expired');
   assert.equal(seen[0]?.attempts, 2);
-  assert.equal(seen[0]?.lease.owner, h.engine.owner);
+  assert.ok(seen[0]?.lease.owner.startsWith(`${h.engine.owner}/`), 'leased by this engine, with a token of its own claim');
 
   await waitFor('the short lease runs out and is taken over', () => seen.length === 2);
   assert.ok(Date.now() >= now + 150, 'not before the lease expired');
@@ -621,4 +621,30 @@ test('start() twice runs one loop; stop() on a stopped engine returns', async (t
   await h.engine.stop();
   await h.engine.stop();
   assert.equal(runs, 1);
+});
+
+test('a handler that outlives its lease: the same engine runs the job again, and only the newer run commits', async (t) => {
+  const runs: Array<{ attempt: number; release(): void }> = [];
+  const h = await harness(
+    t,
+    {
+      slow: async (job) => {
+        const { promise, open } = gate();
+        runs.push({ attempt: job.attempts, release: open });
+        await promise;
+        return { done: { events: [{ messageUuid: 'm-lease', status: 'delivered', at: T0 + job.attempts }] } };
+      },
+    },
+    { leaseMs: 50, pollIntervalMs: 10 },
+  );
+  await h.add(testJob(T0, {}, 'slow'));
+  h.engine.start();
+  await waitFor('the job claimed twice by the same engine', () => runs.length >= 2);
+  runs[0]!.release(); // the stale run finishes first: its completion must not match any more
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  for (const run of runs.slice(1)) run.release();
+  await drained(h);
+  const events = await h.store.listMessageEvents('m-lease');
+  assert.ok(events.length >= 1, 'the newer run committed');
+  assert.ok(events.every((event) => event.at !== T0 + 1), `the first, stale run committed nothing: ${JSON.stringify(events)}`);
 });

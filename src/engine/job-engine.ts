@@ -13,8 +13,9 @@ export type JobOutcome =
   | { done: ChangeSet }
   /**
    * Completes the job with effects computed from fresh state, recomputed if a racing commit
-   * changed that state: for work done outside the database (a provider call) that must be
-   * recorded, not repeated.
+   * changed that state: for work done outside the database (a provider call) that should be
+   * recorded, not repeated. Only an outcome that conflicts RECORD_ATTEMPTS times in a row (or a
+   * lost lease) makes the job, and so its provider call, run again.
    */
   | { record: () => Promise<ChangeSet> }
   | { retryAt: number; error: string; change?: ChangeSet };
@@ -46,6 +47,7 @@ export class JobEngine {
   private loop: Promise<void> | undefined;
   /** Set by every wake(); a wake that lands while the loop is busy must not be lost. */
   private wakeRequested = false;
+  private claimCount = 0;
   /** True between a claim query and its jobs being counted in flight. */
   private claiming = false;
   /** The last claim threw (e.g. the database is unavailable). */
@@ -132,7 +134,9 @@ export class JobEngine {
     this.claimFailed = false;
     try {
       return await this.options.store.claimJobs({
-        owner: this.owner,
+        // A fresh token per claim: if a handler outlives its lease and this same node claims the
+        // job again, the first run's completion no longer matches and is discarded.
+        owner: `${this.owner}/${++this.claimCount}`,
         dueBy: this.options.clock.now(),
         leaseNow: now,
         leaseUntil: now + this.options.leaseMs,

@@ -41,7 +41,7 @@ export class StatusRecorder {
         state = effects.state;
       }
     }
-    if (dispatch && state && state !== dispatch.state) change = mergeChanges(change, dispatchUpdate(dispatch, state, reports.at(-1)!.at));
+    if (dispatch && state) change = mergeChanges(change, dispatchUpdate(dispatch, state, reports.at(-1)!.at));
     return change;
   }
 }

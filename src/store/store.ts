@@ -94,6 +94,11 @@ export interface Store {
   claimJobs(request: ClaimRequest): Promise<ClaimedJob[]>;
   /** Earliest due time of a job nobody holds a live lease on; undefined when there is none. */
   nextDueAt(leaseNow: number): Promise<number | undefined>;
+  /**
+   * Called once by a starting server (not by CLI commands that open the database meanwhile):
+   * frees what a killed predecessor held, where the adapter can know it is dead.
+   */
+  recoverAtStart(): Promise<void>;
   /** Frees every lease: only safe where one process owns the database (SQLite). */
   releaseAllLeases(): Promise<number>;
   /** Whether a job with this key is due at or before `dueBy` (running or not). */

@@ -1,4 +1,4 @@
-import { writeFileSync, readFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { UsageError } from '../usage-error.js';
 
@@ -59,7 +59,10 @@ export function registerAppCreate(program: Command): void {
         throw new UsageError(`the server answered ${response.status}: ${created.detail ?? created.title ?? 'no details'}${details}`);
       }
       const privateKey = created.keys?.private_key as string | undefined;
-      if (privateKey && flags.keyfile) writeFileSync(flags.keyfile, privateKey, { mode: 0o600 });
+      if (privateKey && flags.keyfile) {
+        writeFileSync(flags.keyfile, privateKey, { mode: 0o600 });
+        chmodSync(flags.keyfile, 0o600); // `mode` applies only when the file is created
+      }
       if (flags.json) {
         const { keys, ...shown } = created;
         process.stdout.write(`${JSON.stringify({ ...shown, keys: { public_key: keys?.public_key } })}\n`);

@@ -77,7 +77,7 @@ export function decide(
 // Event handlers: one per event type.
 
 function onStart(draft: DispatchState, now: number, settings: DispatchSettings): Decision {
-  // The start job may run twice (lease rescue); the first run already sent step 0.
+  // Step 0 was sent already: a repeated start changes nothing.
   if (draft.steps.length > 0) return ignored(draft);
   return moved(draft, startStep(draft, 0, now, settings));
 }
@@ -98,6 +98,13 @@ function onStatus(
 ): Decision {
   const progress = runningStep(draft, event.step);
   if (progress === undefined) return recordLateStatus(draft, event.step, event.status);
+  if (expiredBy(draft, event.step, now)) {
+    // The window closed before this receipt happened: the expiry comes first, whichever of the
+    // two a worker got to first (after downtime or a backlog both are overdue at once).
+    const expired = advance(draft, { kind: 'expired' }, now, settings);
+    recordLateStatus(draft, event.step, event.status);
+    return expired;
+  }
   // Duplicates and out-of-order receipts never move a message backwards.
   if (!advances(progress.messageStatus, event.status)) return ignored(draft);
 
@@ -168,6 +175,12 @@ function onTimer(
 
 // ---------------------------------------------------------------------------------------------
 // Late events: recorded for the timeline and the final report, never reviving a step.
+
+/** Whether a non-last step's condition window (from submission, expiry_time long) closed before `now`. */
+function expiredBy(draft: DispatchState, step: number, now: number): boolean {
+  const submittedAt = draft.steps[step]?.submittedAt;
+  return !isLastStep(draft, step) && submittedAt !== undefined && now > submittedAt + expiryMs(draft, step);
+}
 
 function recordLateStatus(draft: DispatchState, step: number, status: StatusEvent['status']): Decision {
   const progress = leftBehind(draft, step);

@@ -70,7 +70,8 @@ function timerJob(dispatchUuid: string, command: Extract<DispatchCommand, { type
     kind: DISPATCH_TIMER_JOB,
     key: dispatchTimerKey(dispatchUuid, command.step),
     dueAt: command.dueAt,
-    payload: { dispatchUuid, step: command.step, timer: command.timer },
+    // The due time travels along: a retried job's own due time moves, the timer's instant does not.
+    payload: { dispatchUuid, step: command.step, timer: command.timer, dueAt: command.dueAt },
   };
 }
 

@@ -28,13 +28,13 @@ export interface DispatchTimerDeps {
  */
 export function createDispatchTimerHandler(deps: DispatchTimerDeps): JobHandler {
   return async (job: ClaimedJob) => {
-    const { dispatchUuid, step, timer } = job.payload as { dispatchUuid: string; step: number; timer: TimerKind };
+    const { dispatchUuid, step, timer, dueAt = job.dueAt } = job.payload as { dispatchUuid: string; step: number; timer: TimerKind; dueAt?: number };
     const dispatch = await deps.store.findDispatch(dispatchUuid);
     if (!dispatch) return { done: {} };
     // A receipt of this step due no later than the timer happened first: let it be decided first
     // (after downtime, or within one batch, both can be due at once).
     const messageUuid = dispatch.state.steps[step]?.messageUuid;
-    if (messageUuid && (await deps.store.hasDueJob(pendingReceiptsKey(messageUuid), job.dueAt))) {
+    if (messageUuid && (await deps.store.hasDueJob(pendingReceiptsKey(messageUuid), dueAt))) {
       return { retryAt: deps.clock.now(), error: 'waiting for an earlier receipt of the step' };
     }
     const now = deps.clock.now();

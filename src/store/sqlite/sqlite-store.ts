@@ -242,6 +242,11 @@ export class SqliteStore implements Store {
     return row?.due_at;
   }
 
+  /** One server process owns a SQLite file, so every lease found at its start is a dead one. */
+  async recoverAtStart(): Promise<void> {
+    await this.releaseAllLeases();
+  }
+
   async releaseAllLeases(): Promise<number> {
     return this.statements.releaseAllLeases.run().changes;
   }
