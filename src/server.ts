@@ -8,6 +8,7 @@ import { SANDBOX_RECEIPT_JOB, SandboxNetwork } from './channels/sandbox/sandbox-
 import type { Config } from './config/config.js';
 import { RealClock, VirtualClock, type Clock } from './engine/clock.js';
 import { JobEngine } from './engine/job-engine.js';
+import { JobWorkers } from './engine/job-workers.js';
 import { DELIVER_WEBHOOK_JOB, createDeliverWebhookHandler } from './engine/jobs/deliver-webhook-job.js';
 import { createSandboxReceiptHandler } from './engine/jobs/sandbox-receipt-job.js';
 import { SEND_MESSAGE_JOB, createSendMessageHandler } from './engine/jobs/send-message-job.js';
@@ -17,7 +18,7 @@ import { StatusRecorder } from './engine/status-recorder.js';
 import { ReceiptIntake } from './engine/receipt-intake.js';
 import { VirtualTime } from './engine/virtual-time.js';
 import { openStore } from './store/open-store.js';
-import type { Store } from './store/store.js';
+import type { KindFilter, Store } from './store/store.js';
 import { createWebhookSender } from './webhooks/http-sender.js';
 
 export interface RunningServer {
@@ -25,7 +26,7 @@ export interface RunningServer {
   port: number;
   store: Store;
   clock: Clock;
-  engine: JobEngine;
+  engine: JobWorkers;
   app: FastifyInstance;
   log: Logger;
   /** Set when this start seeded the first account of an empty database. */
@@ -49,24 +50,24 @@ export async function startServer(config: Readonly<Config>, log: Logger = create
 
   const sandbox = new SandboxNetwork(store, clock, config.sandbox.defaultDeliveredAfterSeconds);
   const adapterFor = (): ChannelAdapter => sandbox;
-  const sender = createWebhookSender({ timeoutMs: config.webhooks.timeoutMs });
+  // One connection per webhook slot: a request queued behind others would spend its timeout waiting.
+  const sender = createWebhookSender({ timeoutMs: config.webhooks.timeoutMs, connections: config.webhooks.concurrency });
   const dispatchSettings = { ceilingMs: config.dispatch.ceilingMs };
   const recorder = new StatusRecorder(store, config.pricing, dispatchSettings);
   const intake = new ReceiptIntake(store, recorder, log);
-  const engine = new JobEngine({
+  const handlers = {
+    [SEND_MESSAGE_JOB]: createSendMessageHandler({ store, clock, recorder, adapterFor }),
+    [DELIVER_WEBHOOK_JOB]: createDeliverWebhookHandler({ store, clock, sender }),
+    [SANDBOX_RECEIPT_JOB]: createSandboxReceiptHandler({ store, clock, recorder }),
+    [DISPATCH_TIMER_JOB]: createDispatchTimerHandler({ store, clock, pricing: config.pricing, settings: dispatchSettings }),
+  };
+  const lane = (kinds: KindFilter, concurrency: number) =>
+    new JobEngine({ store, clock, log, handlers, kinds, concurrency, pollIntervalMs: config.engine.pollIntervalMs, leaseMs: config.engine.leaseMs });
+  const engine = new JobWorkers(
+    [lane({ except: DELIVER_WEBHOOK_JOB }, config.engine.concurrency), lane({ only: DELIVER_WEBHOOK_JOB }, config.webhooks.concurrency)],
     store,
     clock,
-    log,
-    concurrency: config.engine.concurrency,
-    pollIntervalMs: config.engine.pollIntervalMs,
-    leaseMs: config.engine.leaseMs,
-    handlers: {
-      [SEND_MESSAGE_JOB]: createSendMessageHandler({ store, clock, recorder, adapterFor }),
-      [DELIVER_WEBHOOK_JOB]: createDeliverWebhookHandler({ store, clock, sender }),
-      [SANDBOX_RECEIPT_JOB]: createSandboxReceiptHandler({ store, clock, recorder }),
-      [DISPATCH_TIMER_JOB]: createDispatchTimerHandler({ store, clock, pricing: config.pricing, settings: dispatchSettings }),
-    },
-  });
+  );
   let advanceClock: ((ms: number) => Promise<number>) | undefined;
   if (clock instanceof VirtualClock) {
     clock.onAdvance(() => engine.wake());

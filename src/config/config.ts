@@ -21,7 +21,8 @@ export interface Config {
   pricing: PriceTable;
   sandbox: { defaultDeliveredAfterSeconds: number };
   engine: { concurrency: number; pollIntervalMs: number; leaseMs: number };
-  webhooks: { timeoutMs: number };
+  /** Webhook POSTs run in their own lane of `concurrency` jobs, apart from sends and timers. */
+  webhooks: { timeoutMs: number; concurrency: number };
   /** The last step of a dispatch ends in `error` when it has no final status this long after it started. */
   dispatch: { ceilingMs: number };
   /** Message bodies and credentials are never logged; only the level is configurable. */
@@ -73,7 +74,10 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
       pollIntervalMs: asNumber('engine.poll_interval_ms', objectAt(file, 'engine').poll_interval_ms ?? 1000, 10),
       leaseMs: asNumber('engine.lease_ms', objectAt(file, 'engine').lease_ms ?? 60_000, 1000),
     },
-    webhooks: { timeoutMs: asNumber('webhooks.timeout_ms', objectAt(file, 'webhooks').timeout_ms ?? 10_000, 100) },
+    webhooks: {
+      timeoutMs: asNumber('webhooks.timeout_ms', objectAt(file, 'webhooks').timeout_ms ?? 10_000, 100),
+      concurrency: asInteger('webhooks.concurrency', objectAt(file, 'webhooks').concurrency ?? 64, 1),
+    },
     dispatch: { ceilingMs: 1000 * asNumber('dispatch.ceiling_seconds', objectAt(file, 'dispatch').ceiling_seconds ?? 86_400, 1) },
     log: {
       level: parseLogLevel(env.LOG_LEVEL ?? objectAt(file, 'log').level ?? 'info'),

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { ChangeSet, Store } from '../store/store.js';
+import type { ChangeSet, KindFilter, Store } from '../store/store.js';
 import type { ClaimedJob } from '../store/records.js';
 import type { Clock } from './clock.js';
 
@@ -27,8 +27,10 @@ export interface JobEngineOptions {
   clock: Clock;
   handlers: Record<string, JobHandler>;
   log: Logger;
-  /** Jobs running at once; webhooks to a slow receiver must not hold up the rest. */
+  /** Jobs running at once in this engine. */
   concurrency: number;
+  /** The kinds this engine runs (absent: all). Separate engines keep slow webhook receivers from holding up sends and timers. */
+  kinds?: KindFilter;
   /** Upper bound on a sleep, so jobs added by another node are found. */
   pollIntervalMs: number;
   leaseMs: number;
@@ -86,7 +88,7 @@ export class JobEngine {
   async settle(): Promise<void> {
     while (this.running) {
       if (this.inFlight === 0 && !this.claiming) {
-        const next = await this.options.store.nextDueAt(Date.now());
+        const next = await this.options.store.nextDueAt(Date.now(), this.options.kinds);
         if (this.inFlight === 0 && !this.claiming && (next === undefined || next > this.options.clock.now())) return;
         this.wake();
       }
@@ -141,6 +143,7 @@ export class JobEngine {
         leaseNow: now,
         leaseUntil: now + this.options.leaseMs,
         limit,
+        kinds: this.options.kinds,
       });
     } catch (error) {
       this.options.log.error({ err: error }, 'claiming jobs failed');
@@ -152,7 +155,7 @@ export class JobEngine {
   private async sleepMs(canClaim: boolean): Promise<number> {
     const { pollIntervalMs } = this.options;
     if (!canClaim) return pollIntervalMs;
-    const next = await this.options.store.nextDueAt(Date.now()).catch(() => undefined);
+    const next = await this.options.store.nextDueAt(Date.now(), this.options.kinds).catch(() => undefined);
     if (next === undefined) return pollIntervalMs;
     return Math.min(pollIntervalMs, this.options.clock.realDelayUntil(next));
   }

@@ -1,6 +1,6 @@
 import type { Store } from '../store/store.js';
 import type { VirtualClock } from './clock.js';
-import type { JobEngine } from './job-engine.js';
+import type { JobWorkers } from './job-workers.js';
 
 /**
  * Advancing the virtual clock as a discrete-event simulation: time jumps from one due time to
@@ -13,7 +13,7 @@ export class VirtualTime {
 
   constructor(
     private readonly clock: VirtualClock,
-    private readonly engine: JobEngine,
+    private readonly engine: Pick<JobWorkers, 'settle'>,
     private readonly store: Store,
   ) {}
 

@@ -42,8 +42,13 @@ export interface ChangeSet {
 
 export type CommitResult = 'committed' | 'conflict';
 
+/** Which jobs a worker lane takes: one kind only, or every kind but one. */
+export type KindFilter = { only: string } | { except: string };
+
 export interface ClaimRequest {
   owner: string;
+  /** Absent: every kind. */
+  kinds?: KindFilter;
   /** Jobs due at or before this instant (scheduling clock). */
   dueBy: number;
   /** Wall-clock ms: leases are real time even when the scheduling clock is virtual. */
@@ -93,7 +98,7 @@ export interface Store {
   // Jobs
   claimJobs(request: ClaimRequest): Promise<ClaimedJob[]>;
   /** Earliest due time of a job nobody holds a live lease on; undefined when there is none. */
-  nextDueAt(leaseNow: number): Promise<number | undefined>;
+  nextDueAt(leaseNow: number, kinds?: KindFilter): Promise<number | undefined>;
   /**
    * Called once by a starting server (not by CLI commands that open the database meanwhile):
    * frees what a killed predecessor held, where the adapter can know it is dead.

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Channel } from '../../core/channel.js';
-import type { ChangeSet, ClaimRequest, CommitResult, Page, Store } from '../store.js';
+import type { ChangeSet, ClaimRequest, CommitResult, KindFilter, Page, Store } from '../store.js';
 import type {
   AccountRecord,
   ApplicationRecord,
@@ -231,14 +231,15 @@ export class SqliteStore implements Store {
       leaseNow: request.leaseNow,
       leaseUntil: request.leaseUntil,
       limit: request.limit,
+      ...kindParams(request.kinds),
     }) as rows.JobRow[];
     // RETURNING gives rows in the order they were updated, not the subquery's: sort, earliest first.
     claimed.sort((a, b) => a.due_at - b.due_at || a.id - b.id);
     return claimed.map((row) => rows.toClaimedJob(row, request.owner));
   }
 
-  async nextDueAt(leaseNow: number): Promise<number | undefined> {
-    const row = this.statements.nextDueAt.get(leaseNow) as { due_at: number } | undefined;
+  async nextDueAt(leaseNow: number, kinds?: KindFilter): Promise<number | undefined> {
+    const row = this.statements.nextDueAt.get({ leaseNow, ...kindParams(kinds) }) as { due_at: number } | undefined;
     return row?.due_at;
   }
 
@@ -301,6 +302,11 @@ export class SqliteStore implements Store {
   }
 }
 
+const kindParams = (kinds: KindFilter | undefined) => ({
+  onlyKind: kinds && 'only' in kinds ? kinds.only : null,
+  exceptKind: kinds && 'except' in kinds ? kinds.except : null,
+});
+
 function migrate(db: Database.Database): void {
   db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
   const applied = new Set((db.prepare('SELECT version FROM schema_migrations').all() as Array<{ version: number }>).map((r) => r.version));
@@ -358,9 +364,11 @@ function prepareStatements(db: Database.Database) {
     // One UPDATE … RETURNING claims a batch: due, and not under a live lease.
     claimJobs: db.prepare(`UPDATE jobs SET lease_owner = @owner, lease_expires_at = @leaseUntil, attempts = attempts + 1
       WHERE id IN (SELECT id FROM jobs WHERE due_at <= @dueBy AND (lease_expires_at IS NULL OR lease_expires_at < @leaseNow)
+                   AND (@onlyKind IS NULL OR kind = @onlyKind) AND (@exceptKind IS NULL OR kind <> @exceptKind)
                    ORDER BY due_at, id LIMIT @limit)
       RETURNING id, kind, payload, due_at, attempts`),
-    nextDueAt: db.prepare('SELECT due_at FROM jobs WHERE lease_expires_at IS NULL OR lease_expires_at < ? ORDER BY due_at LIMIT 1'),
+    nextDueAt: db.prepare(`SELECT due_at FROM jobs WHERE (lease_expires_at IS NULL OR lease_expires_at < @leaseNow)
+      AND (@onlyKind IS NULL OR kind = @onlyKind) AND (@exceptKind IS NULL OR kind <> @exceptKind) ORDER BY due_at LIMIT 1`),
     deleteLeasedJob: db.prepare('DELETE FROM jobs WHERE id = ? AND lease_owner = ?'),
     rescheduleJob: db.prepare(`UPDATE jobs SET due_at = ?, last_error = ?, lease_owner = NULL, lease_expires_at = NULL
       WHERE id = ? AND lease_owner = ?`),
