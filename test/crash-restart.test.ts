@@ -5,55 +5,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { runCli, startServerProcess, type ServerProcess } from './support/server-process.js';
-import { WebhookReceiver, type ReceivedWebhook } from './support/webhook-receiver.js';
+import { workspace, type Workspace } from './support/crash-workspace.js';
+import type { ServerProcess } from './support/server-process.js';
+import type { ReceivedWebhook, WebhookReceiver } from './support/webhook-receiver.js';
 
 /** config engine.concurrency default: no more jobs than this run at once, of all kinds together. */
 const ENGINE_CONCURRENCY = 64;
-
-interface Account {
-  apiKey: string;
-  auth: string;
-}
-
-interface Workspace {
-  dir: string;
-  database: string;
-  receiver: WebhookReceiver;
-  account: Account;
-  start(): Promise<ServerProcess>;
-  dispose(): Promise<void>;
-}
-
-/** A temp dir, a webhook receiver, and an account whose default status URL is the receiver. */
-async function workspace(): Promise<Workspace> {
-  const dir = mkdtempSync(join(tmpdir(), 'opendispatch-crash-'));
-  const database = `sqlite:${join(dir, 'x.db')}`;
-  const receiver = await new WebhookReceiver().start();
-  const created = await runCli(['account:create', '--database', database, '--status-url', `${receiver.url}/status`, '--json'], { cwd: dir });
-  assert.equal(created.code, 0, created.stderr);
-  const { api_key, api_secret } = JSON.parse(created.stdout) as { api_key: string; api_secret: string };
-  const servers: ServerProcess[] = [];
-  return {
-    dir,
-    database,
-    receiver,
-    account: { apiKey: api_key, auth: `Basic ${Buffer.from(`${api_key}:${api_secret}`).toString('base64')}` },
-    async start() {
-      const server = await startServerProcess({ database, cwd: dir });
-      servers.push(server);
-      return server;
-    },
-    async dispose() {
-      for (const server of servers) await server.dispose();
-      await receiver.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
 
 type SendResult = { kind: 'accepted'; uuid: string } | { kind: 'status'; status: number; body: string } | { kind: 'network-error' };
 

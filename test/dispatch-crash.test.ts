@@ -7,11 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { runCli, startServerProcess, type ServerProcess } from './support/server-process.js';
-import { WebhookReceiver } from './support/webhook-receiver.js';
+import { workspace } from './support/crash-workspace.js';
 
 const DISPATCHES = Number(process.env.CRASH_DISPATCHES ?? 1000);
 const KILLS = 3;
@@ -51,17 +47,10 @@ function dispatchBody(outcome: number) {
 }
 
 test(`${DISPATCHES} dispatches survive ${KILLS} SIGKILLs with the right final reports`, { timeout: 240_000 }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'opendispatch-dispatch-crash-'));
-  const database = `sqlite:${join(dir, 'crash.db')}`;
-  const receiver = await new WebhookReceiver().start();
-  const servers: ServerProcess[] = [];
+  const space = await workspace();
+  const { receiver, account: { auth } } = space;
   try {
-    const created = await runCli(['account:create', '--database', database, '--status-url', `${receiver.url}/status`, '--json'], { cwd: dir });
-    assert.equal(created.code, 0, created.stderr);
-    const { api_key, api_secret } = JSON.parse(created.stdout) as { api_key: string; api_secret: string };
-    const auth = `Basic ${Buffer.from(`${api_key}:${api_secret}`).toString('base64')}`;
-    let server = await startServerProcess({ database, cwd: dir });
-    servers.push(server);
+    let server = await space.start();
 
     for (const [index, outcome] of OUTCOMES.entries()) {
       for (const [channel, address, script] of [['messenger', messengerId(index), outcome.messenger], ['sms', smsNumber(index), outcome.sms]] as const) {
@@ -94,8 +83,7 @@ test(`${DISPATCHES} dispatches survive ${KILLS} SIGKILLs with the right final re
     let restarting: Promise<void> | undefined;
     const killAndRestart = async () => {
       await server.kill('SIGKILL');
-      server = await startServerProcess({ database, cwd: dir });
-      servers.push(server);
+      server = await space.start();
     };
     const senders = Array.from({ length: 24 }, async () => {
       while (next < DISPATCHES) {
@@ -140,24 +128,15 @@ test(`${DISPATCHES} dispatches survive ${KILLS} SIGKILLs with the right final re
     assert.ok(resent <= KILLS * ENGINE_CONCURRENCY, `${resent} resends for ${KILLS} kills`);
     assert.ok(accepted.size >= DISPATCHES - cutOff, 'every request was either accepted or cut off');
   } finally {
-    for (const server of servers) await server.dispose();
-    await receiver.close();
-    rmSync(dir, { recursive: true, force: true });
+    await space.dispose();
   }
 });
 
 test('an expiry that comes due while the server is down fires at start-up', { timeout: 90_000 }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'opendispatch-dispatch-downtime-'));
-  const database = `sqlite:${join(dir, 'downtime.db')}`;
-  const receiver = await new WebhookReceiver().start();
-  const servers: ServerProcess[] = [];
+  const space = await workspace();
+  const { receiver, account: { auth } } = space;
   try {
-    const created = await runCli(['account:create', '--database', database, '--status-url', `${receiver.url}/status`, '--json'], { cwd: dir });
-    assert.equal(created.code, 0, created.stderr);
-    const { api_key, api_secret } = JSON.parse(created.stdout) as { api_key: string; api_secret: string };
-    const auth = `Basic ${Buffer.from(`${api_key}:${api_secret}`).toString('base64')}`;
-    const first = await startServerProcess({ database, cwd: dir });
-    servers.push(first);
+    const first = await space.start();
 
     // Messenger delivered but never read (the default recipient), expiry 15 s.
     const response = await fetch(`${first.url}/v0.1/dispatch`, { method: 'POST', headers: { authorization: auth, 'content-type': 'application/json' }, body: JSON.stringify(dispatchBody(1)) });
@@ -172,8 +151,7 @@ test('an expiry that comes due while the server is down fires at start-up', { ti
     const expiresAt = Date.parse(submitted!.json.timestamp) + EXPIRY * 1000;
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, expiresAt - Date.now()) + 2000));
     assert.equal(receiver.matching(ofThisDispatch('submitted', 'sms')).length, 0, 'nothing ran while the server was down');
-    const second = await startServerProcess({ database, cwd: dir });
-    servers.push(second);
+    await space.start();
     const restartedAt = Date.now();
     await receiver.waitFor(ofThisDispatch('submitted', 'sms'), 1, 10_000);
     const firedAfter = Date.now() - restartedAt;
@@ -181,8 +159,6 @@ test('an expiry that comes due while the server is down fires at start-up', { ti
     const [report] = await receiver.waitFor((w) => w.json.dispatch_uuid === uuid && w.json.template === 'failover', 1, 10_000);
     assert.deepEqual(report!.json._links.messages.map((m: any) => [m.channel, m.status]), [['messenger', 'delivered'], ['sms', 'delivered']]);
   } finally {
-    for (const server of servers) await server.dispose();
-    await receiver.close();
-    rmSync(dir, { recursive: true, force: true });
+    await space.dispose();
   }
 });
