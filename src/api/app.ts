@@ -9,6 +9,7 @@ import { registerSandboxRoutes } from './sandbox.js';
 import type { Services } from './services.js';
 
 const ONE_MEGABYTE = 1024 * 1024;
+const ROUTE_METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'] as const;
 
 /** Headers Nexmo's gateway sets on every response. */
 const SECURITY_HEADERS = {
@@ -34,9 +35,16 @@ export function buildApp(services: Services): FastifyInstance {
     reply.headers({ ...SECURITY_HEADERS, 'x-nexmo-trace-id': request.id });
   });
   app.setErrorHandler((error: FastifyError, request, reply) => renderProblem(request, reply, toProblem(error, request.log)));
-  app.setNotFoundHandler((request, reply) =>
-    renderProblem(request, reply, new Problem(404, 'https://developer.nexmo.com/api-errors#not-found', 'Not Found', `No route ${request.method} ${request.url.split('?')[0]}`)),
-  );
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0]!;
+    // A known path asked with the wrong method is a 405 naming the right ones, as the Applications API does.
+    const allowed = ROUTE_METHODS.filter((method) => app.findRoute({ method, url: path }));
+    if (allowed.length > 0) {
+      reply.header('allow', allowed.join(', '));
+      return renderProblem(request, reply, new Problem(405, 'https://developer.nexmo.com/api-errors#wrong-verb', 'Request method not allowed', `${request.method} is not allowed on ${path}; use ${allowed.join(' or ')}.`));
+    }
+    return renderProblem(request, reply, new Problem(404, 'https://developer.nexmo.com/api-errors#not-found', 'Not Found', `No route ${request.method} ${path}`));
+  });
 
   const auth = createAuthenticator(services.store);
   app.get('/health', async () => ({ status: 'ok' }));
