@@ -54,11 +54,11 @@ export class SqliteStore implements Store {
     this.db.pragma('busy_timeout = 5000');
     this.db.pragma('foreign_keys = ON');
     // A 64 MiB page cache and memory-mapped reads keep the hot index pages of jobs and messages
-    // in memory; a larger WAL between checkpoints means fewer checkpoint fsyncs.
+    // in memory. (A larger WAL between checkpoints raised throughput but made each checkpoint
+    // a long pause: accept p99 went from 46 to 68 ms in npm run bench.)
     this.db.pragma('cache_size = -65536');
     this.db.pragma('mmap_size = 268435456');
     this.db.pragma('temp_store = MEMORY');
-    this.db.pragma('wal_autocheckpoint = 10000');
     migrate(this.db);
     this.statements = prepareStatements(this.db);
     // Inside the batch's transaction each change set is a nested transaction, i.e. a savepoint.
