@@ -5,8 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { workspace, type Workspace } from './support/crash-workspace.js';
-import type { ServerProcess } from './support/server-process.js';
+import { workspace } from './support/crash-workspace.js';
 import type { ReceivedWebhook, WebhookReceiver } from './support/webhook-receiver.js';
 
 /** config engine.concurrency default: no more jobs than this run at once, of all kinds together. */

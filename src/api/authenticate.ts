@@ -22,6 +22,15 @@ declare module 'fastify' {
   }
 }
 
+/**
+ * Whether a caller may see a message or dispatch: a JWT sees its application's, Basic auth every
+ * one of the account. Anything else is answered as if it did not exist (404).
+ */
+export function canSee(caller: Caller, record: { apiKey: string; applicationId?: string }): boolean {
+  if (record.apiKey !== caller.apiKey) return false;
+  return caller.method === 'basic' || record.applicationId === caller.applicationId;
+}
+
 export interface Authenticator {
   /** Messages and Dispatch: `Bearer` JWT or `Basic`; any failure is the gateway's "Invalid Token" 401. */
   jwtOrBasic(request: FastifyRequest): Promise<void>;

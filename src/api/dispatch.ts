@@ -4,7 +4,7 @@ import type { StepOutcome, StepPlan } from '../core/dispatch/types.js';
 import { isoTimestamp } from '../core/webhook-payloads.js';
 import { acceptDispatch } from '../engine/dispatch/accept-dispatch.js';
 import type { DispatchRecord, MessageEventRecord } from '../store/records.js';
-import type { Authenticator, Caller } from './authenticate.js';
+import { canSee, type Authenticator } from './authenticate.js';
 import { invalidParams, notFound } from './problem.js';
 import type { Services } from './services.js';
 
@@ -24,7 +24,7 @@ export function registerDispatchRoutes(app: FastifyInstance, services: Services,
   /** An extension: the workflow's state and a timeline of every step. */
   app.get<{ Params: { uuid: string } }>('/v0.1/dispatch/:uuid', { onRequest: authenticate }, async (request) => {
     const dispatch = await store.findDispatch(request.params.uuid);
-    if (!dispatch || !visibleTo(dispatch, request.caller)) throw notFound(`Dispatch '${request.params.uuid}' does not exist, or you do not have access`);
+    if (!dispatch || !canSee(request.caller, dispatch)) throw notFound(`Dispatch '${request.params.uuid}' does not exist, or you do not have access`);
     const events = await Promise.all(dispatch.state.steps.map((step) => (step.messageUuid ? store.listMessageEvents(step.messageUuid) : [])));
     return dispatchResource(dispatch, events);
   });
@@ -38,11 +38,6 @@ export function registerDispatchRoutes(app: FastifyInstance, services: Services,
 function emptyBodyAsEmptyWorkflow(error: FastifyError): never {
   if (error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') throw invalidParams([{ name: 'workflow', reason: EMPTY_WORKFLOW_REASON }]);
   throw error;
-}
-
-function visibleTo(dispatch: DispatchRecord, caller: Caller): boolean {
-  if (dispatch.apiKey !== caller.apiKey) return false;
-  return caller.method === 'basic' || dispatch.applicationId === caller.applicationId;
 }
 
 function dispatchResource(dispatch: DispatchRecord, events: MessageEventRecord[][]) {

@@ -4,7 +4,7 @@ import { validateOutboundMessage } from '../core/message-rules.js';
 import { isoTimestamp } from '../core/webhook-payloads.js';
 import { sendMessageJob } from '../engine/jobs/send-message-job.js';
 import type { MessageEventRecord, MessageRecord, WebhookRecord } from '../store/records.js';
-import type { Authenticator, Caller } from './authenticate.js';
+import { canSee, type Authenticator } from './authenticate.js';
 import { invalidParams, notFound } from './problem.js';
 import type { Services } from './services.js';
 
@@ -40,18 +40,13 @@ export function registerMessageRoutes(app: FastifyInstance, services: Services, 
   /** An extension Nexmo lacked: the message with its status history and webhook deliveries. */
   app.get<{ Params: { uuid: string } }>('/v0.1/messages/:uuid', { onRequest: authenticate }, async (request) => {
     const message = await store.findMessage(request.params.uuid);
-    if (!message || !visibleTo(message, request.caller)) throw notFound(`Message '${request.params.uuid}' does not exist, or you do not have access`);
+    if (!message || !canSee(request.caller, message)) throw notFound(`Message '${request.params.uuid}' does not exist, or you do not have access`);
     const [events, webhooks] = await Promise.all([store.listMessageEvents(message.uuid), store.listWebhooksForMessage(message.uuid)]);
     return messageResource(message, events, webhooks);
   });
 }
 
 /** A JWT sees its application's messages; Basic auth sees every message of the account. */
-function visibleTo(message: MessageRecord, caller: Caller): boolean {
-  if (message.apiKey !== caller.apiKey) return false;
-  return caller.method === 'basic' || message.applicationId === caller.applicationId;
-}
-
 function messageResource(message: MessageRecord, events: MessageEventRecord[], webhooks: WebhookRecord[]) {
   return {
     message_uuid: message.uuid,

@@ -1,6 +1,6 @@
 import type { Address, Channel } from '../core/channel.js';
 import type { MessageBody } from '../core/message.js';
-import type { MessageError, MessageStatus } from '../core/message-status.js';
+import type { MessageError } from '../core/message-status.js';
 
 /** What an adapter is asked to send: one message, already validated. */
 export interface SendRequest {
@@ -26,16 +26,6 @@ export interface SendFailure {
 }
 
 export type SendResult = { ok: true; providerRef: string } | { ok: false; failure: SendFailure };
-
-/** A delivery/read/failure receipt, as the adapter maps it from its provider. */
-export interface Receipt {
-  channel: Channel;
-  /** Adapters that know our uuid (the sandbox) give it; others give their provider reference. */
-  messageUuid: string;
-  status: Exclude<MessageStatus, 'submitted'>;
-  at: number;
-  error?: MessageError;
-}
 
 /**
  * Adapters that schedule a message's receipts as jobs (the sandbox) give them this key, so the

@@ -236,7 +236,10 @@ export class JobEngine {
 /** Recomputing a recorded outcome more often than this means something keeps racing it. */
 const RECORD_ATTEMPTS = 5;
 
-/** 1 s, 2 s, 4 s … capped at 5 min, for handler crashes (not for planned retries). */
-export function failureBackoffMs(attempts: number): number {
-  return Math.min(300_000, 1000 * 2 ** Math.max(0, attempts - 1));
+/** 1 s, 2 s, 4 s … after the 1st, 2nd, 3rd … attempt, capped at `capMs`. */
+export function exponentialBackoffMs(attempts: number, capMs: number): number {
+  return Math.min(capMs, 1000 * 2 ** Math.max(0, attempts - 1));
 }
+
+/** Backoff for handler crashes (not for planned retries): capped at 5 min. */
+export const failureBackoffMs = (attempts: number): number => exponentialBackoffMs(attempts, 300_000);

@@ -3,7 +3,7 @@ import type { Channel } from '../../core/channel.js';
 import type { Store } from '../../store/store.js';
 import type { ClaimedJob, NewJob } from '../../store/records.js';
 import type { Clock } from '../clock.js';
-import type { JobHandler } from '../job-engine.js';
+import { exponentialBackoffMs, type JobHandler } from '../job-engine.js';
 import type { StatusRecorder } from '../status-recorder.js';
 
 export const SEND_MESSAGE_JOB = 'message.send';
@@ -65,7 +65,5 @@ export function createSendMessageHandler(deps: SendMessageDeps): JobHandler {
   };
 }
 
-/** 1 s, 2 s, 4 s … capped at 1 min between tries to a provider that is failing. */
-export function sendBackoffMs(attempts: number): number {
-  return Math.min(60_000, 1000 * 2 ** Math.max(0, attempts - 1));
-}
+/** Between tries to a provider that is failing: capped at 1 min. */
+export const sendBackoffMs = (attempts: number): number => exponentialBackoffMs(attempts, 60_000);
