@@ -61,10 +61,10 @@ export async function startServer(config: Readonly<Config>, log: Logger = create
     [SANDBOX_RECEIPT_JOB]: createSandboxReceiptHandler({ store, clock, recorder }),
     [DISPATCH_TIMER_JOB]: createDispatchTimerHandler({ store, clock, pricing: config.pricing, settings: dispatchSettings }),
   };
-  const lane = (kinds: KindFilter, concurrency: number) =>
-    new JobEngine({ store, clock, log, handlers, kinds, concurrency, pollIntervalMs: config.engine.pollIntervalMs, leaseMs: config.engine.leaseMs });
+  const lane = (kinds: KindFilter, concurrency: number, maxPerKey?: number) =>
+    new JobEngine({ store, clock, log, handlers, kinds, concurrency, maxPerKey, pollIntervalMs: config.engine.pollIntervalMs, leaseMs: config.engine.leaseMs });
   const engine = new JobWorkers(
-    [lane({ except: DELIVER_WEBHOOK_JOB }, config.engine.concurrency), lane({ only: DELIVER_WEBHOOK_JOB }, config.webhooks.concurrency)],
+    [lane({ except: DELIVER_WEBHOOK_JOB }, config.engine.concurrency), lane({ only: DELIVER_WEBHOOK_JOB }, config.webhooks.concurrency, config.webhooks.concurrencyPerOrigin)],
     store,
     clock,
   );

@@ -22,7 +22,7 @@ export interface Config {
   sandbox: { defaultDeliveredAfterSeconds: number };
   engine: { concurrency: number; pollIntervalMs: number; leaseMs: number };
   /** Webhook POSTs run in their own lane of `concurrency` jobs, apart from sends and timers. */
-  webhooks: { timeoutMs: number; concurrency: number };
+  webhooks: { timeoutMs: number; concurrency: number; concurrencyPerOrigin: number };
   /** The last step of a dispatch ends in `error` when it has no final status this long after it started. */
   dispatch: { ceilingMs: number };
   /** Message bodies and credentials are never logged; only the level is configurable. */
@@ -77,6 +77,8 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     webhooks: {
       timeoutMs: asNumber('webhooks.timeout_ms', objectAt(file, 'webhooks').timeout_ms ?? 10_000, 100),
       concurrency: asInteger('webhooks.concurrency', objectAt(file, 'webhooks').concurrency ?? 64, 1),
+      // One receiver that hangs holds at most this many of the lane's slots; the rest serve others.
+      concurrencyPerOrigin: asInteger('webhooks.concurrency_per_origin', objectAt(file, 'webhooks').concurrency_per_origin ?? 16, 1),
     },
     dispatch: { ceilingMs: 1000 * asNumber('dispatch.ceiling_seconds', objectAt(file, 'dispatch').ceiling_seconds ?? 86_400, 1) },
     log: {

@@ -648,3 +648,42 @@ test('a handler that outlives its lease: the same engine runs the job again, and
   assert.ok(events.length >= 1, 'the newer run committed');
   assert.ok(events.every((event) => event.at !== T0 + 1), `the first, stale run committed nothing: ${JSON.stringify(events)}`);
 });
+
+test('at most maxPerKey jobs of one key run at once; other keys take the free slots', async (t) => {
+  const running = new Map<string, number>();
+  const most = new Map<string, number>();
+  const gates: Array<ReturnType<typeof gate>> = [];
+  const h = await harness(
+    t,
+    {
+      test: async (job) => {
+        const key = String(job.payload.key);
+        running.set(key, (running.get(key) ?? 0) + 1);
+        most.set(key, Math.max(most.get(key) ?? 0, running.get(key)!));
+        const g = gate();
+        gates.push(g);
+        await g.promise;
+        running.set(key, running.get(key)! - 1);
+        return { done: {} };
+      },
+    },
+    { concurrency: 6, maxPerKey: 2, pollIntervalMs: 20 },
+  );
+  // Ten jobs of a receiver that hangs, due first, then three of another.
+  await h.add(
+    ...Array.from({ length: 10 }, (_, n) => ({ ...testJob(T0 - 100 + n, { key: 'slow' }), key: 'origin:slow' })),
+    ...Array.from({ length: 3 }, (_, n) => ({ ...testJob(T0 - 50 + n, { key: 'fast' }), key: 'origin:fast' })),
+  );
+  h.engine.start();
+  await waitFor('both keys running at their limit', () => running.get('slow') === 2 && running.get('fast') === 2);
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  const inFlight = (): number => h.engine.jobsInFlight;
+  assert.equal(inFlight(), 4, 'two slots stay free rather than go to a saturated key');
+  for (;;) {
+    const open = gates.splice(0);
+    if (open.length === 0 && inFlight() === 0 && (await h.store.countJobs()) === 0) break;
+    for (const g of open) g.open();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  assert.deepEqual(Object.fromEntries(most), { slow: 2, fast: 2 });
+});

@@ -31,6 +31,8 @@ export interface JobEngineOptions {
   concurrency: number;
   /** The kinds this engine runs (absent: all). Separate engines keep slow webhook receivers from holding up sends and timers. */
   kinds?: KindFilter;
+  /** At most this many jobs with the same key run at once (webhooks are keyed by receiver origin). */
+  maxPerKey?: number;
   /** Upper bound on a sleep, so jobs added by another node are found. */
   pollIntervalMs: number;
   leaseMs: number;
@@ -50,6 +52,7 @@ export class JobEngine {
   /** Set by every wake(); a wake that lands while the loop is busy must not be lost. */
   private wakeRequested = false;
   private claimCount = 0;
+  private readonly inFlightByKey = new Map<string, number>();
   /** True between a claim query and its jobs being counted in flight. */
   private claiming = false;
   /** The last claim threw (e.g. the database is unavailable). */
@@ -117,8 +120,14 @@ export class JobEngine {
       if (free > 0) {
         this.claiming = true;
         const jobs = await this.claim(free);
-        claimed = jobs.length;
-        for (const job of jobs) this.execute(job);
+        for (const job of jobs) {
+          if (this.atKeyLimit(job.key)) {
+            void this.release(job);
+          } else {
+            this.execute(job);
+            claimed += 1;
+          }
+        }
         this.claiming = false;
         if (claimed === free) {
           await this.waitForSlot();
@@ -144,6 +153,7 @@ export class JobEngine {
         leaseUntil: now + this.options.leaseMs,
         limit,
         kinds: this.options.kinds,
+        excludeKeys: this.saturatedKeys(),
       });
     } catch (error) {
       this.options.log.error({ err: error }, 'claiming jobs failed');
@@ -155,7 +165,7 @@ export class JobEngine {
   private async sleepMs(canClaim: boolean): Promise<number> {
     const { pollIntervalMs } = this.options;
     if (!canClaim) return pollIntervalMs;
-    const next = await this.options.store.nextDueAt(Date.now(), this.options.kinds).catch(() => undefined);
+    const next = await this.options.store.nextDueAt(Date.now(), this.options.kinds, this.saturatedKeys()).catch(() => undefined);
     if (next === undefined) return pollIntervalMs;
     return Math.min(pollIntervalMs, this.options.clock.realDelayUntil(next));
   }
@@ -178,12 +188,36 @@ export class JobEngine {
     });
   }
 
+  private saturatedKeys(): string[] {
+    const max = this.options.maxPerKey;
+    if (max === undefined) return [];
+    return [...this.inFlightByKey].filter(([, count]) => count >= max).map(([key]) => key);
+  }
+
+  private atKeyLimit(key: string | undefined): boolean {
+    const max = this.options.maxPerKey;
+    return max !== undefined && key !== undefined && (this.inFlightByKey.get(key) ?? 0) >= max;
+  }
+
+  /** A job claimed in the same batch as others of its key beyond the limit goes back, due as it was. */
+  private async release(job: ClaimedJob): Promise<void> {
+    await this.options.store
+      .commit({ reschedule: { lease: job.lease, dueAt: job.dueAt, error: 'its key has its share of slots' } })
+      .catch((error) => this.options.log.error({ err: error, job: job.id }, 'releasing a job failed; its lease will expire'));
+  }
+
   private execute(job: ClaimedJob): void {
     this.inFlight += 1;
+    if (job.key !== undefined) this.inFlightByKey.set(job.key, (this.inFlightByKey.get(job.key) ?? 0) + 1);
     this.runHandler(job)
       .catch((error) => this.options.log.error({ err: error, job: job.id, kind: job.kind }, 'job bookkeeping failed'))
       .finally(() => {
         this.inFlight -= 1;
+        if (job.key !== undefined) {
+          const left = (this.inFlightByKey.get(job.key) ?? 1) - 1;
+          if (left > 0) this.inFlightByKey.set(job.key, left);
+          else this.inFlightByKey.delete(job.key);
+        }
         for (const resolve of this.idle) resolve();
         this.idle.clear();
         this.wake();

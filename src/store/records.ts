@@ -81,6 +81,7 @@ export interface NewJob {
 export interface ClaimedJob {
   id: number;
   kind: string;
+  key?: string;
   payload: Record<string, unknown>;
   dueAt: number;
   /** Attempts including this one. */

@@ -49,6 +49,8 @@ export interface ClaimRequest {
   owner: string;
   /** Absent: every kind. */
   kinds?: KindFilter;
+  /** Jobs with these keys are left for later (e.g. a receiver that has its share of slots). */
+  excludeKeys?: readonly string[];
   /** Jobs due at or before this instant (scheduling clock). */
   dueBy: number;
   /** Wall-clock ms: leases are real time even when the scheduling clock is virtual. */
@@ -98,7 +100,7 @@ export interface Store {
   // Jobs
   claimJobs(request: ClaimRequest): Promise<ClaimedJob[]>;
   /** Earliest due time of a job nobody holds a live lease on; undefined when there is none. */
-  nextDueAt(leaseNow: number, kinds?: KindFilter): Promise<number | undefined>;
+  nextDueAt(leaseNow: number, kinds?: KindFilter, excludeKeys?: readonly string[]): Promise<number | undefined>;
   /**
    * Called once by a starting server (not by CLI commands that open the database meanwhile):
    * frees what a killed predecessor held, where the adapter can know it is dead.

@@ -559,6 +559,15 @@ export function runStoreConformance(name: string, open: OpenStore): void {
         assert.equal(await store.hasDueJob('k', T0 + 10), false);
       }));
 
+      test('claims and nextDueAt skip jobs whose key is excluded; a claimed job carries its key', withStore(async (store) => {
+        await store.commit({ jobs: [job('busy-1', T0 - 30, 'origin:busy'), job('busy-2', T0 - 20, 'origin:busy'), job('free', T0 - 10, 'origin:free'), job('no-key', T0)] });
+        assert.equal(await store.nextDueAt(REAL0, undefined, ['origin:busy']), T0 - 10);
+        const claimed = await claim(store, { owner: 'w', excludeKeys: ['origin:busy'] });
+        assert.deepEqual(claimed.map((j) => [nameOf(j), j.key]), [['free', 'origin:free'], ['no-key', undefined]]);
+        const rest = await claim(store, { owner: 'w', excludeKeys: [] });
+        assert.deepEqual(rest.map(nameOf), ['busy-1', 'busy-2']);
+      }));
+
       test('countJobs counts leased and unleased jobs', withStore(async (store) => {
         assert.equal(await store.countJobs(), 0);
         await store.commit({ jobs: [job('a', T0), job('b', T0 + 1)] });
@@ -581,6 +590,7 @@ export function runStoreConformance(name: string, open: OpenStore): void {
         assert.equal(deliver.kind, 'webhook.deliver');
         assert.deepEqual(deliver.payload, { webhookId: 'w-1' });
         assert.equal(deliver.dueAt, T0 + 500);
+        assert.equal(deliver.key, `origin:${new URL(w.url).origin}`, 'keyed by its receiver');
       }));
 
       test('updates and attempts are recorded and listed', withStore(async (store) => {
@@ -858,7 +868,7 @@ function nameOf(job: ClaimedJob): string {
   return String(job.payload.name);
 }
 
-function claim(store: Store, request: { owner: string; dueBy?: number; leaseNow?: number; leaseUntil?: number; limit?: number }): Promise<ClaimedJob[]> {
+function claim(store: Store, request: { owner: string; dueBy?: number; leaseNow?: number; leaseUntil?: number; limit?: number; excludeKeys?: string[] }): Promise<ClaimedJob[]> {
   const leaseNow = request.leaseNow ?? REAL0;
   return store.claimJobs({
     owner: request.owner,
@@ -866,6 +876,7 @@ function claim(store: Store, request: { owner: string; dueBy?: number; leaseNow?
     leaseNow,
     leaseUntil: request.leaseUntil ?? leaseNow + 30_000,
     limit: request.limit ?? 10,
+    excludeKeys: request.excludeKeys,
   });
 }
 

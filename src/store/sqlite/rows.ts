@@ -193,6 +193,7 @@ export const toEvent = (r: EventRow): MessageEventRecord => ({
 export interface JobRow {
   id: number;
   kind: string;
+  job_key: string | null;
   payload: string;
   due_at: number;
   attempts: number;
@@ -201,6 +202,7 @@ export interface JobRow {
 export const toClaimedJob = (r: JobRow, owner: string): ClaimedJob => ({
   id: r.id,
   kind: r.kind,
+  key: optional(r.job_key),
   payload: JSON.parse(r.payload),
   dueAt: r.due_at,
   attempts: r.attempts,

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Channel } from '../../core/channel.js';
+import { originKey } from '../../core/url.js';
 import type { ChangeSet, ClaimRequest, CommitResult, KindFilter, Page, Store } from '../store.js';
 import type {
   AccountRecord,
@@ -138,7 +139,7 @@ export class SqliteStore implements Store {
     for (const job of change.jobs ?? []) this.insertJob(job);
     for (const webhook of change.webhooks ?? []) {
       s.insertWebhook.run(rows.webhookParams(webhook));
-      this.insertJob({ kind: 'webhook.deliver', payload: { webhookId: webhook.id }, dueAt: webhook.createdAt });
+      this.insertJob({ kind: 'webhook.deliver', key: originKey(webhook.url), payload: { webhookId: webhook.id }, dueAt: webhook.createdAt });
     }
     for (const update of change.webhookUpdates ?? []) s.updateWebhook.run(rows.webhookUpdateParams(update));
     for (const attempt of change.webhookAttempts ?? []) s.insertWebhookAttempt.run(rows.webhookAttemptParams(attempt));
@@ -238,14 +239,15 @@ export class SqliteStore implements Store {
       leaseUntil: request.leaseUntil,
       limit: request.limit,
       ...kindParams(request.kinds),
+      excludeKeys: JSON.stringify(request.excludeKeys ?? []),
     }) as rows.JobRow[];
     // RETURNING gives rows in the order they were updated, not the subquery's: sort, earliest first.
     claimed.sort((a, b) => a.due_at - b.due_at || a.id - b.id);
     return claimed.map((row) => rows.toClaimedJob(row, request.owner));
   }
 
-  async nextDueAt(leaseNow: number, kinds?: KindFilter): Promise<number | undefined> {
-    const row = this.statements.nextDueAt.get({ leaseNow, ...kindParams(kinds) }) as { due_at: number } | undefined;
+  async nextDueAt(leaseNow: number, kinds?: KindFilter, excludeKeys?: readonly string[]): Promise<number | undefined> {
+    const row = this.statements.nextDueAt.get({ leaseNow, ...kindParams(kinds), excludeKeys: JSON.stringify(excludeKeys ?? []) }) as { due_at: number } | undefined;
     return row?.due_at;
   }
 
@@ -371,10 +373,12 @@ function prepareStatements(db: Database.Database) {
     claimJobs: db.prepare(`UPDATE jobs SET lease_owner = @owner, lease_expires_at = @leaseUntil, attempts = attempts + 1
       WHERE id IN (SELECT id FROM jobs WHERE due_at <= @dueBy AND (lease_expires_at IS NULL OR lease_expires_at < @leaseNow)
                    AND (@onlyKind IS NULL OR kind = @onlyKind) AND (@exceptKind IS NULL OR kind <> @exceptKind)
+                   AND (job_key IS NULL OR job_key NOT IN (SELECT value FROM json_each(@excludeKeys)))
                    ORDER BY due_at, id LIMIT @limit)
-      RETURNING id, kind, payload, due_at, attempts`),
+      RETURNING id, kind, job_key, payload, due_at, attempts`),
     nextDueAt: db.prepare(`SELECT due_at FROM jobs WHERE (lease_expires_at IS NULL OR lease_expires_at < @leaseNow)
-      AND (@onlyKind IS NULL OR kind = @onlyKind) AND (@exceptKind IS NULL OR kind <> @exceptKind) ORDER BY due_at LIMIT 1`),
+      AND (@onlyKind IS NULL OR kind = @onlyKind) AND (@exceptKind IS NULL OR kind <> @exceptKind)
+      AND (job_key IS NULL OR job_key NOT IN (SELECT value FROM json_each(@excludeKeys))) ORDER BY due_at LIMIT 1`),
     deleteLeasedJob: db.prepare('DELETE FROM jobs WHERE id = ? AND lease_owner = ?'),
     rescheduleJob: db.prepare(`UPDATE jobs SET due_at = ?, last_error = ?, lease_owner = NULL, lease_expires_at = NULL
       WHERE id = ? AND lease_owner = ?`),
