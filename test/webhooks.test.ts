@@ -555,7 +555,7 @@ test('webhooks to a hanging receiver do not hold up another receiver\'s', async 
   const slow = await new WebhookReceiver().start();
   const healthy = await new WebhookReceiver().start();
   // The default 10 s timeout: the slow receiver's attempts are all still hanging throughout.
-  const server = await startTestServer({ clock: 'virtual', statusUrl: `${slow.url}/status` });
+  const server = await startTestServer({ clock: 'virtual', statusUrl: `${slow.url}/status`, configFile: { webhooks: { concurrency_per_origin: 16 } } });
   try {
     let hung = 0;
     slow.respondWith = () => {
@@ -564,7 +564,7 @@ test('webhooks to a hanging receiver do not hold up another receiver\'s', async 
     };
     const uuids: string[] = [];
     for (let i = 0; i < 20; i += 1) uuids.push(await send(server, sms(USER, {}, `message ${i}`)));
-    // One receiver gets at most webhooks.concurrency_per_origin (16) of the lane's slots.
+    // One receiver gets at most webhooks.concurrency_per_origin (16 here) of the lane's slots.
     await until(() => hung === 16, '16 webhooks to hang');
 
     const other = await server.createAccount({ statusUrl: `${healthy.url}/status` });

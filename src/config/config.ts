@@ -78,7 +78,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
       timeoutMs: asNumber('webhooks.timeout_ms', objectAt(file, 'webhooks').timeout_ms ?? 10_000, 100),
       concurrency: asInteger('webhooks.concurrency', objectAt(file, 'webhooks').concurrency ?? 64, 1),
       // One receiver that hangs holds at most this many of the lane's slots; the rest serve others.
-      concurrencyPerOrigin: asInteger('webhooks.concurrency_per_origin', objectAt(file, 'webhooks').concurrency_per_origin ?? 16, 1),
+      concurrencyPerOrigin: asInteger('webhooks.concurrency_per_origin', objectAt(file, 'webhooks').concurrency_per_origin ?? 32, 1),
     },
     dispatch: { ceilingMs: 1000 * asNumber('dispatch.ceiling_seconds', objectAt(file, 'dispatch').ceiling_seconds ?? 86_400, 1) },
     log: {

@@ -119,10 +119,11 @@ export class JobEngine {
       let claimed = 0;
       if (free > 0) {
         this.claiming = true;
-        const jobs = await this.claim(free);
+        // A batch no larger than any key's remaining share cannot push a key past its limit.
+        const jobs = await this.claim(Math.min(free, this.keyAllowance()));
         for (const job of jobs) {
           if (this.atKeyLimit(job.key)) {
-            void this.release(job);
+            void this.release(job); // a safety net: the batch size above keeps this from happening
           } else {
             this.execute(job);
             claimed += 1;
@@ -192,6 +193,15 @@ export class JobEngine {
     const max = this.options.maxPerKey;
     if (max === undefined) return [];
     return [...this.inFlightByKey].filter(([, count]) => count >= max).map(([key]) => key);
+  }
+
+  /** The smallest remaining share among keys not yet at their limit (saturated keys are excluded from claims). */
+  private keyAllowance(): number {
+    const max = this.options.maxPerKey;
+    if (max === undefined) return Infinity;
+    let busiest = 0;
+    for (const count of this.inFlightByKey.values()) if (count < max) busiest = Math.max(busiest, count);
+    return max - busiest;
   }
 
   private atKeyLimit(key: string | undefined): boolean {
