@@ -8,13 +8,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import * as http from 'node:http';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestServer, type TestServer } from './support/test-server.js';
 import { WebhookReceiver, type ReceivedWebhook } from './support/webhook-receiver.js';
 import { advanceClock, createApplication, getJson, type TestApplication } from './support/api-client.js';
+import { recordingHttp, type WireExchange } from './support/recording-http.js';
 
 type Json = Record<string, any>;
 type Callback = (err: Json | null, data: Json | null) => void;
@@ -28,40 +28,6 @@ const require = createRequire(import.meta.url);
 const Nexmo = require('nexmo') as ClientConstructor;
 const Vonage = require('@vonage/server-sdk') as ClientConstructor;
 const versionOf = (name: string) => (JSON.parse(readFileSync(require.resolve(`${name}/package.json`), 'utf8')) as Json).version as string;
-
-/** What the SDK handed to node:http, and the status it got back. */
-interface WireExchange {
-  method: string;
-  path: string;
-  headers: Record<string, string>;
-  body: string;
-  response: Promise<number>;
-}
-
-/** A node:http stand-in (the SDKs' `http` option) that records each request, then really sends it. */
-function recordingHttp(wire: WireExchange[]) {
-  return {
-    request(options: http.RequestOptions) {
-      const request = http.request(options);
-      const response = new Promise<number>((resolve, reject) => {
-        request.once('response', (res) => resolve(res.statusCode ?? 0));
-        request.once('error', reject);
-      });
-      const end = request.end.bind(request) as (body?: string) => http.ClientRequest;
-      (request as unknown as { end: (body?: string) => http.ClientRequest }).end = (body?: string) => {
-        wire.push({
-          method: String(options.method),
-          path: String(options.path),
-          headers: Object.fromEntries(Object.entries(options.headers ?? {}).map(([key, value]) => [key.toLowerCase(), String(value)])),
-          body: body ?? '',
-          response,
-        });
-        return end(body);
-      };
-      return request;
-    },
-  };
-}
 
 const FB_SENDER_ID = '1234567890';
 const FROM_NUMBER = '447700900000';

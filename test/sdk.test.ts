@@ -6,11 +6,11 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import * as http from 'node:http';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestServer, type TestServer } from './support/test-server.js';
+import { recordingHttp, type WireExchange } from './support/recording-http.js';
 
 type Json = Record<string, any>;
 type Callback = (err: Json | null, data: Json | null) => void;
@@ -27,14 +27,6 @@ const nexmoVersion = (JSON.parse(readFileSync(require.resolve('nexmo/package.jso
 interface TestApplication {
   id: string;
   privateKey: string;
-}
-
-/** One request as the SDK handed it to node:http. */
-interface WireRequest {
-  method: string;
-  path: string;
-  headers: Record<string, string>;
-  body: string;
 }
 
 let server: TestServer;
@@ -72,26 +64,6 @@ function nexmo(privateKey: string, applicationId: string, extraOptions: Json = {
   );
 }
 
-/** A node:http stand-in that records what the SDK sends and then really sends it. */
-function recordingHttp(wire: WireRequest[]) {
-  return {
-    request(options: http.RequestOptions) {
-      const request = http.request(options);
-      const end = request.end.bind(request) as (body?: string) => http.ClientRequest;
-      (request as unknown as { end: (body?: string) => http.ClientRequest }).end = (body?: string) => {
-        wire.push({
-          method: String(options.method),
-          path: String(options.path),
-          headers: Object.fromEntries(Object.entries(options.headers ?? {}).map(([key, value]) => [key.toLowerCase(), String(value)])),
-          body: body ?? '',
-        });
-        return end(body);
-      };
-      return request;
-    },
-  };
-}
-
 function channelSend(client: NexmoClient, to: Json, from: Json, message: Json): Promise<{ err: Json | null; data: Json | null }> {
   return new Promise((resolve) => client.channel.send(to, from, message, (err, data) => resolve({ err, data })));
 }
@@ -107,7 +79,7 @@ test('the installed SDK is nexmo@2.7.0-beta-1', () => {
 });
 
 test('channel.send of an SMS with a PEM string gets a message_uuid', async () => {
-  const wire: WireRequest[] = [];
+  const wire: WireExchange[] = [];
   const client = nexmo(app.privateKey, app.id, { http: recordingHttp(wire) });
   const { err, data } = await channelSend(client, SMS_TO, SMS_FROM, HELLO);
   assert.equal(err, null);
@@ -152,7 +124,7 @@ test('channel.send of a Messenger message with a private key file path', async (
 });
 
 test('one client sends several messages, each with a fresh token', async () => {
-  const wire: WireRequest[] = [];
+  const wire: WireExchange[] = [];
   const client = nexmo(app.privateKey, app.id, { http: recordingHttp(wire) });
   const uuids = new Set<string>();
   for (const text of ['one', 'two', 'three']) {

@@ -40,8 +40,12 @@ export async function signWebhook(
   // Signed with node:crypto directly: a compact HS256 JWT is two base64url parts and an HMAC,
   // and jose's WebCrypto path cost ~100 µs per webhook against ~7 µs here (bench/, 2026-11).
   const signingInput = `${HEADER}.${base64url(JSON.stringify(claims))}`;
-  const signature = createHmac('sha256', account.signatureSecret).update(signingInput).digest('base64url');
-  return `Bearer ${signingInput}.${signature}`;
+  return `Bearer ${signingInput}.${hs256Signature(signingInput, account.signatureSecret).toString('base64url')}`;
+}
+
+/** The HS256 signature of a JWT's `header.payload`: what signing computes and verifying recomputes. */
+export function hs256Signature(signingInput: string, secret: string): Buffer {
+  return createHmac('sha256', secret).update(signingInput).digest();
 }
 
 const base64url = (text: string): string => Buffer.from(text, 'utf8').toString('base64url');

@@ -1,6 +1,7 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { Command } from 'commander';
+import { hs256Signature, payloadHash } from '../../webhooks/sign.js';
 import { UsageError } from '../usage-error.js';
 
 /**
@@ -40,18 +41,18 @@ export function registerWebhookListen(program: Command): void {
     });
 }
 
-/** HS256 JWT check by hand (no library), plus the payload_hash of the exact body. */
+/** The HS256 signature recomputed with the server's own signing code, plus the payload_hash of the exact body. */
 function checkSignature(authorization: string | undefined, raw: string, secret: string): 'valid' | 'invalid' | 'missing' {
   const token = authorization?.match(/^Bearer (.+)$/)?.[1];
   if (!token) return 'missing';
   const [header, payload, signature] = token.split('.');
   if (!header || !payload || !signature) return 'invalid';
-  const expected = createHmac('sha256', secret).update(`${header}.${payload}`).digest();
+  const expected = hs256Signature(`${header}.${payload}`, secret);
   const given = Buffer.from(signature, 'base64url');
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return 'invalid';
   try {
     const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { payload_hash?: string };
-    return claims.payload_hash === createHash('sha256').update(raw).digest('hex') ? 'valid' : 'invalid';
+    return claims.payload_hash === payloadHash(raw) ? 'valid' : 'invalid';
   } catch {
     return 'invalid';
   }

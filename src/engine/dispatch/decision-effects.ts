@@ -19,7 +19,8 @@ export const dispatchTimerKey = (dispatchUuid: string, step: number): string => 
  * caller inserts or updates guarded on its version).
  */
 export function decisionEffects(dispatch: DispatchRecord, decision: Decision, now: number, pricing: PriceTable): { state: DispatchState; change: ChangeSet } {
-  const state: DispatchState = { ...decision.state, steps: decision.state.steps.map((step) => ({ ...step })) };
+  // decide() returns a state of its own (it clones its input), so the message uuids are written into it.
+  const { state } = decision;
   const change: Required<Pick<ChangeSet, 'messages' | 'jobs' | 'cancelJobKeys' | 'webhooks'>> = { messages: [], jobs: [], cancelJobKeys: [], webhooks: [] };
 
   for (const command of decision.commands) {
