@@ -1,24 +1,26 @@
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
-import { createAccount, type CreatedAccount } from './accounts/create-account.js';
 import { buildApp } from './api/app.js';
 import type { ChannelAdapter } from './channels/channel-adapter.js';
-import { SANDBOX_RECEIPT_JOB, SandboxNetwork } from './channels/sandbox/sandbox-network.js';
+import { ProviderRegistry } from './channels/provider-registry.js';
+import { SandboxNetwork } from './channels/sandbox/sandbox-network.js';
+import { SqliteSandboxState } from './channels/sandbox/sqlite-sandbox-state.js';
+import type { Channel } from './core/channel.js';
+import type { Clock } from './core/clock.js';
 import type { Config } from './config/config.js';
-import { RealClock, VirtualClock, type Clock } from './engine/clock.js';
+import { createAccount, type CreatedAccount } from './engine/accounts/create-account.js';
+import { RealClock, VirtualClock } from './engine/clock.js';
+import type { EngineContext } from './engine/engine-context.js';
 import { JobEngine } from './engine/job-engine.js';
 import { JobWorkers } from './engine/job-workers.js';
-import { DELIVER_WEBHOOK_JOB, createDeliverWebhookHandler } from './engine/jobs/deliver-webhook-job.js';
-import { createSandboxReceiptHandler } from './engine/jobs/sandbox-receipt-job.js';
-import { SEND_MESSAGE_JOB, createSendMessageHandler } from './engine/jobs/send-message-job.js';
-import { createDispatchTimerHandler } from './engine/jobs/dispatch-timer-job.js';
-import { DISPATCH_TIMER_JOB } from './engine/dispatch/decision-effects.js';
-import { StatusRecorder } from './engine/status-recorder.js';
-import { ReceiptIntake } from './engine/receipt-intake.js';
+import { createJobHandlers } from './engine/jobs/job-handlers.js';
+import { kindsOf, type Lane } from './engine/jobs/job-kinds.js';
+import { createUseCases } from './engine/use-cases/index.js';
+import { providerSink } from './engine/use-cases/record-receipt.js';
 import { VirtualTime } from './engine/virtual-time.js';
 import { openStore } from './store/open-store.js';
-import type { KindFilter, Store } from './store/store.js';
+import type { Store } from './store/store.js';
 import { createWebhookSender } from './webhooks/http-sender.js';
 
 export interface RunningServer {
@@ -27,12 +29,25 @@ export interface RunningServer {
   store: Store;
   clock: Clock;
   engine: JobWorkers;
+  providers: ProviderRegistry;
   app: FastifyInstance;
   log: Logger;
   /** Set when this start seeded the first account of an empty database. */
   seededAccount?: CreatedAccount & { generated: boolean };
   close(): Promise<void>;
 }
+
+/** What a caller may add to the composition: providers of its own (tests' fake providers, embedders). */
+export interface ServerExtras {
+  log?: Logger;
+  /** Extra provider adapters, each serving the channels named; every other channel is the sandbox's. */
+  providers?: Array<{ adapter: ChannelAdapter; channels: Channel[] }>;
+  /** Scheduling and wall time; by default real, or virtual with `--clock virtual`. */
+  clock?: Clock;
+}
+
+/** The provider name of the built-in network in the laptop default. */
+const SANDBOX_PROVIDER = 'sandbox';
 
 export function createLogger(config: Readonly<Config>): Logger {
   return pino({
@@ -42,29 +57,45 @@ export function createLogger(config: Readonly<Config>): Logger {
   });
 }
 
-/** Composes store, engine, channels and the HTTP API, and starts them. */
-export async function startServer(config: Readonly<Config>, log: Logger = createLogger(config)): Promise<RunningServer> {
-  const store = await openStore(config.database);
+/** The composition root: store, clock, providers, engine lanes and the HTTP API, started in that order. */
+export async function startServer(config: Readonly<Config>, extras: ServerExtras = {}): Promise<RunningServer> {
+  const { log = createLogger(config), providers: extraProviders = [], clock = defaultClock(config) } = extras;
+  const store = await openStore(config.database, clock);
   await store.recoverAtStart();
-  const clock: Clock = config.clock === 'virtual' ? new VirtualClock() : new RealClock();
 
-  const sandbox = new SandboxNetwork(store, clock, config.sandbox.defaultDeliveredAfterSeconds);
-  const adapterFor = (): ChannelAdapter => sandbox;
-  // One connection per webhook slot: a request queued behind others would spend its timeout waiting.
-  const sender = createWebhookSender({ timeoutMs: config.webhooks.timeoutMs, connections: config.webhooks.concurrency });
-  const dispatchSettings = { ceilingMs: config.dispatch.ceilingMs };
-  const recorder = new StatusRecorder(store, config.pricing, dispatchSettings);
-  const intake = new ReceiptIntake(store, recorder, log);
-  const handlers = {
-    [SEND_MESSAGE_JOB]: createSendMessageHandler({ store, clock, recorder, adapterFor }),
-    [DELIVER_WEBHOOK_JOB]: createDeliverWebhookHandler({ store, clock, sender }),
-    [SANDBOX_RECEIPT_JOB]: createSandboxReceiptHandler({ store, clock, recorder }),
-    [DISPATCH_TIMER_JOB]: createDispatchTimerHandler({ store, clock, pricing: config.pricing, settings: dispatchSettings }),
+  const sandbox = new SandboxNetwork({
+    provider: SANDBOX_PROVIDER,
+    state: new SqliteSandboxState({ path: sandboxStatePath(config), now: clock.wallNow() }),
+    clock,
+    defaultDeliveredAfterSeconds: config.sandbox.defaultDeliveredAfterSeconds,
+  });
+  const providers = new ProviderRegistry(
+    [sandbox, ...extraProviders.map(({ adapter }) => adapter)],
+    Object.fromEntries(extraProviders.flatMap(({ adapter, channels }) => channels.map((channel) => [channel, adapter.provider]))),
+    SANDBOX_PROVIDER,
+  );
+  const ctx: EngineContext = {
+    store,
+    clock,
+    log,
+    providers,
+    pricing: config.pricing,
+    dispatch: { ceilingMs: config.dispatch.ceilingMs },
+    receipts: { unmatchedTtlMs: config.receipts.unmatchedTtlMs },
   };
-  const lane = (kinds: KindFilter, concurrency: number, maxPerKey?: number) =>
-    new JobEngine({ store, clock, log, handlers, kinds, concurrency, maxPerKey, pollIntervalMs: config.engine.pollIntervalMs, leaseMs: config.engine.leaseMs });
+  for (const adapter of providers.all()) await adapter.start(providerSink(ctx, adapter.provider));
+
+  // One connection per webhook slot: a request queued behind others would spend its timeout waiting.
+  const sender = createWebhookSender({ clock, timeoutMs: config.webhooks.timeoutMs, connections: config.webhooks.concurrency });
+  const handlers = createJobHandlers(ctx, sender);
+  const lane = (name: Lane, concurrency: number, maxPerKey?: number) =>
+    new JobEngine({ store, clock, log, handlers, kinds: kindsOf(name), concurrency, maxPerKey, pollIntervalMs: config.engine.pollIntervalMs, leaseMs: config.engine.leaseMs });
   const engine = new JobWorkers(
-    [lane({ except: DELIVER_WEBHOOK_JOB }, config.engine.concurrency), lane({ only: DELIVER_WEBHOOK_JOB }, config.webhooks.concurrency, config.webhooks.concurrencyPerOrigin)],
+    {
+      work: lane('work', config.engine.concurrency),
+      sends: lane('sends', config.sends.concurrency, config.sends.concurrencyPerProvider),
+      webhooks: lane('webhooks', config.webhooks.concurrency, config.webhooks.concurrencyPerOrigin),
+    },
     store,
     clock,
   );
@@ -75,11 +106,13 @@ export async function startServer(config: Readonly<Config>, log: Logger = create
     advanceClock = (ms) => time.advance(ms);
   }
 
-  const app = buildApp({ config, store, clock, log, sandbox, intake, advanceClock });
+  const closeProviders = () => Promise.all(providers.all().map((adapter) => adapter.close()));
+  const app = await buildApp({ useCases: createUseCases(ctx), clock, log, providers, sandbox, advanceClock });
   try {
     await app.listen({ port: config.port, host: config.host });
   } catch (error) {
     await sender.close();
+    await closeProviders();
     await store.close();
     throw error;
   }
@@ -96,6 +129,7 @@ export async function startServer(config: Readonly<Config>, log: Logger = create
     store,
     clock,
     engine,
+    providers,
     app,
     log,
     seededAccount,
@@ -104,9 +138,20 @@ export async function startServer(config: Readonly<Config>, log: Logger = create
         await app.close();
         await engine.stop();
         await sender.close();
+        await closeProviders();
         await store.close();
       })()),
   };
+}
+
+function defaultClock(config: Readonly<Config>): Clock {
+  return config.clock === 'virtual' ? new VirtualClock() : new RealClock();
+}
+
+/** The sandbox keeps its tables in the server's own SQLite file (its own migrations; DESIGN §2 rule 5). */
+function sandboxStatePath(config: Readonly<Config>): string {
+  if (config.database.kind === 'sqlite') return config.database.path;
+  throw new Error('the sandbox needs a SQLite database until its PostgreSQL state exists');
 }
 
 /** An empty database gets one account: from OPENDISPATCH_API_KEY/SECRET, or a generated one. */

@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, createHmac, randomUUID } from 'node:crypto';
 import { generateApplicationJwt } from '../src/api/auth/generate-jwt.js';
-import type { MessageRecord } from '../src/store/records.js';
+import type { MessageRecord } from '../src/core/records.js';
 import { startTestServer, type TestAccount, type TestServer } from './support/test-server.js';
 import { WebhookReceiver, type ReceivedWebhook } from './support/webhook-receiver.js';
 
@@ -595,6 +595,7 @@ test('GET /v0.1/messages/{uuid} returns the message with its status history afte
       { status: 'submitted', timestamp: new Date(sentAt).toISOString() },
       { status: 'delivered', timestamp: new Date(sentAt + 1000).toISOString(), usage },
     ],
+    attempts: [{ attempt: 1, provider: 'sandbox', timestamp: new Date(sentAt).toISOString(), outcome: 'submitted' }],
     _links: { self: { href: `/v0.1/messages/${uuid}` } },
   });
   assert.equal(webhooks.length, 2);

@@ -704,3 +704,134 @@ test('recipients are scripted per account: another account\'s script does not ap
     await receiverB.close();
   }
 });
+
+// ---------------------------------------------------------------------------------------------
+// transient failures, concurrent reads, large handsets
+
+test('{transient_failures: 3, retry_after: 1}: sent four times, then delivered; the failures show in the message', async () => {
+  const { server, receiver, close } = await sandboxWorld();
+  try {
+    assert.equal((await script(server, 'sms', USER, { transient_failures: 3, retry_after: 1 })).status, 200);
+    const t0 = await clockNow(server);
+    const uuid = await send(server, sms(USER));
+    // The sandbox asks for 1 s; the backoff between tries (1 s, 2 s, 4 s) is longer from the second on.
+    await advance(server, 6.999);
+    await settle(server);
+    assert.deepEqual(statusesOf(receiver, uuid), [], 'a transient failure is not a status');
+    assert.equal((await messageResource(server, uuid)).status, 'accepted');
+    await advance(server, 0.001);
+    const [submitted] = await receiver.waitFor(withStatus(uuid, 'submitted'));
+    assert.equal(submitted!.json.timestamp, iso(t0 + 7000));
+    await advance(server, 1);
+    await receiver.waitFor(withStatus(uuid, 'delivered'));
+
+    const resource = await messageResource(server, uuid);
+    assert.equal(resource.status, 'delivered');
+    assert.deepEqual(resource.history.map((h: any) => h.status), ['submitted', 'delivered']);
+    const failure = (n: number) => ({ code: 1331, reason: `Provider error: the sandbox answered 503 (scripted transient failure ${n} of 3)` });
+    assert.deepEqual(resource.attempts, [
+      { attempt: 1, provider: 'sandbox', timestamp: iso(t0), outcome: 'failed', error: failure(1) },
+      { attempt: 2, provider: 'sandbox', timestamp: iso(t0 + 1000), outcome: 'failed', error: failure(2) },
+      { attempt: 3, provider: 'sandbox', timestamp: iso(t0 + 3000), outcome: 'failed', error: failure(3) },
+      { attempt: 4, provider: 'sandbox', timestamp: iso(t0 + 7000), outcome: 'submitted' },
+    ]);
+    assert.deepEqual(statusesOf(receiver, uuid), ['submitted', 'delivered']);
+    const [onHandset] = await handset(server, 'sms', USER);
+    assert.deepEqual([onHandset.message_uuid, onHandset.times_received, onHandset.received_at], [uuid, 1, iso(t0 + 7000)], 'failed tries never reached the handset');
+
+    // Each message has its own first three tries.
+    const second = await send(server, sms(USER, 'again'));
+    await advance(server, 10);
+    await receiver.waitFor(withStatus(second, 'delivered'));
+    assert.deepEqual((await messageResource(server, second)).attempts.map((a: any) => a.outcome), ['failed', 'failed', 'failed', 'submitted']);
+    assert.deepEqual((await call(server, 'GET', `/sandbox/recipients/sms/${USER}`)).json.script, { transient_failures: 3, retry_after: 1 });
+  } finally {
+    await close();
+  }
+});
+
+test('a retry_after longer than the backoff is honoured; a plain message still failing after an hour is rejected', async () => {
+  const { server, receiver, close } = await sandboxWorld();
+  try {
+    assert.equal((await script(server, 'sms', USER, { transient_failures: 100, retry_after: 600 })).status, 200);
+    const t0 = await clockNow(server);
+    const uuid = await send(server, sms(USER));
+    await advance(server, 3599);
+    await settle(server);
+    assert.deepEqual(statusesOf(receiver, uuid), []);
+    await advance(server, 1);
+    const [rejected] = await receiver.waitFor(withStatus(uuid, 'rejected'));
+    assert.deepEqual(rejected!.json.error, { code: 1331, reason: 'Provider error: the sandbox answered 503 (scripted transient failure 7 of 100)' });
+    assert.equal(rejected!.json.timestamp, iso(t0 + 3_600_000), 'the try whose retry would fall past the hour ends it');
+    const resource = await messageResource(server, uuid);
+    assert.equal(resource.status, 'rejected');
+    assert.deepEqual(resource.attempts.map((a: any) => Date.parse(a.timestamp) - t0), [0, 600_000, 1_200_000, 1_800_000, 2_400_000, 3_000_000, 3_600_000]);
+    assert.deepEqual(resource.attempts.map((a: any) => a.outcome), Array(7).fill('failed'), 'each try failed transiently; the window, not the provider, ended it');
+    await advance(server, 3600);
+    await settle(server);
+    assert.deepEqual(statusesOf(receiver, uuid), ['rejected']);
+    assert.deepEqual(await handset(server, 'sms', USER), []);
+  } finally {
+    await close();
+  }
+});
+
+test('50 concurrent reads of one message: exactly one delivered and one read, each once as a status and a webhook', async () => {
+  const { server, receiver, close } = await sandboxWorld();
+  try {
+    assert.equal((await script(server, 'messenger', 'psid-many', { silent: true })).status, 200);
+    const uuid = await send(server, { to: { type: 'messenger', id: 'psid-many' }, from: { type: 'messenger', id: 'page-1' }, message: { content: { type: 'text', text: 'hi' } } });
+    await receiver.waitFor(withStatus(uuid, 'submitted'));
+    await settle(server);
+    const readAt = await clockNow(server);
+    const answers = await Promise.all(Array.from({ length: 50 }, () => call(server, 'POST', `/sandbox/messages/${uuid}/read`)));
+    assert.deepEqual([...new Set(answers.map((a) => a.status))], [200]);
+    assert.deepEqual([...new Set(answers.map((a) => a.json.read_at))], [iso(readAt)]);
+    await settle(server);
+    assert.deepEqual(statusesOf(receiver, uuid).sort(), ['delivered', 'read', 'submitted']);
+    const resource = await messageResource(server, uuid);
+    assert.deepEqual(resource.history.map((h: any) => h.status), ['submitted', 'delivered', 'read']);
+    assert.equal(resource.webhooks.length, 3);
+  } finally {
+    await close();
+  }
+});
+
+test('GET /sandbox/messages pages large handsets by size: each answer stays small, the pages add up to all', async () => {
+  const { server, receiver, close } = await sandboxWorld();
+  try {
+    // Twelve messages of ~400 kB each (custom content may be as large as a request body).
+    const big = (n: number) => ({
+      to: { type: 'whatsapp', number: USER },
+      from: { type: 'whatsapp', number: BUSINESS },
+      message: { content: { type: 'custom', custom: { n, blob: 'x'.repeat(400_000) } } },
+    });
+    const sent: string[] = [];
+    for (let n = 0; n < 12; n += 1) {
+      sent.push(await send(server, big(n)));
+      await advance(server, 1);
+    }
+    await settle(server);
+    const seen: string[] = [];
+    let path: string | undefined = '/sandbox/messages?limit=1000';
+    let pages = 0;
+    while (path) {
+      const answer = await call(server, 'GET', path);
+      assert.equal(answer.status, 200, answer.text);
+      assert.ok(answer.text.length < 3 * 1024 * 1024, `a page of ${answer.text.length} bytes`);
+      assert.ok(answer.json.messages.length >= 1);
+      seen.push(...answer.json.messages.map((m: any) => m.message_uuid));
+      path = answer.json._links?.next?.href;
+      pages += 1;
+    }
+    assert.deepEqual(seen, [...sent].reverse(), 'newest first, each once, across the pages');
+    assert.ok(pages >= 3, `${pages} pages for 4.8 MB`);
+    assert.equal((await call(server, 'GET', `/sandbox/messages?channel=whatsapp&to=${USER}&limit=2`)).json._links.next.href.includes('limit=2'), true, 'a next link keeps the filters');
+    const bad = await call(server, 'GET', '/sandbox/messages?after=nonsense');
+    assert.equal(bad.status, 400);
+    assert.deepEqual(bad.json.invalid_parameters.map((p: any) => p.name), ['after']);
+    assert.equal(receiver.matching((w) => w.json.status === 'delivered').length, 12);
+  } finally {
+    await close();
+  }
+});

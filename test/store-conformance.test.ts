@@ -5,9 +5,9 @@ import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { runStoreConformance } from './support/store-conformance.js';
 
 // A temp-file database (not `:memory:`), so WAL mode and the file path handling are exercised.
-runStoreConformance('sqlite', async () => {
+runStoreConformance('sqlite', async (clock) => {
   const dir = await mkdtemp(join(tmpdir(), 'opendispatch-store-'));
-  const store = new SqliteStore({ path: join(dir, 'nested', 'store.db'), synchronous: 'NORMAL' });
+  const store = new SqliteStore({ path: join(dir, 'nested', 'store.db'), synchronous: 'NORMAL', clock });
   return {
     store,
     async close() {

@@ -6,11 +6,11 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createAccount } from '../../src/accounts/create-account.js';
+import { createAccount } from '../../src/engine/accounts/create-account.js';
 import { loadConfig } from '../../src/config/config.js';
 import { createLogger, startServer } from '../../src/server.js';
 import type { ChangeSet, Store } from '../../src/store/store.js';
-import type { ClaimedJob } from '../../src/store/records.js';
+import type { ClaimedJob } from '../../src/core/records.js';
 import { childArgs, reportStartFailure, serveParent } from './child-runtime.js';
 import type { StoreCounters } from './protocol.js';
 
@@ -41,12 +41,12 @@ try {
     { port: 0, host: '127.0.0.1', database: `sqlite:${join(args.dataDir, 'bench.db')}`, clock: args.clock, config: configPath },
     { OPENDISPATCH_API_KEY: args.apiKey, OPENDISPATCH_API_SECRET: args.apiSecret, LOG_LEVEL: args.logLevel },
   );
-  const server = await startServer(config, createLogger(config));
+  const server = await startServer(config, { log: createLogger(config) });
   if (args.engine === 'off') await server.engine.stop();
 
   let credentials = { apiKey: args.apiKey, apiSecret: args.apiSecret };
   if (args.webhookUrl) {
-    const account = await createAccount(server.store, { statusUrl: args.webhookUrl, inboundUrl: args.webhookUrl }, Date.now());
+    const account = await createAccount(server.store, { statusUrl: args.webhookUrl, inboundUrl: args.webhookUrl }, server.clock.now());
     credentials = { apiKey: account.apiKey, apiSecret: account.apiSecret };
   }
   let counters = newCounters();
@@ -118,7 +118,7 @@ function countStoreCalls(store: Store, counters: () => StoreCounters): void {
   }
 }
 
-/** Row statements a committed change set runs (see SqliteStore.apply): a webhook is its row plus its delivery job. */
+/** Row statements a committed change set runs (see SqliteStore.apply). */
 function statementsOf(change: ChangeSet): number {
   const n = (list?: unknown[]) => list?.length ?? 0;
   return (
@@ -129,12 +129,16 @@ function statementsOf(change: ChangeSet): number {
     n(change.messages) +
     n(change.messageUpdates) +
     n(change.events) +
-    2 * n(change.webhooks) +
+    n(change.sendAttempts) +
+    n(change.webhooks) +
     n(change.webhookUpdates) +
     n(change.webhookAttempts) +
     n(change.jobs) +
     n(change.cancelJobKeys) +
-    n(change.handsetMessages) +
-    n(change.handsetReads)
+    n(change.inbox) +
+    n(change.inboxTaken) +
+    n(change.inboxExpired) +
+    Object.keys(change.counters ?? {}).length +
+    (change.release ? 1 : 0)
   );
 }

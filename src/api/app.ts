@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import { isOpenDispatchError } from '../core/errors.js';
 import { createAuthenticator } from './authenticate.js';
 import { registerApplicationRoutes } from './applications.js';
 import { registerDispatchRoutes } from './dispatch.js';
 import { registerMessageRoutes } from './messages.js';
-import { Problem, invalidParams, renderProblem } from './problem.js';
+import { Problem, invalidParams, problem, renderProblem } from './problem.js';
+import { registerProviderWebhookRoutes } from './provider-webhooks.js';
 import { registerSandboxRoutes } from './sandbox.js';
 import type { Services } from './services.js';
 
@@ -19,7 +21,7 @@ const SECURITY_HEADERS = {
   'x-frame-options': 'deny',
 };
 
-export function buildApp(services: Services): FastifyInstance {
+export async function buildApp(services: Services): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: services.log as FastifyBaseLogger,
     bodyLimit: ONE_MEGABYTE,
@@ -41,29 +43,29 @@ export function buildApp(services: Services): FastifyInstance {
     const allowed = ROUTE_METHODS.filter((method) => app.findRoute({ method, url: path }));
     if (allowed.length > 0) {
       reply.header('allow', allowed.join(', '));
-      return renderProblem(request, reply, new Problem(405, 'https://developer.nexmo.com/api-errors#wrong-verb', 'Request method not allowed', `${request.method} is not allowed on ${path}; use ${allowed.join(' or ')}.`));
+      return renderProblem(request, reply, problem('wrong-verb', `${request.method} is not allowed on ${path}; use ${allowed.join(' or ')}.`));
     }
-    return renderProblem(request, reply, new Problem(404, 'https://developer.nexmo.com/api-errors#not-found', 'Not Found', `No route ${request.method} ${path}`));
+    return renderProblem(request, reply, problem('not-found', `No route ${request.method} ${path}`));
   });
 
-  const auth = createAuthenticator(services.store);
+  const auth = createAuthenticator(services.useCases, services.clock);
   app.get('/health', async () => ({ status: 'ok' }));
   registerApplicationRoutes(app, services, auth);
   registerMessageRoutes(app, services, auth);
   registerDispatchRoutes(app, services, auth);
   registerSandboxRoutes(app, services, auth);
+  await registerProviderWebhookRoutes(app, services);
   return app;
 }
 
 /** Every failure becomes a problem+json; only a real fault is a 500, and it is logged. */
 function toProblem(error: FastifyError, log: FastifyBaseLogger): Problem {
   if (error instanceof Problem) return error;
-  const errors = 'https://developer.nexmo.com/api-errors';
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new Problem(413, `${errors}#payload-too-large`, 'Payload Too Large', 'The request body must be at most 1 MB.');
+      return problem('payload-too-large', 'The request body must be at most 1 MB.');
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new Problem(415, `${errors}#content-type-header`, 'Unsupported Content-Type header', 'Send the body as application/json.');
+      return problem('unsupported-content-type', 'Send the body as application/json.');
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return invalidParams([{ name: 'body', reason: 'The JSON Object cannot be empty' }]);
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
@@ -71,8 +73,11 @@ function toProblem(error: FastifyError, log: FastifyBaseLogger): Problem {
   }
   if (error instanceof SyntaxError) return invalidParams([{ name: 'body', reason: `is not valid JSON: ${error.message}` }]);
   if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
-    return new Problem(error.statusCode, `${errors}#bad-request`, 'Bad Request', error.message);
+    // Fastify's own 4xx messages name the rule, never the client's input.
+    return problem('bad-request', error.message);
   }
-  log.error({ err: error }, 'unhandled error');
-  return new Problem(500, `${errors}#internal-error`, 'Internal Server Error', 'Something went wrong; the trace id identifies it in the server log.');
+  // Our own internal errors carry a stable code; the detail names it, never the message.
+  const code = isOpenDispatchError(error) ? error.code : 'OD_INTERNAL';
+  log.error({ err: error, code }, 'unhandled error');
+  return problem('internal-error', `Something went wrong (${code}); the trace id identifies it in the server log.`);
 }

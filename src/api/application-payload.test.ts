@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
-import type { ApplicationRecord } from '../store/records.js';
+import type { ApplicationRecord } from '../core/records.js';
 import type { InvalidParameter } from '../core/validation.js';
 import {
   toApplicationCollection,

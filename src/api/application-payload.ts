@@ -5,7 +5,7 @@
  * dotted path, and a valid body comes back normalised (known fields only, defaults filled in).
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import type { ApplicationRecord } from '../store/records.js';
+import type { ApplicationRecord } from '../core/records.js';
 import { invalid, valid, type InvalidParameter, type Validation } from '../core/validation.js';
 import { isHttpUrl } from '../core/url.js';
 

@@ -1,34 +1,16 @@
-import { randomBytes } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
-import type { Store } from '../store/store.js';
+import type { Caller } from '../core/caller.js';
+import type { Clock } from '../core/clock.js';
+import { accountTargets, applicationTargets } from '../core/webhook-targets.js';
+import type { UseCases } from '../engine/use-cases/index.js';
 import { createApplicationJwtVerifier } from './auth/application-jwt.js';
 import { parseBasicAuthorization, parseBearerAuthorization } from './auth/basic-credentials.js';
-import { createSecretVerifierCache, hashSecret, verifySecret } from './auth/secret-hash.js';
 import { invalidCredentials, invalidToken } from './problem.js';
-import { accountTargets, applicationTargets, type WebhookTargets } from './webhook-targets.js';
-
-/** Who is calling: always an account; with a JWT also the application it names. */
-export interface Caller {
-  apiKey: string;
-  applicationId?: string;
-  method: 'jwt' | 'basic';
-  /** Where this caller's webhooks go: the application's, or with Basic auth the account's defaults. */
-  targets: WebhookTargets;
-}
 
 declare module 'fastify' {
   interface FastifyRequest {
     caller: Caller;
   }
-}
-
-/**
- * Whether a caller may see a message or dispatch: a JWT sees its application's, Basic auth every
- * one of the account. Anything else is answered as if it did not exist (404).
- */
-export function canSee(caller: Caller, record: { apiKey: string; applicationId?: string }): boolean {
-  if (record.apiKey !== caller.apiKey) return false;
-  return caller.method === 'basic' || record.applicationId === caller.applicationId;
 }
 
 export interface Authenticator {
@@ -38,25 +20,18 @@ export interface Authenticator {
   basicOnly(request: FastifyRequest): Promise<void>;
 }
 
-export function createAuthenticator(store: Store): Authenticator {
-  const secrets = createSecretVerifierCache();
-  const unknownAccountHash = hashSecret(randomBytes(16).toString('hex'));
+export function createAuthenticator(useCases: UseCases, clock: Clock): Authenticator {
   const verifyJwt = createApplicationJwtVerifier({
-    findPublicKey: async (applicationId) => (await store.findApplication(applicationId))?.publicKey,
-    nowMs: () => Date.now(),
+    findPublicKey: async (applicationId) => (await useCases.findApplication(applicationId))?.publicKey,
+    // Tokens are minted with real time, even when the server runs a virtual clock.
+    nowMs: () => clock.wallNow(),
   });
 
   async function basicCaller(header: string): Promise<Caller | undefined> {
     const credentials = parseBasicAuthorization(header);
     if (!credentials) return undefined;
-    const account = await store.findAccount(credentials.apiKey);
-    if (!account) {
-      // As slow as a wrong secret, so that timing does not tell which api keys exist.
-      await verifySecret(credentials.apiSecret, await unknownAccountHash);
-      return undefined;
-    }
-    if (!(await secrets.verify(account.apiKey, credentials.apiSecret, account.secretHash))) return undefined;
-    return { apiKey: account.apiKey, method: 'basic', targets: accountTargets(account) };
+    const account = await useCases.authenticateBasic(credentials.apiKey, credentials.apiSecret);
+    return account && { apiKey: account.apiKey, method: 'basic', targets: accountTargets(account) };
   }
 
   async function jwtCaller(header: string): Promise<Caller | undefined> {
@@ -64,7 +39,7 @@ export function createAuthenticator(store: Store): Authenticator {
     if (!token) return undefined;
     const check = await verifyJwt(token);
     if (!check.ok) return undefined;
-    const application = await store.findApplication(check.applicationId);
+    const application = await useCases.findApplication(check.applicationId);
     return application && { apiKey: application.apiKey, applicationId: application.id, method: 'jwt', targets: applicationTargets(application) };
   }
 

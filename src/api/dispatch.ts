@@ -2,31 +2,28 @@ import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import { EMPTY_WORKFLOW_REASON, validateDispatchRequest } from '../core/dispatch/dispatch-request.js';
 import type { StepOutcome, StepPlan } from '../core/dispatch/types.js';
 import { isoTimestamp } from '../core/webhook-payloads.js';
-import { acceptDispatch } from '../engine/dispatch/accept-dispatch.js';
-import type { DispatchRecord, MessageEventRecord } from '../store/records.js';
-import { canSee, type Authenticator } from './authenticate.js';
+import type { DispatchView } from '../engine/use-cases/index.js';
+import type { Authenticator } from './authenticate.js';
 import { invalidParams, notFound } from './problem.js';
 import type { Services } from './services.js';
 
 export function registerDispatchRoutes(app: FastifyInstance, services: Services, auth: Authenticator): void {
-  const { store, clock, config } = services;
+  const { useCases } = services;
   const authenticate = (request: FastifyRequest) => auth.jwtOrBasic(request);
-  const deps = { store, clock, pricing: config.pricing, settings: { ceilingMs: config.dispatch.ceilingMs } };
 
   /** Dispatch v0.1: validated, then the dispatch and its first send commit before the 202. */
   app.post('/v0.1/dispatch', { onRequest: authenticate, errorHandler: emptyBodyAsEmptyWorkflow }, async (request, reply) => {
     const validation = validateDispatchRequest(request.body);
     if (!validation.ok) throw invalidParams(validation.errors);
-    const dispatchUuid = await acceptDispatch(deps, validation.value, { ...request.caller, statusUrl: request.caller.targets.statusUrl });
+    const dispatchUuid = await useCases.acceptDispatch(request.caller, validation.value);
     return reply.code(202).send({ dispatch_uuid: dispatchUuid });
   });
 
   /** An extension: the workflow's state and a timeline of every step. */
   app.get<{ Params: { uuid: string } }>('/v0.1/dispatch/:uuid', { onRequest: authenticate }, async (request) => {
-    const dispatch = await store.findDispatch(request.params.uuid);
-    if (!dispatch || !canSee(request.caller, dispatch)) throw notFound(`Dispatch '${request.params.uuid}' does not exist, or you do not have access`);
-    const events = await Promise.all(dispatch.state.steps.map((step) => (step.messageUuid ? store.listMessageEvents(step.messageUuid) : [])));
-    return dispatchResource(dispatch, events);
+    const view = await useCases.lookUpDispatch(request.caller, request.params.uuid);
+    if (!view) throw notFound(`Dispatch '${request.params.uuid}' does not exist, or you do not have access`);
+    return dispatchResource(view);
   });
 }
 
@@ -40,7 +37,7 @@ function emptyBodyAsEmptyWorkflow(error: FastifyError): never {
   throw error;
 }
 
-function dispatchResource(dispatch: DispatchRecord, events: MessageEventRecord[][]) {
+function dispatchResource({ dispatch, stepEvents: events }: DispatchView) {
   const { state } = dispatch;
   return {
     dispatch_uuid: dispatch.uuid,

@@ -2,53 +2,74 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { InvalidParameter } from '../core/validation.js';
 
 /**
- * An API error as RFC 7807 problem+json in Nexmo's shape. Handlers throw it; the app's error
- * handler renders it with `instance` = the request's trace id (also in `x-nexmo-trace-id`).
+ * Every problem+json the API sends, in one coded catalogue (DESIGN §2 rule 7): the type URI,
+ * title and status of each, in Nexmo's shape (reference §1.6, §2.5, §3). Handlers throw
+ * `problem(code, detail)`; the app's error handler renders it with `instance` = the request's
+ * trace id (also in `x-nexmo-trace-id`).
  */
+const NEXMO = 'https://developer.nexmo.com/api-errors';
+
+export const PROBLEMS = {
+  /** Messages and Dispatch v0.1: one `invalid_parameters` entry per bad field. */
+  'invalid-params': { status: 400, type: 'https://www.nexmo.com/messages/Errors#InvalidParams', title: "Your request parameters didn't validate." },
+  'bad-request': { status: 400, type: `${NEXMO}#bad-request`, title: 'Bad Request' },
+  'application-payload': { status: 400, type: `${NEXMO}/application#payload-validation`, title: 'Bad Request' },
+  'application-list': { status: 400, type: `${NEXMO}/application#list-validation`, title: 'Bad Request' },
+  /** The gateway's 401 for Messages and Dispatch: the same body whatever was wrong with the token. */
+  'invalid-token': { status: 401, type: `${NEXMO}#unauthorized`, title: 'Unauthorised' },
+  /** The Applications API's (and the sandbox's) 401. */
+  'invalid-credentials': { status: 401, type: `${NEXMO}#unauthorized`, title: 'Invalid credentials supplied' },
+  'not-found': { status: 404, type: `${NEXMO}#not-found`, title: 'Not Found' },
+  'wrong-verb': { status: 405, type: `${NEXMO}#wrong-verb`, title: 'Request method not allowed' },
+  'sandbox-not-readable': { status: 409, type: `${NEXMO}/sandbox#not-readable`, title: 'Conflict' },
+  'sandbox-real-clock': { status: 409, type: `${NEXMO}/sandbox#real-clock`, title: 'Conflict' },
+  'payload-too-large': { status: 413, type: `${NEXMO}#payload-too-large`, title: 'Payload Too Large' },
+  'unsupported-content-type': { status: 415, type: `${NEXMO}#content-type-header`, title: 'Unsupported Content-Type header' },
+  'sandbox-no-inbound-url': { status: 422, type: `${NEXMO}/sandbox#no-inbound-url`, title: 'Unprocessable Entity' },
+  'internal-error': { status: 500, type: `${NEXMO}#internal-error`, title: 'Internal Server Error' },
+} as const satisfies Record<string, { status: number; type: string; title: string }>;
+
+export type ProblemCode = keyof typeof PROBLEMS;
+
 export class Problem extends Error {
+  readonly status: number;
+  readonly type: string;
+  readonly title: string;
+
   constructor(
-    readonly status: number,
-    readonly type: string,
-    readonly title: string,
+    readonly code: ProblemCode,
     readonly detail: string,
     readonly invalidParameters?: InvalidParameter[],
   ) {
+    const { status, type, title } = PROBLEMS[code];
     super(`${status} ${title}: ${detail}`);
+    this.status = status;
+    this.type = type;
+    this.title = title;
   }
 }
 
-const ERRORS = 'https://developer.nexmo.com/api-errors';
+export const problem = (code: ProblemCode, detail: string, invalidParameters?: InvalidParameter[]): Problem => new Problem(code, detail, invalidParameters);
 
 /** Messages and Dispatch v0.1: one entry per bad field. */
-export function invalidParams(invalidParameters: InvalidParameter[]): Problem {
-  const count = invalidParameters.length;
-  return new Problem(
-    400,
-    'https://www.nexmo.com/messages/Errors#InvalidParams',
-    "Your request parameters didn't validate.",
-    `Found errors validating ${count} of your submitted parameters.`,
-    invalidParameters,
-  );
-}
+export const invalidParams = (invalidParameters: InvalidParameter[]): Problem =>
+  problem('invalid-params', `Found errors validating ${invalidParameters.length} of your submitted parameters.`, invalidParameters);
 
-/** The gateway's 401 for Messages/Dispatch: the same body whatever was wrong with the token. */
-export const invalidToken = (): Problem => new Problem(401, `${ERRORS}#unauthorized`, 'Unauthorised', 'Invalid Token');
+export const invalidToken = (): Problem => problem('invalid-token', 'Invalid Token');
 
-/** The Applications API's 401. */
-export const invalidCredentials = (): Problem =>
-  new Problem(401, `${ERRORS}#unauthorized`, 'Invalid credentials supplied', 'You did not provide correct credentials.');
+export const invalidCredentials = (): Problem => problem('invalid-credentials', 'You did not provide correct credentials.');
 
-export const notFound = (detail: string): Problem => new Problem(404, `${ERRORS}#not-found`, 'Not Found', detail);
+export const notFound = (detail: string): Problem => problem('not-found', detail);
 
-export function renderProblem(request: FastifyRequest, reply: FastifyReply, problem: Problem): FastifyReply {
+export function renderProblem(request: FastifyRequest, reply: FastifyReply, failure: Problem): FastifyReply {
   return reply
-    .code(problem.status)
+    .code(failure.status)
     .type('application/problem+json')
     .send({
-      type: problem.type,
-      title: problem.title,
-      detail: problem.detail,
+      type: failure.type,
+      title: failure.title,
+      detail: failure.detail,
       instance: request.id,
-      ...(problem.invalidParameters && { invalid_parameters: problem.invalidParameters }),
+      ...(failure.invalidParameters && { invalid_parameters: failure.invalidParameters }),
     });
 }

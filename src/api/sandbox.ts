@@ -1,22 +1,19 @@
-import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { isChannel, type Address, type Channel } from '../core/channel.js';
-import { isFailure } from '../core/message-status.js';
-import { valid, invalid, type InvalidParameter, type Validation } from '../core/validation.js';
-import { inboundMessagePayload, isoTimestamp } from '../core/webhook-payloads.js';
 import { parseRecipientScript, recipientScriptJson } from '../channels/sandbox/recipient-script.js';
-import { pendingReceiptsKey } from '../channels/channel-adapter.js';
-import type { HandsetMessageRecord, MessageRecord } from '../store/records.js';
+import { handsetStatus, isHandsetCursor, type HandsetMessage } from '../channels/sandbox/sandbox-state.js';
+import { isChannel, type Address, type Channel } from '../core/channel.js';
+import { invalid, valid, type InvalidParameter, type Validation } from '../core/validation.js';
+import { isoTimestamp } from '../core/webhook-payloads.js';
 import type { Authenticator } from './authenticate.js';
-import { Problem, invalidParams, notFound } from './problem.js';
+import { invalidParams, notFound, problem } from './problem.js';
 import type { Services } from './services.js';
-import { accountTargets, applicationTargets } from './webhook-targets.js';
 
-const SANDBOX_ERRORS = 'https://developer.nexmo.com/api-errors/sandbox';
+/** One answer of `GET /sandbox/messages` holds at most this much message content (plus one message). */
+const HANDSET_PAGE_BYTES = 2 * 1024 * 1024;
 
-/** The simulated phone network of DESIGN §4: script recipients, look at handsets, reply, move time. */
+/** The simulated phone network of DESIGN §4: script recipients, look at handsets, read, reply, move time. */
 export function registerSandboxRoutes(app: FastifyInstance, services: Services, auth: Authenticator): void {
-  const { store, clock, sandbox, intake, advanceClock } = services;
+  const { sandbox, useCases, clock, advanceClock } = services;
   const authenticate = (request: FastifyRequest) => auth.basicOnly(request);
 
   app.put<{ Params: { channel: string; address: string } }>('/sandbox/recipients/:channel/:address', { onRequest: authenticate }, async (request) => {
@@ -28,91 +25,59 @@ export function registerSandboxRoutes(app: FastifyInstance, services: Services, 
     }
     // Stored and echoed in the wire form with defaults filled in (e.g. a reject's reason).
     const normalized = recipientScriptJson(script.value);
-    await store.putRecipientScript(request.caller.apiKey, channel, request.params.address, normalized, clock.now());
+    await sandbox.putScript({ apiKey: request.caller.apiKey, channel, address: request.params.address }, normalized);
     return { channel, address: request.params.address, script: normalized };
   });
 
   app.get<{ Params: { channel: string; address: string } }>('/sandbox/recipients/:channel/:address', { onRequest: authenticate }, async (request) => {
     const channel = channelParam(request.params.channel);
-    const script = await sandbox.scriptFor(request.caller.apiKey, channel, request.params.address);
+    const script = await sandbox.scriptFor({ apiKey: request.caller.apiKey, channel, address: request.params.address });
     return { channel, address: request.params.address, script: recipientScriptJson(script) };
   });
 
-  app.get<{ Querystring: { channel?: string; to?: string; limit?: string } }>('/sandbox/messages', { onRequest: authenticate }, async (request) => {
-    const repeated = Object.entries(request.query).filter(([, value]) => Array.isArray(value));
-    if (repeated.length > 0) throw invalidParams(repeated.map(([name]) => ({ name, reason: 'must be given once' })));
-    const { channel, to, limit } = request.query;
-    const filterChannel = channel === undefined || channel === '' ? undefined : channelParam(channel);
-    const count = limit === undefined ? 100 : Number(limit);
-    if (!Number.isInteger(count) || count < 1 || count > 1000) throw invalidParams([{ name: 'limit', reason: 'must be an integer from 1 to 1000' }]);
-    const received = await store.listHandsetMessages(request.caller.apiKey, { channel: filterChannel, to: to || undefined, limit: count });
-    const messages = await Promise.all(received.map(async (handset) => handsetResource(handset, await store.findMessage(handset.messageUuid))));
-    return { messages };
+  /** Newest first, paged by count and by size: a `next` link continues where a page stopped. */
+  app.get<{ Querystring: Record<string, string | string[] | undefined> }>('/sandbox/messages', { onRequest: authenticate }, async (request) => {
+    const query = parseHandsetQuery(request.query);
+    if (!query.ok) throw invalidParams(query.errors);
+    const { channel, to, limit, after } = query.value;
+    const page = await sandbox.listHandsetMessages(request.caller.apiKey, { channel, to }, { limit, maxBytes: HANDSET_PAGE_BYTES, after });
+    const next = page.next && `/sandbox/messages?${new URLSearchParams({ ...(channel && { channel }), ...(to && { to }), limit: String(limit), after: page.next })}`;
+    return { messages: page.items.map(handsetResource), ...(next && { _links: { next: { href: next } } }) };
   });
 
   app.post<{ Params: { uuid: string } }>('/sandbox/messages/:uuid/read', { onRequest: authenticate }, async (request) => {
-    const handset = await store.findHandsetMessage(request.params.uuid);
-    const message = handset && handset.apiKey === request.caller.apiKey ? await store.findMessage(handset.messageUuid) : undefined;
-    if (!handset || !message) throw notFound(`No sandbox handset received a message '${request.params.uuid}'`);
-    if (isFailure(message.status)) {
-      throw new Problem(409, `${SANDBOX_ERRORS}#not-readable`, 'Conflict', `The message is ${message.status}; it cannot be read.`);
+    const outcome = await sandbox.read(request.caller.apiKey, request.params.uuid);
+    switch (outcome.kind) {
+      case 'unknown':
+        throw notFound(`No sandbox handset received a message '${request.params.uuid}'`);
+      case 'not-readable':
+        throw problem('sandbox-not-readable', `The message is ${outcome.status}; it cannot be read.`);
+      case 'read':
+        return handsetResource(outcome.handset);
     }
-    if (message.status !== 'read') {
-      const at = clock.now();
-      // Reading implies delivery; scripted receipts still pending would only arrive stale.
-      const reports = message.status === 'delivered' ? [] : [{ status: 'delivered' as const, at }];
-      await intake.record(message.uuid, [...reports, { status: 'read', at }], {
-        cancelJobKeys: [pendingReceiptsKey(message.uuid)],
-        handsetReads: [{ messageUuid: message.uuid, readAt: at }],
-      });
-    }
-    return handsetResource((await store.findHandsetMessage(handset.messageUuid))!, await store.findMessage(message.uuid));
   });
 
   app.post('/sandbox/inbound', { onRequest: authenticate }, async (request, reply) => {
     const parsed = parseInbound(request.body);
     if (!parsed.ok) throw invalidParams(parsed.errors);
     const { channel, from, to, text } = parsed.value;
-    const apiKey = request.caller.apiKey;
-    const business = inboundAddresses(channel, to, from);
-    // A reply goes to the application that last wrote to this user from this address.
-    const conversation = await store.findLatestConversation(apiKey, channel, to, from);
-    const application = conversation?.applicationId ? await store.findApplication(conversation.applicationId) : undefined;
-    const account = await store.findAccount(apiKey);
-    const inboundUrl = (application && applicationTargets(application).inboundUrl) ?? (account && accountTargets(account).inboundUrl);
-    if (!inboundUrl) {
-      throw new Problem(422, `${SANDBOX_ERRORS}#no-inbound-url`, 'Unprocessable Entity', 'No inbound_url to deliver this reply to: send to this user from an application with a messages inbound_url first, or set the account default.');
-    }
-    const now = clock.now();
-    const record: MessageRecord = {
-      uuid: randomUUID(),
-      apiKey,
-      applicationId: application?.id,
-      direction: 'inbound',
+    const outcome = await useCases.acceptInbound(sandbox.provider, {
+      ...inboundAddresses(channel, to, from),
       channel,
-      to: business.to,
-      from: business.from,
       message: { content: { type: 'text', text } },
-      status: 'delivered',
-      createdAt: now,
-      updatedAt: now,
-    };
-    const body = inboundMessagePayload({ messageUuid: record.uuid, to: record.to, from: record.from, at: now, message: record.message });
-    await store.commit({
-      messages: [record],
-      webhooks: [
-        { id: randomUUID(), apiKey, applicationId: application?.id, kind: 'inbound-message', url: inboundUrl, body: JSON.stringify(body), messageUuid: record.uuid, state: 'pending', attempts: 0, createdAt: now },
-      ],
+      at: clock.now(),
+      apiKey: request.caller.apiKey,
     });
-    return reply.code(202).send({ message_uuid: record.uuid });
+    if (!outcome.accepted) {
+      throw problem('sandbox-no-inbound-url', 'No inbound_url to deliver this reply to: send to this user from an application with a messages inbound_url first, or set the account default.');
+    }
+    return reply.code(202).send({ message_uuid: outcome.messageUuid });
   });
 
   app.get('/sandbox/clock', { onRequest: authenticate }, async () => ({ clock: clock.kind, now: isoTimestamp(clock.now()) }));
 
   app.post('/sandbox/clock/advance', { onRequest: authenticate }, async (request) => {
-    if (!advanceClock) {
-      throw new Problem(409, `${SANDBOX_ERRORS}#real-clock`, 'Conflict', 'The server runs on the real clock; start it with --clock virtual to advance time.');
-    }
+    if (!advanceClock) throw problem('sandbox-real-clock', 'The server runs on the real clock; start it with --clock virtual to advance time.');
     const seconds = (request.body as { seconds?: unknown } | undefined)?.seconds;
     if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0 || seconds > 10 * 365 * 86400) {
       throw invalidParams([{ name: 'seconds', reason: 'must be a number of seconds from 0 to 315360000' }]);
@@ -121,12 +86,14 @@ export function registerSandboxRoutes(app: FastifyInstance, services: Services, 
   });
 }
 
+const CHANNEL_REASON = 'must be one of sms, mms, whatsapp, messenger, viber_service_msg';
+
 function channelParam(value: string): Channel {
-  if (!isChannel(value)) throw invalidParams([{ name: 'channel', reason: 'must be one of sms, mms, whatsapp, messenger, viber_service_msg' }]);
+  if (!isChannel(value)) throw invalidParams([{ name: 'channel', reason: CHANNEL_REASON }]);
   return value;
 }
 
-function handsetResource(handset: HandsetMessageRecord, message: MessageRecord | undefined) {
+function handsetResource(handset: HandsetMessage) {
   return {
     message_uuid: handset.messageUuid,
     channel: handset.channel,
@@ -134,10 +101,31 @@ function handsetResource(handset: HandsetMessageRecord, message: MessageRecord |
     from: handset.from,
     message: handset.message,
     received_at: isoTimestamp(handset.receivedAt),
-    status: message?.status,
+    status: handsetStatus(handset),
     ...(handset.readAt !== undefined && { read_at: isoTimestamp(handset.readAt) }),
-    times_received: handset.timesReceived ?? 1,
+    times_received: handset.timesReceived,
   };
+}
+
+interface HandsetQuery {
+  channel?: Channel;
+  to?: string;
+  limit: number;
+  after?: string;
+}
+
+function parseHandsetQuery(query: Record<string, string | string[] | undefined>): Validation<HandsetQuery> {
+  const errors: InvalidParameter[] = Object.entries(query)
+    .filter(([, value]) => Array.isArray(value))
+    .map(([name]) => ({ name, reason: 'must be given once' }));
+  if (errors.length > 0) return invalid(errors);
+  const { channel, to, limit, after } = query as Record<string, string | undefined>;
+  if (channel && !isChannel(channel)) errors.push({ name: 'channel', reason: CHANNEL_REASON });
+  const count = limit === undefined ? 100 : Number(limit);
+  if (!Number.isInteger(count) || count < 1 || count > 1000) errors.push({ name: 'limit', reason: 'must be an integer from 1 to 1000' });
+  if (after !== undefined && !isHandsetCursor(after)) errors.push({ name: 'after', reason: 'must be the cursor of a next link' });
+  if (errors.length > 0) return invalid(errors);
+  return valid({ channel: channel ? (channel as Channel) : undefined, to: to || undefined, limit: count, after });
 }
 
 interface InboundRequest {
@@ -151,7 +139,7 @@ function parseInbound(body: unknown): Validation<InboundRequest> {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return invalid([{ name: 'body', reason: 'must be a JSON object' }]);
   const fields = body as Record<string, unknown>;
   const errors: InvalidParameter[] = [];
-  if (!isChannel(fields.channel)) errors.push({ name: 'channel', reason: 'must be one of sms, mms, whatsapp, messenger, viber_service_msg' });
+  if (!isChannel(fields.channel)) errors.push({ name: 'channel', reason: CHANNEL_REASON });
   const party = (name: 'from' | 'to'): string => {
     const value = typeof fields[name] === 'number' && Number.isSafeInteger(fields[name]) ? String(fields[name]) : fields[name];
     if (typeof value !== 'string' || value.length < 1 || value.length > 50) errors.push({ name, reason: 'must be a string of 1 to 50 characters' });

@@ -1,6 +1,26 @@
 import type { Address, Channel } from '../core/channel.js';
 import type { MessageBody } from '../core/message.js';
-import type { MessageError } from '../core/message-status.js';
+import type { MessageError, MessageStatus } from '../core/message-status.js';
+
+/**
+ * The port every provider adapter implements (DESIGN §2 rule 5: adapters report, the engine
+ * records). An adapter sends and answers with data; it never writes the engine's state, and it
+ * never throws to the engine (a throw is taken as a retryable failure all the same).
+ */
+export interface ChannelAdapter {
+  /** The provider instance's name: part of every receipt's key, and of `/webhooks/{provider}`. */
+  readonly provider: string;
+  /** The provider type ("sandbox", later "smpp", "messenger", …). */
+  readonly type: string;
+  /** Opens long-lived connections (an SMPP bind); what they hear is pushed into `sink`. */
+  start(sink: ProviderSink): Promise<void>;
+  close(): Promise<void>;
+  send(request: SendRequest): Promise<SendResult>;
+  /** A follow-up this adapter asked for (SendAccepted.followUps) has come due: what the provider reports now. */
+  followUp?(due: DueFollowUp): Promise<ProviderEvent[]>;
+  /** Verifies and parses a callback that arrived at `/webhooks/{provider}`. Absent: the provider calls none. */
+  webhook?(request: ProviderWebhookRequest): Promise<ProviderWebhookAnswer>;
+}
 
 /** What an adapter is asked to send: one message, already validated. */
 export interface SendRequest {
@@ -11,12 +31,16 @@ export interface SendRequest {
   from: Address;
   message: MessageBody;
   clientRef?: string;
+  /** 1-based number of this try of the message. */
+  attempt: number;
+  /** Earlier tries whose outcome was never recorded (a crash, a lost lease): the provider may have the message already. */
+  unansweredAttempts: number;
 }
 
 /**
  * A failed send, typed so the engine knows what to do without knowing the provider:
- * `retryable` failures (429, 5xx, timeouts) are tried again inside the step's window,
- * others end the message as `rejected` with the Nexmo error code.
+ * `retryable` failures (429, 5xx, timeouts) are tried again (a plain message for an hour, a
+ * Dispatch step within its window), others end the message as `rejected` with the Nexmo code.
  */
 export interface SendFailure {
   retryable: boolean;
@@ -25,17 +49,77 @@ export interface SendFailure {
   retryAfterMs?: number;
 }
 
-export type SendResult = { ok: true; providerRef: string } | { ok: false; failure: SendFailure };
+export interface SendAccepted {
+  ok: true;
+  /** The provider's id for the message; its receipts name it. */
+  providerRef: string;
+  /**
+   * Reports the provider will make later, kept durably by the engine and committed with the
+   * submission (the sandbox's scripted network): a crash can neither lose them nor leave them
+   * without the message's submission.
+   */
+  followUps?: FollowUp[];
+}
 
-/**
- * Adapters that schedule a message's receipts as jobs (the sandbox) give them this key, so the
- * engine can cancel them or let them run before a workflow timer of the same instant.
- */
-export const pendingReceiptsKey = (messageUuid: string): string => `receipts:${messageUuid}`;
+export type SendResult = SendAccepted | { ok: false; failure: SendFailure };
 
-export interface ChannelAdapter {
-  /** Shown in logs and message lookups, e.g. "sandbox", "smpp". */
-  readonly provider: string;
-  send(request: SendRequest): Promise<SendResult>;
-  close?(): Promise<void>;
+export interface FollowUp {
+  /** After the submission, on the scheduling clock. */
+  afterMs: number;
+  /** The adapter's own description of what happens then, plain JSON data; the engine only stores it. */
+  event: object;
+}
+
+export interface DueFollowUp {
+  providerRef: string;
+  /** The event as it came back from the database: the adapter parses its own. */
+  event: unknown;
+  /** When it happens: submission time + afterMs (not when a worker got to it). */
+  at: number;
+}
+
+/** A provider's status report about one of its messages. */
+export interface ProviderReport {
+  status: MessageStatus;
+  at: number;
+  error?: MessageError;
+}
+
+/** A message a user sent to one of our business addresses. */
+export interface InboundReport {
+  channel: Channel;
+  /** Our business address (the page, the number). */
+  to: Address;
+  /** The user. */
+  from: Address;
+  message: MessageBody;
+  at: number;
+  /** The account it belongs to, when the provider knows (the sandbox does; real providers route by conversation). */
+  apiKey?: string;
+}
+
+export type ProviderEvent = { type: 'receipt'; providerRef: string; report: ProviderReport } | { type: 'inbound'; inbound: InboundReport };
+
+/** Where an adapter pushes what its provider says outside a send: the one receipt intake. */
+export interface ProviderSink {
+  /** Resolves once the events are durably recorded (or held until their reference is), in order. */
+  report(events: ProviderEvent[]): Promise<void>;
+}
+
+export interface ProviderWebhookRequest {
+  method: string;
+  /** Lower-case header names. */
+  headers: Record<string, string | undefined>;
+  query: Record<string, string>;
+  /** The exact bytes received: signatures are computed over them. */
+  rawBody: Buffer;
+}
+
+export interface ProviderWebhookAnswer {
+  /** 2xx once understood; 401 for a forged or missing signature (and then no events). */
+  status: number;
+  body?: string;
+  contentType?: string;
+  /** Recorded before the answer goes out, so a provider that sees a 2xx never has to retry. */
+  events: ProviderEvent[];
 }

@@ -1,12 +1,11 @@
 import { Command, CommanderError } from 'commander';
-import { ConfigError } from '../config/config.js';
+import { isOpenDispatchError } from '../core/errors.js';
 import { registerAccountCreate } from './commands/account-create.js';
 import { registerAppCreate } from './commands/app-create.js';
 import { registerDemo } from './commands/demo.js';
 import { registerJwtGenerate } from './commands/jwt-generate.js';
 import { registerStart } from './commands/start.js';
 import { registerWebhookListen } from './commands/webhook-listen.js';
-import { UsageError } from './usage-error.js';
 
 
 export async function main(argv: string[]): Promise<void> {
@@ -24,7 +23,8 @@ export async function main(argv: string[]): Promise<void> {
     await program.parseAsync(argv);
   } catch (error) {
     if (error instanceof CommanderError) process.exit(error.exitCode);
-    if (error instanceof UsageError || error instanceof ConfigError) {
+    // Our own errors are the user's to fix (a flag, the config, an existing account): one line, exit 1.
+    if (isOpenDispatchError(error)) {
       process.stderr.write(`opendispatch: ${error.message}\n`);
       process.exit(1);
     }

@@ -1,14 +1,15 @@
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { CHANNELS } from '../core/channel.js';
-import { isDecimalPrice, type PriceTable } from '../core/pricing.js';
+import type { PriceTable } from '../core/pricing.js';
 import { isHttpUrl } from '../core/url.js';
+import { readConfigFile } from './config-file.js';
+import { ConfigError } from './config-error.js';
+import { describeIssues, settingsSchema, type Settings } from './config-schema.js';
 
-export type DatabaseConfig =
-  | { kind: 'sqlite'; path: string; synchronous: 'NORMAL' | 'FULL' }
-  | { kind: 'postgres'; url: string };
+export { ConfigError };
 
-/** The one compiled, frozen configuration passed down; no other module reads process.env. */
+export type DatabaseConfig = { kind: 'sqlite'; path: string; synchronous: 'NORMAL' | 'FULL' } | { kind: 'postgres'; url: string };
+
+/** The one compiled, frozen configuration passed down (DESIGN §2 rule 8); no other module reads process.env. */
 export interface Config {
   port: number;
   host: string;
@@ -20,11 +21,16 @@ export interface Config {
   seedWebhooks: { statusUrl?: string; inboundUrl?: string };
   pricing: PriceTable;
   sandbox: { defaultDeliveredAfterSeconds: number };
+  /** The lane of the engine's own work: failover timers, provider follow-ups, housekeeping. */
   engine: { concurrency: number; pollIntervalMs: number; leaseMs: number };
+  /** Sends run in their own lane; one provider holds at most its share of it, so a provider that hangs delays no other. */
+  sends: { concurrency: number; concurrencyPerProvider: number };
   /** Webhook POSTs run in their own lane of `concurrency` jobs, apart from sends and timers. */
   webhooks: { timeoutMs: number; concurrency: number; concurrencyPerOrigin: number };
   /** The last step of a dispatch ends in `error` when it has no final status this long after it started. */
   dispatch: { ceilingMs: number };
+  /** A receipt held for a reference that no message carries is given up on after this long. */
+  receipts: { unmatchedTtlMs: number };
   /** Message bodies and credentials are never logged; only the level is configurable. */
   log: { level: string };
 }
@@ -38,171 +44,126 @@ export interface ConfigFlags {
   clock?: string;
 }
 
-export class ConfigError extends Error {
-  constructor(readonly field: string, reason: string) {
-    super(`configuration: ${field} ${reason}`);
-  }
-}
+export type Environment = Readonly<Record<string, string | undefined>>;
 
 const DEFAULT_DATABASE = 'sqlite:./data/opendispatch.db';
 
-export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
+/**
+ * Flags win over environment variables, which win over the config file (JSON or YAML). Every
+ * problem is reported at once, each naming its setting; nothing is half-applied.
+ */
+export function loadConfig(flags: ConfigFlags = {}, env: Environment = process.env): Readonly<Config> {
   const configPath = flags.config ?? env.OPENDISPATCH_CONFIG;
-  const file = configPath ? readConfigFile(configPath) : {};
-  const pick = <T>(flag: T | undefined, envValue: T | undefined, fileValue: unknown): T | unknown =>
-    flag ?? envValue ?? fileValue;
-
-  const config: Config = {
-    port: parsePort(pick(flags.port, env.PORT, file.port) ?? 3000),
-    host: asString('host', pick(flags.host, env.HOST, file.host) ?? '127.0.0.1'),
-    database: parseDatabase(
-      asString('database', pick(flags.database, env.DATABASE_URL, file.database) ?? DEFAULT_DATABASE),
-      file.sqlite_synchronous,
-    ),
-    clock: parseClock(pick(flags.clock, env.OPENDISPATCH_CLOCK, file.clock) ?? 'real'),
-    seedAccount: parseSeedAccount(env),
-    seedWebhooks: {
-      statusUrl: optionalUrl('OPENDISPATCH_STATUS_URL', env.OPENDISPATCH_STATUS_URL),
-      inboundUrl: optionalUrl('OPENDISPATCH_INBOUND_URL', env.OPENDISPATCH_INBOUND_URL),
-    },
-    pricing: parsePricing(file.pricing),
-    sandbox: {
-      defaultDeliveredAfterSeconds: asNumber('sandbox.default_delivered_after', objectAt(file, 'sandbox').default_delivered_after ?? 1, 0),
-    },
-    engine: {
-      concurrency: asInteger('engine.concurrency', objectAt(file, 'engine').concurrency ?? 64, 1),
-      pollIntervalMs: asNumber('engine.poll_interval_ms', objectAt(file, 'engine').poll_interval_ms ?? 1000, 10),
-      leaseMs: asNumber('engine.lease_ms', objectAt(file, 'engine').lease_ms ?? 60_000, 1000),
-    },
-    webhooks: {
-      timeoutMs: asNumber('webhooks.timeout_ms', objectAt(file, 'webhooks').timeout_ms ?? 10_000, 100),
-      concurrency: asInteger('webhooks.concurrency', objectAt(file, 'webhooks').concurrency ?? 64, 1),
-      // One receiver that hangs holds at most this many of the lane's slots; the rest serve others.
-      concurrencyPerOrigin: asInteger('webhooks.concurrency_per_origin', objectAt(file, 'webhooks').concurrency_per_origin ?? 32, 1),
-    },
-    dispatch: { ceilingMs: 1000 * asNumber('dispatch.ceiling_seconds', objectAt(file, 'dispatch').ceiling_seconds ?? 86_400, 1) },
-    log: {
-      level: parseLogLevel(env.LOG_LEVEL ?? objectAt(file, 'log').level ?? 'info'),
-    },
+  const file = configPath ? readConfigFile(configPath, env) : {};
+  const log = typeof file.log === 'object' && file.log !== null ? file.log : {};
+  const input = {
+    ...file,
+    ...defined({
+      port: flags.port ?? env.PORT,
+      host: flags.host ?? env.HOST,
+      database: flags.database ?? env.DATABASE_URL,
+      clock: flags.clock ?? env.OPENDISPATCH_CLOCK,
+    }),
+    ...(env.LOG_LEVEL !== undefined && { log: { ...log, level: env.LOG_LEVEL } }),
   };
-  // A lease must outlast the longest job, a webhook attempt, or a second run would start.
-  if (config.engine.leaseMs < 2 * config.webhooks.timeoutMs) {
-    throw new ConfigError('engine.lease_ms', `must be at least twice webhooks.timeout_ms (${2 * config.webhooks.timeoutMs})`);
-  }
+  const parsed = settingsSchema.safeParse(input);
+  if (!parsed.success) throw new ConfigError(describeIssues(parsed.error, input));
+
+  const problems: string[] = [];
+  const config = compile(parsed.data, env, problems);
+  if (problems.length > 0) throw new ConfigError(problems);
   return deepFreeze(config);
 }
 
-type ConfigFile = Record<string, unknown>;
-
-function readConfigFile(path: string): ConfigFile {
-  let text: string;
-  try {
-    text = readFileSync(resolve(path), 'utf8');
-  } catch (error) {
-    throw new ConfigError('--config', `cannot be read: ${(error as Error).message}`);
+/** The settings with their defaults, in the shape the code uses; cross-field rules add to `problems`. */
+function compile(settings: Settings, env: Environment, problems: string[]): Config {
+  const config: Config = {
+    port: settings.port ?? 3000,
+    host: settings.host ?? '127.0.0.1',
+    database: parseDatabase(settings.database ?? DEFAULT_DATABASE, settings.sqlite_synchronous ?? 'NORMAL', problems),
+    clock: settings.clock ?? 'real',
+    seedAccount: seedAccount(env, problems),
+    seedWebhooks: {
+      statusUrl: optionalUrl('OPENDISPATCH_STATUS_URL', env.OPENDISPATCH_STATUS_URL, problems),
+      inboundUrl: optionalUrl('OPENDISPATCH_INBOUND_URL', env.OPENDISPATCH_INBOUND_URL, problems),
+    },
+    pricing: {
+      currency: settings.pricing?.currency ?? 'EUR',
+      dispatchFee: settings.pricing?.dispatch_fee ?? '0',
+      channels: Object.fromEntries(
+        Object.entries(settings.pricing?.channels ?? {}).map(([channel, price]) => [channel, { default: price!.default, prefixes: price!.prefixes ?? {} }]),
+      ),
+    },
+    sandbox: { defaultDeliveredAfterSeconds: settings.sandbox?.default_delivered_after ?? 1 },
+    engine: {
+      concurrency: settings.engine?.concurrency ?? 64,
+      pollIntervalMs: settings.engine?.poll_interval_ms ?? 1000,
+      leaseMs: settings.engine?.lease_ms ?? 60_000,
+    },
+    sends: {
+      concurrency: settings.sends?.concurrency ?? 64,
+      // One provider that hangs holds at most this many of the lane's slots; the rest serve others.
+      concurrencyPerProvider: settings.sends?.concurrency_per_provider ?? 32,
+    },
+    webhooks: {
+      timeoutMs: settings.webhooks?.timeout_ms ?? 10_000,
+      concurrency: settings.webhooks?.concurrency ?? 64,
+      // One receiver that hangs holds at most this many of the lane's slots; the rest serve others.
+      concurrencyPerOrigin: settings.webhooks?.concurrency_per_origin ?? 32,
+    },
+    dispatch: { ceilingMs: 1000 * (settings.dispatch?.ceiling_seconds ?? 86_400) },
+    receipts: { unmatchedTtlMs: 1000 * (settings.receipts?.unmatched_ttl_seconds ?? 3600) },
+    log: { level: settings.log?.level ?? 'info' },
+  };
+  // A lease must outlast the longest job, a webhook attempt, or a second run would start.
+  if (config.engine.leaseMs < 2 * config.webhooks.timeoutMs) {
+    problems.push(`engine.lease_ms must be at least twice webhooks.timeout_ms (${2 * config.webhooks.timeoutMs})`);
   }
-  try {
-    const parsed: unknown = JSON.parse(text);
-    if (!isObject(parsed)) throw new Error('the top level must be a JSON object');
-    return parsed;
-  } catch (error) {
-    throw new ConfigError('--config', `is not valid JSON: ${(error as Error).message}`);
-  }
+  return config;
 }
 
-function parseDatabase(value: string, synchronous: unknown): DatabaseConfig {
+function parseDatabase(value: string, synchronous: 'NORMAL' | 'FULL', problems: string[]): DatabaseConfig {
   if (value.startsWith('postgres://') || value.startsWith('postgresql://')) return { kind: 'postgres', url: value };
   if (value.startsWith('sqlite:')) {
     const path = value.slice('sqlite:'.length);
-    if (!path) throw new ConfigError('database', 'needs a path after sqlite:');
-    const mode = synchronous ?? 'NORMAL';
-    if (mode !== 'NORMAL' && mode !== 'FULL') throw new ConfigError('sqlite_synchronous', 'must be NORMAL or FULL');
-    return { kind: 'sqlite', path: path === ':memory:' ? path : resolve(path), synchronous: mode };
+    if (!path) problems.push('database needs a path after sqlite:');
+    return { kind: 'sqlite', path: path === ':memory:' ? path : resolve(path), synchronous };
   }
-  throw new ConfigError('database', `must start with sqlite: or postgres:// (got "${value}")`);
+  // The value is not repeated: a mistyped URL may carry a password.
+  problems.push('database must start with sqlite: or postgres://');
+  return { kind: 'sqlite', path: '', synchronous };
 }
 
-function parsePort(value: unknown): number {
-  const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError('port', `must be an integer 0-65535 (got "${String(value)}")`);
-  return port;
-}
-
-function parseClock(value: unknown): 'real' | 'virtual' {
-  if (value === 'real' || value === 'virtual') return value;
-  throw new ConfigError('clock', `must be real or virtual (got "${String(value)}")`);
-}
-
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
-
-function parseLogLevel(value: unknown): string {
-  if (typeof value !== 'string' || !LOG_LEVELS.includes(value)) throw new ConfigError('log.level (LOG_LEVEL)', `must be one of ${LOG_LEVELS.join(', ')} (got "${String(value)}")`);
-  return value;
-}
-
-function optionalUrl(field: string, value: string | undefined): string | undefined {
+function optionalUrl(name: string, value: string | undefined, problems: string[]): string | undefined {
   if (value === undefined || value === '') return undefined;
-  if (!isHttpUrl(value)) throw new ConfigError(field, `must be an http(s) URL (got "${value}")`);
+  if (!isHttpUrl(value)) problems.push(`${name} must be an http(s) URL (got "${value}")`);
   return value;
 }
 
-function parseSeedAccount(env: NodeJS.ProcessEnv): Config['seedAccount'] {
+function seedAccount(env: Environment, problems: string[]): Config['seedAccount'] {
   const apiKey = env.OPENDISPATCH_API_KEY;
   const apiSecret = env.OPENDISPATCH_API_SECRET;
   if (!apiKey && !apiSecret) return undefined;
-  if (!apiKey || !apiSecret) throw new ConfigError('OPENDISPATCH_API_KEY/OPENDISPATCH_API_SECRET', 'must be set together');
+  if (!apiKey || !apiSecret) {
+    problems.push('OPENDISPATCH_API_KEY/OPENDISPATCH_API_SECRET must be set together');
+    return undefined;
+  }
   return { apiKey, apiSecret };
 }
 
-function parsePricing(value: unknown): PriceTable {
-  const pricing = value === undefined ? {} : value;
-  if (!isObject(pricing)) throw new ConfigError('pricing', 'must be an object');
-  const currency = asString('pricing.currency', pricing.currency ?? 'EUR');
-  const dispatchFee = pricing.dispatch_fee ?? '0';
-  if (!isDecimalPrice(dispatchFee)) throw new ConfigError('pricing.dispatch_fee', 'must be a decimal string such as "0.002"');
-  const channels: PriceTable['channels'] = {};
-  const configured = pricing.channels ?? {};
-  if (!isObject(configured)) throw new ConfigError('pricing.channels', 'must be an object');
-  for (const [channel, entry] of Object.entries(configured)) {
-    const field = `pricing.channels.${channel}`;
-    if (!(CHANNELS as readonly string[]).includes(channel)) throw new ConfigError(field, `is not a channel (${CHANNELS.join(', ')})`);
-    if (!isObject(entry) || !isDecimalPrice(entry.default)) throw new ConfigError(`${field}.default`, 'must be a decimal string');
-    const prefixes = entry.prefixes ?? {};
-    if (!isObject(prefixes)) throw new ConfigError(`${field}.prefixes`, 'must be an object');
-    for (const [prefix, price] of Object.entries(prefixes)) {
-      if (!/^\d+$/.test(prefix) || !isDecimalPrice(price)) throw new ConfigError(`${field}.prefixes.${prefix}`, 'must map digits to a decimal string');
-    }
-    channels[channel as keyof PriceTable['channels']] = { default: entry.default, prefixes: prefixes as Record<string, string> };
-  }
-  return { currency, channels, dispatchFee };
+/** Defaults the other commands take from the environment (their flags win). */
+export function commandDefaults(env: Environment = process.env): { url?: string; apiKey?: string; apiSecret?: string } {
+  return { url: env.OPENDISPATCH_URL, apiKey: env.OPENDISPATCH_API_KEY, apiSecret: env.OPENDISPATCH_API_SECRET };
 }
 
-function objectAt(file: ConfigFile, key: string): Record<string, unknown> {
-  const value = file[key];
-  if (value === undefined) return {};
-  if (!isObject(value)) throw new ConfigError(key, 'must be an object');
-  return value;
+/** The environment without the variables that seed the first account (commands other than `start` ignore them). */
+export function withoutSeedAccount(env: Environment = process.env): Environment {
+  const { OPENDISPATCH_API_KEY: _key, OPENDISPATCH_API_SECRET: _secret, ...rest } = env;
+  return rest;
 }
 
-function asString(field: string, value: unknown): string {
-  if (typeof value !== 'string' || value === '') throw new ConfigError(field, 'must be a non-empty string');
-  return value;
-}
-
-function asInteger(field: string, value: unknown, min: number): number {
-  const number = asNumber(field, value, min);
-  if (!Number.isInteger(number)) throw new ConfigError(field, 'must be a whole number');
-  return number;
-}
-
-function asNumber(field: string, value: unknown, min: number): number {
-  const number = typeof value === 'string' ? Number(value) : value;
-  if (typeof number !== 'number' || !Number.isFinite(number) || number < min) throw new ConfigError(field, `must be a number >= ${min}`);
-  return number;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+function defined<T extends Record<string, unknown>>(values: T): Partial<T> {
+  return Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined)) as Partial<T>;
 }
 
 function deepFreeze<T>(value: T): T {

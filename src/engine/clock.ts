@@ -1,40 +1,51 @@
+import type { Clock } from '../core/clock.js';
+
 /**
- * The time source for everything that is scheduled: job due times, expiry timers, webhook
- * retries, sandbox receipts. Leases and JWT checks use wall-clock time instead, because a
- * virtual clock jumping ahead must not expire the lease of a job that is still running.
+ * The implementations of the `Clock` port (src/core/clock.ts). This is the only module that
+ * reads the system time; everything else is handed a clock (the architecture test checks it).
  */
-export interface Clock {
-  readonly kind: 'real' | 'virtual';
-  now(): number;
-  /** How long to sleep, in real ms, until `dueAt` on this clock (Infinity: only an advance gets there). */
-  realDelayUntil(dueAt: number): number;
-}
+
+const systemTime = (): number => Date.now();
 
 export class RealClock implements Clock {
   readonly kind = 'real';
   now(): number {
-    return Date.now();
+    return systemTime();
+  }
+  wallNow(): number {
+    return systemTime();
   }
   realDelayUntil(dueAt: number): number {
-    return Math.max(0, dueAt - Date.now());
+    return Math.max(0, dueAt - systemTime());
   }
 }
 
+/** For code outside the server (CLI commands, scripts) that needs the time once. */
+export const systemClock: Clock = new RealClock();
+
 /**
- * Time that stands still until it is advanced (`POST /sandbox/clock/advance`), so tests and
- * benchmarks drive a 600 s expiry in milliseconds and every run is deterministic.
+ * Scheduling time that stands still until it is advanced (`POST /sandbox/clock/advance`), so
+ * tests and benchmarks drive a 600 s expiry in milliseconds. Wall time stays real unless a test
+ * hands in its own, so that leases can be expired without sleeping.
  */
 export class VirtualClock implements Clock {
   readonly kind = 'virtual';
   private current: number;
   private readonly listeners = new Set<() => void>();
 
-  constructor(startMs: number = Date.now()) {
+  constructor(
+    startMs: number = systemTime(),
+    private readonly wall: () => number = systemTime,
+  ) {
     this.current = startMs;
   }
 
   now(): number {
     return this.current;
+  }
+
+  wallNow(): number {
+    return this.wall();
   }
 
   realDelayUntil(dueAt: number): number {

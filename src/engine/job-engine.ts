@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { ChangeSet, KindFilter, Store } from '../store/store.js';
-import type { ClaimedJob } from '../store/records.js';
-import type { Clock } from './clock.js';
+import { z } from 'zod';
+import type { Clock } from '../core/clock.js';
+import type { ClaimedJob } from '../core/records.js';
+import type { ChangeSet, Store } from '../store/store.js';
+import type { JobKind } from './jobs/job-kinds.js';
 
 /**
  * What a handler decided. `done` completes the job and commits its effects in the same
@@ -22,6 +24,22 @@ export type JobOutcome =
 
 export type JobHandler = (job: ClaimedJob) => Promise<JobOutcome>;
 
+/** The handler of one job kind, given the payload parsed against the kind's schema. */
+export function handle<Payload, Args extends unknown[]>(
+  kind: JobKind<Payload, Args>,
+  run: (payload: Payload, job: ClaimedJob) => Promise<JobOutcome>,
+): [string, JobHandler] {
+  return [
+    kind.kind,
+    async (job) => {
+      const parsed = kind.payload.safeParse(job.payload);
+      // Thrown, so the job is kept and retried with backoff, with the reason in its last_error.
+      if (!parsed.success) throw new TypeError(`a ${kind.kind} job with a payload of the wrong shape: ${z.prettifyError(parsed.error)}`);
+      return run(parsed.data, job);
+    },
+  ];
+}
+
 export interface JobEngineOptions {
   store: Store;
   clock: Clock;
@@ -29,12 +47,13 @@ export interface JobEngineOptions {
   log: Logger;
   /** Jobs running at once in this engine. */
   concurrency: number;
-  /** The kinds this engine runs (absent: all). Separate engines keep slow webhook receivers from holding up sends and timers. */
-  kinds?: KindFilter;
-  /** At most this many jobs with the same key run at once (webhooks are keyed by receiver origin). */
+  /** The kinds this engine runs (its lane's; absent: all). Separate lanes keep slow receivers and providers from holding up timers. */
+  kinds?: readonly string[];
+  /** At most this many jobs with the same key run at once (webhooks are keyed by receiver origin, sends by provider). */
   maxPerKey?: number;
   /** Upper bound on a sleep, so jobs added by another node are found. */
   pollIntervalMs: number;
+  /** How long a claim holds a job; the store takes the instant (DESIGN §2 rule 4). */
   leaseMs: number;
 }
 
@@ -91,7 +110,7 @@ export class JobEngine {
   async settle(): Promise<void> {
     while (this.running) {
       if (this.inFlight === 0 && !this.claiming) {
-        const next = await this.options.store.nextDueAt(Date.now(), this.options.kinds);
+        const next = await this.options.store.nextDueAt({ kinds: this.options.kinds });
         if (this.inFlight === 0 && !this.claiming && (next === undefined || next > this.options.clock.now())) return;
         this.wake();
       }
@@ -142,7 +161,6 @@ export class JobEngine {
   }
 
   private async claim(limit: number): Promise<ClaimedJob[]> {
-    const now = Date.now();
     this.claimFailed = false;
     try {
       return await this.options.store.claimJobs({
@@ -150,8 +168,7 @@ export class JobEngine {
         // job again, the first run's completion no longer matches and is discarded.
         owner: `${this.owner}/${++this.claimCount}`,
         dueBy: this.options.clock.now(),
-        leaseNow: now,
-        leaseUntil: now + this.options.leaseMs,
+        leaseMs: this.options.leaseMs,
         limit,
         kinds: this.options.kinds,
         excludeKeys: this.saturatedKeys(),
@@ -166,7 +183,7 @@ export class JobEngine {
   private async sleepMs(canClaim: boolean): Promise<number> {
     const { pollIntervalMs } = this.options;
     if (!canClaim) return pollIntervalMs;
-    const next = await this.options.store.nextDueAt(Date.now(), this.options.kinds, this.saturatedKeys()).catch(() => undefined);
+    const next = await this.options.store.nextDueAt({ kinds: this.options.kinds, excludeKeys: this.saturatedKeys() }).catch(() => undefined);
     if (next === undefined) return pollIntervalMs;
     return Math.min(pollIntervalMs, this.options.clock.realDelayUntil(next));
   }
@@ -209,10 +226,10 @@ export class JobEngine {
     return max !== undefined && key !== undefined && (this.inFlightByKey.get(key) ?? 0) >= max;
   }
 
-  /** A job claimed in the same batch as others of its key beyond the limit goes back, due as it was. */
+  /** A job claimed in the same batch as others of its key beyond the limit goes back untouched: the claim is not an attempt. */
   private async release(job: ClaimedJob): Promise<void> {
     await this.options.store
-      .commit({ reschedule: { lease: job.lease, dueAt: job.dueAt, error: 'its key has its share of slots' } })
+      .commit({ release: job.lease })
       .catch((error) => this.options.log.error({ err: error, job: job.id }, 'releasing a job failed; its lease will expire'));
   }
 

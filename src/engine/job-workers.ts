@@ -1,18 +1,24 @@
+import type { Clock } from '../core/clock.js';
 import type { Store } from '../store/store.js';
-import type { Clock } from './clock.js';
 import type { JobEngine } from './job-engine.js';
+import type { Lane } from './jobs/job-kinds.js';
 
 /**
- * Several job engines over one job table, each running its own kinds with its own concurrency:
- * webhook POSTs to a receiver that hangs for its whole timeout fill only the webhook lane, while
- * sends, receipts and failover timers keep their slots.
+ * One job engine per lane over one job table, each running its lane's kinds with its own
+ * concurrency: webhook POSTs to a receiver that hangs for its whole timeout fill only the webhook
+ * lane, sends to a provider that hangs only (its share of) the sends lane, while failover timers
+ * and receipts keep their slots.
  */
 export class JobWorkers {
   constructor(
-    private readonly engines: readonly JobEngine[],
+    private readonly lanes: Readonly<Record<Lane, JobEngine>>,
     private readonly store: Store,
     private readonly clock: Clock,
   ) {}
+
+  private get engines(): JobEngine[] {
+    return Object.values(this.lanes);
+  }
 
   start(): void {
     for (const engine of this.engines) engine.start();
@@ -26,7 +32,9 @@ export class JobWorkers {
     for (const engine of this.engines) engine.wake();
   }
 
-  get jobsInFlight(): number {
+  /** Jobs running now, in one lane or in all. */
+  jobsInFlight(lane?: Lane): number {
+    if (lane) return this.lanes[lane].jobsInFlight;
     return this.engines.reduce((sum, engine) => sum + engine.jobsInFlight, 0);
   }
 
@@ -34,8 +42,8 @@ export class JobWorkers {
   async settle(): Promise<void> {
     for (;;) {
       await Promise.all(this.engines.map((engine) => engine.settle()));
-      const next = await this.store.nextDueAt(Date.now());
-      if (this.jobsInFlight === 0 && (next === undefined || next > this.clock.now())) return;
+      const next = await this.store.nextDueAt();
+      if (this.jobsInFlight() === 0 && (next === undefined || next > this.clock.now())) return;
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }

@@ -1,71 +1,92 @@
-import { randomUUID } from 'node:crypto';
 import { addressValue } from '../core/channel.js';
 import { advances, type MessageError, type MessageStatus } from '../core/message-status.js';
 import { messagePrice, type PriceTable } from '../core/pricing.js';
+import type { MessageEventRecord, MessageRecord } from '../core/records.js';
 import { messageStatusPayload } from '../core/webhook-payloads.js';
+import { mergeChanges } from '../store/merge-changes.js';
 import type { ChangeSet } from '../store/store.js';
-import type { MessageRecord, MessageUpdate } from '../store/records.js';
+import { webhookDelivery } from './webhook-delivery.js';
 
 export interface StatusReport {
   status: MessageStatus;
   at: number;
   error?: MessageError;
-  /** Set with `submitted`: the provider's id for the message. */
+  /** With `submitted`: the provider that accepted the message and its id there. */
+  provider?: string;
   providerRef?: string;
 }
 
-/**
- * The change one status of one message makes: an event, the message's status when it moves
- * forward, and a status webhook. Receipts arrive out of order and twice: the stored status only
- * advances (guarded on the status read, so a racing receipt makes the commit retry), and a
- * repeat of the current status changes nothing.
- */
-export function messageStatusChange(message: MessageRecord, report: StatusReport, pricing: PriceTable): ChangeSet {
-  if (report.status === message.status && report.providerRef === undefined) return {};
-  const usage = report.status === 'delivered' ? messagePrice(pricing, message.channel, addressValue(message.to)) : undefined;
-  const moves = advances(message.status, report.status);
+export interface MessageStatusChange<Report extends StatusReport = StatusReport> {
+  /** The message as the change leaves it. */
+  message: MessageRecord;
+  change: ChangeSet;
+  /** The reports that were new to the message, in order: only they mean anything to its workflow. */
+  fresh: Report[];
+}
 
-  const change: ChangeSet = {
-    events: [{ messageUuid: message.uuid, status: report.status, at: report.at, error: report.error, usage }],
-  };
-  if (moves || report.providerRef !== undefined) {
-    const update: MessageUpdate = {
-      uuid: message.uuid,
-      expectedStatus: message.status,
-      status: moves ? report.status : message.status,
-      providerRef: report.providerRef,
-      error: moves ? report.error : undefined,
-      usage: moves ? usage : undefined,
+/**
+ * What reports of one message change. Each status is taken once: a repeat (a provider's retried
+ * callback, fifty concurrent manual reads) changes nothing. A new status gets an event and a
+ * status webhook even when it arrives out of order; the stored status only moves forward. The
+ * row is written once, guarded on the version that was read, so two racing reports cannot both
+ * win: the loser recomputes on what the winner wrote.
+ */
+export function messageStatusChange<Report extends StatusReport>(message: MessageRecord, reports: readonly Report[], pricing: PriceTable): MessageStatusChange<Report> {
+  let next = message;
+  const fresh: Report[] = [];
+  const changes: ChangeSet[] = [];
+  for (const report of reports) {
+    if (next.reported.includes(report.status)) continue;
+    const usage = report.status === 'delivered' ? messagePrice(pricing, message.channel, addressValue(message.to)) : undefined;
+    const event: MessageEventRecord = { messageUuid: message.uuid, status: report.status, at: report.at, error: report.error, usage };
+    changes.push({ events: [event] }, statusWebhook(message, event));
+    const moves = advances(next.status, report.status);
+    next = {
+      ...next,
+      status: moves ? report.status : next.status,
+      reported: [...next.reported, report.status],
+      provider: report.provider ?? next.provider,
+      providerRef: report.providerRef ?? next.providerRef,
+      error: (moves && report.error) || next.error,
+      usage: (moves && usage) || next.usage,
       updatedAt: report.at,
     };
-    change.messageUpdates = [update];
+    fresh.push(report);
   }
-  if (message.statusUrl) {
-    const body = messageStatusPayload({
+  if (fresh.length === 0) return { message, change: {}, fresh };
+  const update = {
+    uuid: message.uuid,
+    expectedVersion: message.version,
+    status: next.status,
+    reported: next.reported,
+    provider: next.provider,
+    providerRef: next.providerRef,
+    error: next.error,
+    usage: next.usage,
+    updatedAt: next.updatedAt,
+  };
+  return { message: { ...next, version: message.version + 1 }, change: mergeChanges(...changes, { messageUpdates: [update] }), fresh };
+}
+
+function statusWebhook(message: MessageRecord, event: MessageEventRecord): ChangeSet {
+  if (!message.statusUrl) return {};
+  return webhookDelivery({
+    apiKey: message.apiKey,
+    applicationId: message.applicationId,
+    kind: 'message-status',
+    url: message.statusUrl,
+    messageUuid: message.uuid,
+    at: event.at,
+    payload: messageStatusPayload({
       messageUuid: message.uuid,
       to: message.to,
       from: message.from,
-      status: report.status,
-      at: report.at,
-      error: report.error,
-      usage,
+      status: event.status,
+      at: event.at,
+      error: event.error,
+      usage: event.usage,
       clientRef: message.clientRef,
       dispatchUuid: message.dispatchUuid,
-    });
-    change.webhooks = [
-      {
-        id: randomUUID(),
-        apiKey: message.apiKey,
-        applicationId: message.applicationId,
-        kind: 'message-status',
-        url: message.statusUrl,
-        body: JSON.stringify(body),
-        messageUuid: message.uuid,
-        state: 'pending',
-        attempts: 0,
-        createdAt: report.at,
-      },
-    ];
-  }
-  return change;
+    }),
+  });
 }

@@ -27,7 +27,7 @@ export class VirtualTime {
   private async step(target: number): Promise<number> {
     await this.engine.settle();
     for (;;) {
-      const next = await this.store.nextDueAt(Date.now());
+      const next = await this.store.nextDueAt();
       if (next === undefined || next > target) break;
       this.clock.advanceTo(next);
       await this.engine.settle();

@@ -1,12 +1,22 @@
 import type { ChangeSet } from './store.js';
 
-/** Concatenates the lists of two change sets; single-valued fields come from `b` when set. */
-export function mergeChanges(a: ChangeSet, b: ChangeSet): ChangeSet {
-  const merged: ChangeSet = { ...a, ...b };
-  for (const key of Object.keys(b) as Array<keyof ChangeSet>) {
-    const left = a[key];
-    const right = b[key];
-    if (Array.isArray(left) && Array.isArray(right)) (merged as Record<string, unknown>)[key] = [...left, ...right];
+/** One change set doing what all of them do: lists are concatenated in order; single-valued fields come from the last that sets them. */
+export function mergeChanges(...changes: ChangeSet[]): ChangeSet {
+  const merged: Record<string, unknown> = {};
+  for (const change of changes) {
+    for (const [key, value] of Object.entries(change)) {
+      if (value === undefined) continue;
+      const before = merged[key];
+      if (Array.isArray(before) && Array.isArray(value)) merged[key] = [...before, ...value];
+      else if (key === 'counters' && before) merged[key] = addCounters(before as Record<string, number>, value as Record<string, number>);
+      else merged[key] = value;
+    }
   }
-  return merged;
+  return merged as ChangeSet;
+}
+
+function addCounters(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
+  const sum = { ...a };
+  for (const [name, by] of Object.entries(b)) sum[name] = (sum[name] ?? 0) + by;
+  return sum;
 }

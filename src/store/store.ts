@@ -5,57 +5,70 @@ import type {
   ClaimedJob,
   DispatchRecord,
   DispatchUpdate,
-  HandsetMessageRecord,
+  InboxReceiptRecord,
   Lease,
   MessageEventRecord,
   MessageRecord,
   MessageUpdate,
   NewJob,
+  SendAttemptRecord,
   WebhookAttemptRecord,
   WebhookRecord,
   WebhookUpdate,
-} from './records.js';
+} from '../core/records.js';
 
 /**
  * Everything one transaction writes. Callers describe the effects of a decision; the adapter
  * applies them atomically, so state and the jobs it implies never exist without each other.
- * When `complete`/`reschedule` names a lease the worker no longer holds, or a conditional
- * update finds its row changed, nothing is written and `commit` answers `conflict`.
+ * When `complete`/`reschedule`/`release` names a lease the worker no longer holds, or a
+ * conditional write finds its row changed, nothing is written and `commit` answers `conflict`.
+ * The store adds nothing of its own: every job a change implies is in `jobs`.
  */
 export interface ChangeSet {
   complete?: Lease;
   reschedule?: { lease: Lease; dueAt: number; error?: string };
+  /** Puts a claimed job back as it was, without counting the claim as an attempt. */
+  release?: Lease;
   dispatches?: DispatchRecord[];
   dispatchUpdates?: DispatchUpdate[];
   messages?: MessageRecord[];
   messageUpdates?: MessageUpdate[];
   events?: MessageEventRecord[];
-  /** Each webhook is inserted as pending together with the job that delivers it. */
+  sendAttempts?: SendAttemptRecord[];
   webhooks?: WebhookRecord[];
   webhookUpdates?: WebhookUpdate[];
   webhookAttempts?: WebhookAttemptRecord[];
   jobs?: NewJob[];
   cancelJobKeys?: string[];
-  handsetMessages?: HandsetMessageRecord[];
-  handsetReads?: Array<{ messageUuid: string; readAt: number }>;
+  /** Receipts to hold; each is a conflict if a message carries its (provider, providerRef) already. */
+  inbox?: InboxReceiptRecord[];
+  /**
+   * Held receipts applied by this change (with the message that now carries their reference):
+   * deleted, and a conflict unless they are all the pair holds. Together with the guard on
+   * `inbox`, a receipt is either held and then taken, or it finds its message: never lost.
+   */
+  inboxTaken?: Array<{ provider: string; providerRef: string; ids: string[] }>;
+  /** Held receipts given up on; a conflict if one is gone already (it was taken). */
+  inboxExpired?: string[];
+  /** Named counters to add to (e.g. receipts that never matched a message). */
+  counters?: Record<string, number>;
 }
 
 export type CommitResult = 'committed' | 'conflict';
 
-/** Which jobs a worker lane takes: one kind only, or every kind but one. */
-export type KindFilter = { only: string } | { except: string };
-
-export interface ClaimRequest {
-  owner: string;
-  /** Absent: every kind. */
-  kinds?: KindFilter;
-  /** Jobs with these keys are left for later (e.g. a receiver that has its share of slots). */
+export interface JobFilter {
+  /** Only these kinds (a lane's); absent: every kind. */
+  kinds?: readonly string[];
+  /** Jobs with these keys are left for later (a receiver or provider that has its share of slots). */
   excludeKeys?: readonly string[];
+}
+
+export interface ClaimRequest extends JobFilter {
+  owner: string;
   /** Jobs due at or before this instant (scheduling clock). */
   dueBy: number;
-  /** Wall-clock ms: leases are real time even when the scheduling clock is virtual. */
-  leaseNow: number;
-  leaseUntil: number;
+  /** How long the lease lasts. The adapter takes the instant itself (wall clock; the database's on PostgreSQL). */
+  leaseMs: number;
   limit: number;
 }
 
@@ -64,10 +77,11 @@ export interface Page<T> {
   total: number;
 }
 
-/** The storage port. Adapters: `sqlite/` (one process per file) and, later, `postgres/`. */
+/**
+ * The storage port (DESIGN §2 rule 4): intent-named operations, one adapter per database
+ * (`sqlite/`; `postgres/` later), one conformance suite (test/support/store-conformance.ts).
+ */
 export interface Store {
-  readonly dialect: 'sqlite' | 'postgres';
-
   close(): Promise<void>;
   commit(change: ChangeSet): Promise<CommitResult>;
   /** Called after a commit that added jobs, with the earliest due time among them. */
@@ -88,9 +102,21 @@ export interface Store {
 
   // Messages
   findMessage(uuid: string): Promise<MessageRecord | undefined>;
+  /** The message a provider's report is about: receipts are keyed by (provider, provider_ref). */
+  findMessageByProviderRef(provider: string, providerRef: string): Promise<MessageRecord | undefined>;
   listMessageEvents(uuid: string): Promise<MessageEventRecord[]>;
-  /** The newest outbound message between these two parties, to route a reply to its application. */
-  findLatestConversation(apiKey: string, channel: Channel, businessAddress: string, userAddress: string): Promise<MessageRecord | undefined>;
+  listSendAttempts(uuid: string): Promise<SendAttemptRecord[]>;
+  countSendAttempts(uuid: string): Promise<number>;
+  /**
+   * The newest outbound message between these two parties, to route a reply to its application.
+   * Without an account, across accounts (a provider's inbound message names none).
+   */
+  findLatestConversation(conversation: { apiKey?: string; channel: Channel; businessAddress: string; userAddress: string }): Promise<MessageRecord | undefined>;
+
+  // Receipts held for a reference not recorded yet
+  listInboxReceipts(provider: string, providerRef: string): Promise<InboxReceiptRecord[]>;
+  findInboxReceipt(id: string): Promise<InboxReceiptRecord | undefined>;
+  readCounters(): Promise<Record<string, number>>;
 
   // Dispatches
   findDispatch(uuid: string): Promise<DispatchRecord | undefined>;
@@ -100,14 +126,13 @@ export interface Store {
   // Jobs
   claimJobs(request: ClaimRequest): Promise<ClaimedJob[]>;
   /** Earliest due time of a job nobody holds a live lease on; undefined when there is none. */
-  nextDueAt(leaseNow: number, kinds?: KindFilter, excludeKeys?: readonly string[]): Promise<number | undefined>;
+  nextDueAt(filter?: JobFilter): Promise<number | undefined>;
   /**
    * Called once by a starting server (not by CLI commands that open the database meanwhile):
-   * frees what a killed predecessor held, where the adapter can know it is dead.
+   * frees what a dead predecessor held, where the adapter can know it is dead (SQLite: one
+   * process owns the file, so every lease found at start is a dead one).
    */
   recoverAtStart(): Promise<void>;
-  /** Frees every lease: only safe where one process owns the database (SQLite). */
-  releaseAllLeases(): Promise<number>;
   /** Whether a job with this key is due at or before `dueBy` (running or not). */
   hasDueJob(key: string, dueBy: number): Promise<boolean>;
   countJobs(): Promise<number>;
@@ -116,10 +141,4 @@ export interface Store {
   findWebhook(id: string): Promise<WebhookRecord | undefined>;
   listWebhooksForMessage(messageUuid: string): Promise<WebhookRecord[]>;
   listWebhookAttempts(webhookId: string): Promise<WebhookAttemptRecord[]>;
-
-  // Sandbox
-  putRecipientScript(apiKey: string, channel: Channel, address: string, script: unknown, now: number): Promise<void>;
-  findRecipientScript(apiKey: string, channel: Channel, address: string): Promise<unknown | undefined>;
-  listHandsetMessages(apiKey: string, filter: { channel?: Channel; to?: string; limit: number }): Promise<HandsetMessageRecord[]>;
-  findHandsetMessage(messageUuid: string): Promise<HandsetMessageRecord | undefined>;
 }

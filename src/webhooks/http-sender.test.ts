@@ -60,9 +60,11 @@ const body = JSON.stringify({
   text: 'héllo 👋', // multi-byte characters: bytes and string length differ
 });
 const authorization = 'Bearer aaa.bbb.ccc';
+/** Retry-After dates are read against wall time. */
+const clock = { wallNow: () => Date.now() };
 
 describe('createWebhookSender', () => {
-  const sender = createWebhookSender({ timeoutMs: 200 });
+  const sender = createWebhookSender({ clock, timeoutMs: 200 });
   const servers: TestServer[] = [];
   after(async () => {
     await sender.close();
@@ -156,7 +158,7 @@ describe('createWebhookSender', () => {
       };
       pump();
     });
-    const slowSender = createWebhookSender({ timeoutMs: 5_000 });
+    const slowSender = createWebhookSender({ clock, timeoutMs: 5_000 });
     try {
       const info = await slowSender.send({ url: server.url, body });
       assert.deepEqual(info.outcome, { kind: 'delivered', statusCode: 200 });
@@ -196,7 +198,7 @@ describe('createWebhookSender', () => {
   }
 
   it('reports sends after close as network-errors', async () => {
-    const closed = createWebhookSender();
+    const closed = createWebhookSender({ clock });
     await closed.close();
     await closed.close(); // a second close is harmless
     const info = await closed.send({ url: 'http://127.0.0.1:9/', body });

@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { Agent, type Dispatcher, request } from 'undici';
+import type { WallClock } from '../core/clock.js';
 import { type AttemptOutcome, WEBHOOK_TIMEOUT_MS } from './retry-policy.js';
 
 /** One webhook POST. `body` is sent byte for byte, so a `payload_hash` over it stays valid. */
@@ -19,6 +20,8 @@ export interface WebhookResponseInfo {
 }
 
 export interface WebhookSenderOptions {
+  /** Reads an HTTP-date Retry-After against it. */
+  clock: WallClock;
   /** Overall limit for one attempt, from connecting to draining the response. */
   timeoutMs?: number;
   /** Most connections kept open to one origin; further requests wait for a free one. */
@@ -47,7 +50,7 @@ const TIMEOUT_CODES = new Set([
  * A webhook POSTer with keep-alive pooling. Create one per process and share it: the pool
  * bounds the connections to each receiver, so a slow receiver cannot take unbounded sockets.
  */
-export function createWebhookSender(options: WebhookSenderOptions = {}): WebhookSender {
+export function createWebhookSender(options: WebhookSenderOptions): WebhookSender {
   const timeoutMs = options.timeoutMs ?? WEBHOOK_TIMEOUT_MS;
   const agent = new Agent({
     connections: options.connections ?? DEFAULT_CONNECTIONS,
@@ -58,7 +61,7 @@ export function createWebhookSender(options: WebhookSenderOptions = {}): Webhook
   return {
     async send(req) {
       const startedAt = performance.now();
-      const result = await attempt(agent, req, timeoutMs);
+      const result = await attempt(agent, req, timeoutMs, options.clock);
       return { ...result, durationMs: performance.now() - startedAt };
     },
     // Closing twice must not fail: shutdown paths often overlap.
@@ -69,7 +72,7 @@ export function createWebhookSender(options: WebhookSenderOptions = {}): Webhook
 type AttemptResult = Omit<WebhookResponseInfo, 'durationMs'>;
 type ResponseData = Dispatcher.ResponseData;
 
-async function attempt(agent: Agent, req: WebhookRequest, timeoutMs: number): Promise<AttemptResult> {
+async function attempt(agent: Agent, req: WebhookRequest, timeoutMs: number, clock: WallClock): Promise<AttemptResult> {
   const target = parseWebhookUrl(req.url);
   if ('error' in target) return { outcome: { kind: 'network-error', error: target.error } };
 
@@ -85,7 +88,7 @@ async function attempt(agent: Agent, req: WebhookRequest, timeoutMs: number): Pr
       signal,
     });
     await discardBody(response.body, signal);
-    return resultOf(response.statusCode, response.headers);
+    return resultOf(response.statusCode, response.headers, clock.wallNow());
   } catch (error) {
     return { outcome: outcomeOfError(error, signal) };
   }
@@ -126,10 +129,10 @@ async function discardBody(body: ResponseData['body'], signal: AbortSignal): Pro
   }
 }
 
-function resultOf(statusCode: number, headers: ResponseData['headers']): AttemptResult {
+function resultOf(statusCode: number, headers: ResponseData['headers'], nowMs: number): AttemptResult {
   const delivered = statusCode >= 200 && statusCode < 300;
   const outcome: AttemptOutcome = { kind: delivered ? 'delivered' : 'http-error', statusCode };
-  const retryAfterSeconds = asksToWait(statusCode) ? parseRetryAfter(headers['retry-after']) : undefined;
+  const retryAfterSeconds = asksToWait(statusCode) ? parseRetryAfter(headers['retry-after'], nowMs) : undefined;
   return retryAfterSeconds === undefined ? { outcome } : { outcome, retryAfterSeconds };
 }
 
@@ -139,10 +142,7 @@ function asksToWait(statusCode: number): boolean {
 }
 
 /** Retry-After is either delay-seconds or an HTTP-date (RFC 9110 §10.2.3); junk is ignored. */
-export function parseRetryAfter(
-  value: string | string[] | undefined,
-  nowMs = Date.now(),
-): number | undefined {
+export function parseRetryAfter(value: string | string[] | undefined, nowMs: number): number | undefined {
   const text = (Array.isArray(value) ? value[0] : value)?.trim();
   if (!text) return undefined;
   if (/^\d+$/.test(text)) return Number(text);

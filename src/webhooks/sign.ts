@@ -1,4 +1,5 @@
 import { createHash, createHmac, randomUUID } from 'node:crypto';
+import { OpenDispatchError } from '../core/errors.js';
 
 /** The account whose signature secret signs its webhooks (reference §4.2). */
 export interface SigningAccount {
@@ -26,7 +27,7 @@ export async function signWebhook(
   nowMs: number,
 ): Promise<string> {
   if (account.signatureSecret.length === 0) {
-    throw new Error(`account ${account.apiKey} has no signature secret to sign webhooks with`);
+    throw new OpenDispatchError('OD_NO_SIGNATURE_SECRET', `account ${account.apiKey} has no signature secret to sign webhooks with`);
   }
 
   const claims = {

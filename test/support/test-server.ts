@@ -2,10 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { createAccount } from '../../src/accounts/create-account.js';
 import { loadConfig } from '../../src/config/config.js';
+import { createAccount } from '../../src/engine/accounts/create-account.js';
 import { VirtualClock } from '../../src/engine/clock.js';
-import { startServer, type RunningServer } from '../../src/server.js';
+import { startServer, type RunningServer, type ServerExtras } from '../../src/server.js';
 import type { Store } from '../../src/store/store.js';
 
 export interface TestAccount {
@@ -33,6 +33,8 @@ export interface TestServerOptions {
   configFile?: Record<string, unknown>;
   statusUrl?: string;
   inboundUrl?: string;
+  /** Fake providers of a test, each serving the channels named. */
+  providers?: ServerExtras['providers'];
 }
 
 /** A real server on a random port with a fresh SQLite file, silent logs, one account. */
@@ -48,7 +50,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     { port: 0, host: '127.0.0.1', database: `sqlite:${join(dataDir, 'test.db')}`, clock: options.clock ?? 'real', config: configPath },
     { OPENDISPATCH_API_KEY: 'seed0000', OPENDISPATCH_API_SECRET: 'seedsecret000000' },
   );
-  const server = await startServer(config, pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }));
+  const server = await startServer(config, { log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), providers: options.providers });
   const makeAccount = async (urls: { statusUrl?: string; inboundUrl?: string } = {}): Promise<TestAccount> => {
     const created = await createAccount(server.store, urls, Date.now());
     return { ...created, basicAuth: basic(created.apiKey, created.apiSecret) };

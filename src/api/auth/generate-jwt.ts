@@ -4,6 +4,7 @@
  */
 import { createPrivateKey, randomUUID } from 'node:crypto';
 import { importPKCS8, SignJWT } from 'jose';
+import { systemClock } from '../../engine/clock.js';
 
 export interface GenerateJwtOptions {
   /** PKCS#8 (`BEGIN PRIVATE KEY`, what Nexmo hands out) or PKCS#1 (`BEGIN RSA PRIVATE KEY`). */
@@ -11,6 +12,7 @@ export interface GenerateJwtOptions {
   applicationId: string;
   /** Default 900; at most 86 400, the longest lifetime the server accepts. */
   ttlSeconds?: number;
+  /** Wall time of issue; default now. */
   nowMs?: number;
   /** Added last, so they may override the defaults (tests use `{ exp: undefined }` to drop `exp`). */
   extraClaims?: Record<string, unknown>;
@@ -25,7 +27,7 @@ export async function generateApplicationJwt(options: GenerateJwtOptions): Promi
   if (!Number.isInteger(ttl) || ttl < 1 || ttl > MAX_TTL_S) {
     throw new RangeError(`ttlSeconds must be an integer from 1 to ${MAX_TTL_S}, got ${ttl}`);
   }
-  const iat = Math.floor((options.nowMs ?? Date.now()) / 1000);
+  const iat = Math.floor((options.nowMs ?? systemClock.wallNow()) / 1000);
   const claims = {
     iat,
     jti: randomUUID(),

@@ -8,12 +8,23 @@ import { invalid, valid, type InvalidParameter, type Validation } from '../../co
  *   {"reject": {"code": 1020, "reason": "…"}}       refused when sent
  *   {"undeliverable_after": 3, "error": {…}}        accepted, then undeliverable
  *   {"silent": true}                                stays submitted
+ *   {"transient_failures": 3, "retry_after": 2}    each message's first 3 sends fail as a provider
+ *                                                   503 asking for 2 s, then as scripted (combines
+ *                                                   with any of the above)
  */
-export type RecipientScript =
-  | { kind: 'deliver'; deliveredAfter: number; readAfter?: number }
+export type RecipientBehaviour =
+  /** `deliveredAfter` absent: the network's default (sandbox.default_delivered_after). */
+  | { kind: 'deliver'; deliveredAfter?: number; readAfter?: number }
   | { kind: 'reject'; error: MessageError }
   | { kind: 'undeliverable'; after: number; error: MessageError }
   | { kind: 'silent' };
+
+export interface TransientFailures {
+  count: number;
+  retryAfterSeconds?: number;
+}
+
+export type RecipientScript = RecipientBehaviour & { transient?: TransientFailures };
 
 /** A receipt the sandbox network will send back, `afterMs` after the message was submitted. */
 export interface PlannedReceipt {
@@ -23,8 +34,10 @@ export interface PlannedReceipt {
 }
 
 const MAX_DELAY_SECONDS = 7 * 86400;
+const MAX_TRANSIENT_FAILURES = 100;
+const MAX_RETRY_AFTER_SECONDS = 3600;
 const DEFAULT_UNDELIVERABLE_ERROR: MessageError = { code: 1300, reason: 'Not part of the provider network' };
-const KNOWN_FIELDS = new Set(['delivered_after', 'read_after', 'reject', 'undeliverable_after', 'error', 'silent']);
+const KNOWN_FIELDS = new Set(['delivered_after', 'read_after', 'reject', 'undeliverable_after', 'error', 'silent', 'transient_failures', 'retry_after']);
 
 export function parseRecipientScript(body: unknown): Validation<RecipientScript> {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
@@ -40,11 +53,33 @@ export function parseRecipientScript(body: unknown): Validation<RecipientScript>
     errors.push({ name: modes[0] ?? 'body', reason: 'choose one behaviour: delivered_after/read_after, reject, undeliverable_after or silent' });
     return invalid(errors);
   }
-  const script = parseMode(fields, errors);
-  return errors.length > 0 || !script ? invalid(errors) : valid(script);
+  const transient = parseTransient(fields, errors);
+  // Transient failures alone are a script (a bad count is reported under its own name).
+  const behaviour = parseBehaviour(fields, errors, fields.transient_failures !== undefined);
+  if (errors.length > 0 || !behaviour) return invalid(errors);
+  return valid(transient ? { ...behaviour, transient } : behaviour);
 }
 
-function parseMode(fields: Record<string, unknown>, errors: InvalidParameter[]): RecipientScript | undefined {
+function parseTransient(fields: Record<string, unknown>, errors: InvalidParameter[]): TransientFailures | undefined {
+  if (fields.transient_failures === undefined) {
+    if (fields.retry_after !== undefined) errors.push({ name: 'retry_after', reason: 'only goes with transient_failures' });
+    return undefined;
+  }
+  const count = fields.transient_failures;
+  if (typeof count !== 'number' || !Number.isInteger(count) || count < 1 || count > MAX_TRANSIENT_FAILURES) {
+    errors.push({ name: 'transient_failures', reason: `must be an integer from 1 to ${MAX_TRANSIENT_FAILURES}` });
+    return undefined;
+  }
+  if (fields.retry_after === undefined) return { count };
+  const retryAfter = fields.retry_after;
+  if (typeof retryAfter !== 'number' || !Number.isFinite(retryAfter) || retryAfter < 0 || retryAfter > MAX_RETRY_AFTER_SECONDS) {
+    errors.push({ name: 'retry_after', reason: `must be a number of seconds from 0 to ${MAX_RETRY_AFTER_SECONDS}` });
+    return undefined;
+  }
+  return { count, retryAfterSeconds: retryAfter };
+}
+
+function parseBehaviour(fields: Record<string, unknown>, errors: InvalidParameter[], transient: boolean): RecipientBehaviour | undefined {
   if (fields.silent !== undefined) {
     if (fields.silent !== true) errors.push({ name: 'silent', reason: 'must be true' });
     return { kind: 'silent' };
@@ -59,12 +94,14 @@ function parseMode(fields: Record<string, unknown>, errors: InvalidParameter[]):
     return after !== undefined && error ? { kind: 'undeliverable', after, error } : undefined;
   }
   if (fields.error !== undefined) errors.push({ name: 'error', reason: 'only goes with undeliverable_after' });
-  const readAfter = fields.read_after === undefined ? undefined : parseDelay('read_after', fields.read_after, errors);
-  const deliveredAfter = fields.delivered_after === undefined ? undefined : parseDelay('delivered_after', fields.delivered_after, errors);
   if (fields.delivered_after === undefined && fields.read_after === undefined) {
-    errors.push({ name: 'body', reason: 'script one of delivered_after, read_after, reject, undeliverable_after, silent' });
+    // Transient failures alone: after them, the network's default behaviour.
+    if (transient) return { kind: 'deliver' };
+    errors.push({ name: 'body', reason: 'script one of delivered_after, read_after, reject, undeliverable_after, silent, transient_failures' });
     return undefined;
   }
+  const readAfter = fields.read_after === undefined ? undefined : parseDelay('read_after', fields.read_after, errors);
+  const deliveredAfter = fields.delivered_after === undefined ? undefined : parseDelay('delivered_after', fields.delivered_after, errors);
   // A bad delay has been reported under its own name.
   if (deliveredAfter === undefined && readAfter === undefined) return undefined;
   if (deliveredAfter !== undefined && readAfter !== undefined && readAfter < deliveredAfter) {
@@ -120,30 +157,46 @@ function defaultReason(code: number): string {
 
 /** The script in its wire form, as `PUT /sandbox/recipients/…` takes it, with defaults filled in. */
 export function recipientScriptJson(script: RecipientScript): Record<string, unknown> {
-  switch (script.kind) {
+  const transient = script.transient && {
+    transient_failures: script.transient.count,
+    ...(script.transient.retryAfterSeconds !== undefined && { retry_after: script.transient.retryAfterSeconds }),
+  };
+  return { ...behaviourJson(script), ...transient };
+}
+
+function behaviourJson(behaviour: RecipientBehaviour): Record<string, unknown> {
+  switch (behaviour.kind) {
     case 'deliver':
-      return { delivered_after: script.deliveredAfter, ...(script.readAfter !== undefined && { read_after: script.readAfter }) };
+      return {
+        ...(behaviour.deliveredAfter !== undefined && { delivered_after: behaviour.deliveredAfter }),
+        ...(behaviour.readAfter !== undefined && { read_after: behaviour.readAfter }),
+      };
     case 'reject':
-      return { reject: { code: script.error.code, reason: script.error.reason } };
+      return { reject: { code: behaviour.error.code, reason: behaviour.error.reason } };
     case 'undeliverable':
-      return { undeliverable_after: script.after, error: { code: script.error.code, reason: script.error.reason } };
+      return { undeliverable_after: behaviour.after, error: { code: behaviour.error.code, reason: behaviour.error.reason } };
     case 'silent':
       return { silent: true };
   }
 }
 
 /** The receipts a script produces for one submitted message. */
-export function plannedReceipts(script: RecipientScript): PlannedReceipt[] {
-  switch (script.kind) {
+export function plannedReceipts(behaviour: RecipientBehaviour, defaultDeliveredAfterSeconds: number): PlannedReceipt[] {
+  switch (behaviour.kind) {
     case 'deliver':
       return [
-        { status: 'delivered', afterMs: script.deliveredAfter * 1000 },
-        ...(script.readAfter === undefined ? [] : [{ status: 'read' as const, afterMs: script.readAfter * 1000 }]),
+        { status: 'delivered', afterMs: (behaviour.deliveredAfter ?? defaultDeliveredAfterSeconds) * 1000 },
+        ...(behaviour.readAfter === undefined ? [] : [{ status: 'read' as const, afterMs: behaviour.readAfter * 1000 }]),
       ];
     case 'undeliverable':
-      return [{ status: 'undeliverable', afterMs: script.after * 1000, error: script.error }];
+      return [{ status: 'undeliverable', afterMs: behaviour.after * 1000, error: behaviour.error }];
     case 'reject':
     case 'silent':
       return [];
   }
+}
+
+/** Whether this try of a message is one of the scripted transient failures (tries count from 1). */
+export function failsTransiently(script: RecipientScript, attempt: number): boolean {
+  return script.transient !== undefined && attempt <= script.transient.count;
 }

@@ -1,66 +1,186 @@
-import { addressValue, type Channel } from '../../core/channel.js';
-import type { Clock } from '../../engine/clock.js';
-import type { Store } from '../../store/store.js';
-import { pendingReceiptsKey, type ChannelAdapter, type SendRequest, type SendResult } from '../channel-adapter.js';
-import { parseRecipientScript, plannedReceipts, type RecipientScript } from './recipient-script.js';
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { addressValue, CHANNELS } from '../../core/channel.js';
+import type { Clock } from '../../core/clock.js';
+import type { MessageBody } from '../../core/message.js';
+import type { MessageError } from '../../core/message-status.js';
+import type {
+  ChannelAdapter,
+  DueFollowUp,
+  FollowUp,
+  ProviderEvent,
+  ProviderSink,
+  SendRequest,
+  SendResult,
+} from '../channel-adapter.js';
+import { failsTransiently, parseRecipientScript, plannedReceipts, type RecipientScript } from './recipient-script.js';
+import type { HandsetFilter, HandsetMessage, HandsetPage, RecipientKey, SandboxState } from './sandbox-state.js';
 
-export const SANDBOX_RECEIPT_JOB = 'sandbox.receipt';
-
-/** Job payload of a receipt the simulated network sends back later. */
-export interface SandboxReceiptPayload {
-  [key: string]: unknown;
-  messageUuid: string;
-  channel: Channel;
-  status: 'delivered' | 'read' | 'undeliverable';
-  error?: { code: number; reason: string };
-  /** When the receipt happens (ms, scripted from submission); kept when the job is retried. */
-  at?: number;
+export interface SandboxOptions {
+  /** The provider instance's name ("sandbox" in the laptop default). */
+  provider: string;
+  state: SandboxState;
+  clock: Clock;
+  defaultDeliveredAfterSeconds: number;
 }
 
+export type ReadOutcome = { kind: 'read'; handset: HandsetMessage } | { kind: 'unknown' } | { kind: 'not-readable'; status: 'undeliverable' };
+
+/** A scripted transient failure looks like a provider answering 503 (reference §2.7: 1331 Provider error). */
+const transientError = (attempt: number, count: number): MessageError => ({
+  code: 1331,
+  reason: `Provider error: the sandbox answered 503 (scripted transient failure ${attempt} of ${count})`,
+});
 
 /**
- * The built-in phone network: recipients behave as scripted per account, channel and address.
- * A sent message lands on the recipient's handset and its receipts are scheduled as durable
- * jobs in the same transaction, so they survive a crash and follow the (possibly virtual) clock.
+ * The built-in phone network, an ordinary adapter: recipients behave as scripted per account,
+ * channel and address. A send answers at once with a reference of its own and, as data, what
+ * the network will do later: the message reaching the handset, then its scripted receipts.
+ * The engine commits those follow-ups with the submission and hands each back when it comes due;
+ * the receipts it reports then enter the same intake as any provider's.
  */
 export class SandboxNetwork implements ChannelAdapter {
-  readonly provider = 'sandbox';
+  readonly type = 'sandbox';
+  readonly provider: string;
+  private readonly state: SandboxState;
+  private readonly clock: Clock;
+  private readonly defaultDeliveredAfterSeconds: number;
+  private sink: ProviderSink | undefined;
 
-  constructor(
-    private readonly store: Store,
-    private readonly clock: Clock,
-    private readonly defaultDeliveredAfterSeconds: number,
-  ) {}
-
-  async send(request: SendRequest): Promise<SendResult> {
-    const script = await this.scriptFor(request.apiKey, request.channel, addressValue(request.to));
-    if (script.kind === 'reject') return { ok: false, failure: { retryable: false, error: script.error } };
-
-    const now = this.clock.now();
-    await this.store.commit({
-      handsetMessages: [
-        { messageUuid: request.messageUuid, apiKey: request.apiKey, channel: request.channel, to: request.to, from: request.from, message: request.message, receivedAt: now },
-      ],
-      jobs: plannedReceipts(script).map((receipt) => ({
-        kind: SANDBOX_RECEIPT_JOB,
-        key: pendingReceiptsKey(request.messageUuid),
-        dueAt: now + receipt.afterMs,
-        payload: {
-          messageUuid: request.messageUuid,
-          channel: request.channel,
-          status: receipt.status,
-          ...(receipt.error && { error: receipt.error }),
-          at: now + receipt.afterMs,
-        } satisfies SandboxReceiptPayload,
-      })),
-    });
-    return { ok: true, providerRef: request.messageUuid };
+  constructor(options: SandboxOptions) {
+    this.provider = options.provider;
+    this.state = options.state;
+    this.clock = options.clock;
+    this.defaultDeliveredAfterSeconds = options.defaultDeliveredAfterSeconds;
   }
 
-  async scriptFor(apiKey: string, channel: Channel, address: string): Promise<RecipientScript> {
-    const stored = await this.store.findRecipientScript(apiKey, channel, address);
+  async start(sink: ProviderSink): Promise<void> {
+    this.sink = sink;
+  }
+
+  async close(): Promise<void> {
+    await this.state.close();
+  }
+
+  async send(request: SendRequest): Promise<SendResult> {
+    const script = await this.scriptFor({ apiKey: request.apiKey, channel: request.channel, address: addressValue(request.to) });
+    if (failsTransiently(script, request.attempt)) {
+      const { count, retryAfterSeconds } = script.transient!;
+      return {
+        ok: false,
+        failure: { retryable: true, error: transientError(request.attempt, count), ...(retryAfterSeconds !== undefined && { retryAfterMs: retryAfterSeconds * 1000 }) },
+      };
+    }
+    if (script.kind === 'reject') return { ok: false, failure: { retryable: false, error: script.error } };
+    return { ok: true, providerRef: `sandbox-${randomUUID()}`, followUps: this.networkPlan(request, script) };
+  }
+
+  /**
+   * The arrival on the handset at once, then each scripted receipt; what happens at one instant
+   * is one follow-up. Tries whose answer the gateway lost reached the handset too, so they count.
+   */
+  private networkPlan(request: SendRequest, script: RecipientScript): FollowUp[] {
+    const arrival: ArrivalEvent = {
+      messageUuid: request.messageUuid,
+      apiKey: request.apiKey,
+      channel: request.channel,
+      to: request.to,
+      from: request.from,
+      message: request.message,
+      timesReceived: 1 + request.unansweredAttempts,
+    };
+    const byInstant = new Map<number, NetworkEvent>([[0, { arrival, statuses: [] }]]);
+    for (const receipt of plannedReceipts(script, this.defaultDeliveredAfterSeconds)) {
+      const event = byInstant.get(receipt.afterMs) ?? { statuses: [] };
+      event.statuses.push({ status: receipt.status, ...(receipt.error && { error: receipt.error }) });
+      byInstant.set(receipt.afterMs, event);
+    }
+    return [...byInstant].sort(([a], [b]) => a - b).map(([afterMs, event]) => ({ afterMs, event }));
+  }
+
+  async followUp(due: DueFollowUp): Promise<ProviderEvent[]> {
+    const parsed = networkEventSchema.safeParse(due.event);
+    if (!parsed.success) throw new TypeError(`not a sandbox follow-up: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+    const { arrival, statuses } = parsed.data;
+    if (arrival) await this.state.recordArrival({ ...arrival, providerRef: due.providerRef, receivedAt: due.at });
+    const events: ProviderEvent[] = [];
+    for (const { status, error } of statuses) {
+      if (status === 'delivered') await this.state.markDelivered(due.providerRef, due.at);
+      if (status === 'read') await this.state.markRead(due.providerRef, due.at);
+      if (status === 'undeliverable') await this.state.markUndeliverable(due.providerRef, due.at);
+      // Reported even when a manual read got there first: the intake records each status once.
+      events.push({ type: 'receipt', providerRef: due.providerRef, report: { status, at: due.at, ...(error && { error }) } });
+    }
+    return events;
+  }
+
+  // The sandbox API's own operations (src/api/sandbox.ts).
+
+  async putScript(scope: RecipientKey, script: Record<string, unknown>): Promise<void> {
+    await this.state.putScript(scope, script, this.clock.now());
+  }
+
+  /** The recipient's script, or the network's default for an unscripted one. */
+  async scriptFor(scope: RecipientKey): Promise<RecipientScript> {
+    const stored = await this.state.findScript(scope);
     const parsed = stored === undefined ? undefined : parseRecipientScript(stored);
     if (parsed?.ok) return parsed.value;
     return { kind: 'deliver', deliveredAfter: this.defaultDeliveredAfterSeconds };
   }
+
+  listHandsetMessages(apiKey: string, filter: HandsetFilter, page: HandsetPage): Promise<{ items: HandsetMessage[]; next?: string }> {
+    return this.state.listHandsetMessages(apiKey, filter, page);
+  }
+
+  /**
+   * The recipient reads the message now. Reported first and marked after, so a crash between the
+   * two loses nothing (a second read reports again and the intake drops what it has).
+   */
+  async read(apiKey: string, messageUuid: string): Promise<ReadOutcome> {
+    const handset = await this.state.findHandsetMessage(apiKey, messageUuid);
+    if (!handset) return { kind: 'unknown' };
+    if (handset.undeliverableAt !== undefined) return { kind: 'not-readable', status: 'undeliverable' };
+    if (handset.readAt === undefined) {
+      const at = this.clock.now();
+      const receipt = (status: 'delivered' | 'read'): ProviderEvent => ({ type: 'receipt', providerRef: handset.providerRef, report: { status, at } });
+      await this.sinkOrFail().report(handset.deliveredAt === undefined ? [receipt('delivered'), receipt('read')] : [receipt('read')]);
+      await this.state.markRead(handset.providerRef, at);
+    }
+    return { kind: 'read', handset: (await this.state.findHandsetMessage(apiKey, messageUuid)) ?? handset };
+  }
+
+  private sinkOrFail(): ProviderSink {
+    if (!this.sink) throw new Error('the sandbox network has not been started');
+    return this.sink;
+  }
 }
+
+/** What the network does at one instant after a submission (the engine stores it as JSON). */
+interface NetworkEvent {
+  arrival?: ArrivalEvent;
+  statuses: Array<{ status: 'delivered' | 'read' | 'undeliverable'; error?: MessageError }>;
+}
+
+type ArrivalEvent = z.infer<typeof arrivalSchema>;
+
+const addressSchema = z.object({ type: z.enum(CHANNELS), number: z.string().optional(), id: z.string().optional() });
+const arrivalSchema = z.object({
+  messageUuid: z.string(),
+  apiKey: z.string(),
+  channel: z.enum(CHANNELS),
+  to: addressSchema,
+  from: addressSchema,
+  // Validated when it was accepted; here only its shape as an object is checked.
+  message: z.custom<MessageBody>((value) => typeof value === 'object' && value !== null && 'content' in value),
+  timesReceived: z.number().int().min(1),
+});
+const networkEventSchema = z.object({
+  arrival: arrivalSchema.optional(),
+  statuses: z.array(
+    z.object({
+      status: z.enum(['delivered', 'read', 'undeliverable']),
+      // Follow-ups converted from the receipts of older versions carry `error: null`.
+      error: z.object({ code: z.number(), reason: z.string() }).nullish().transform((error) => error ?? undefined),
+    }),
+  ),
+});

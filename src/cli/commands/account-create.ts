@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
-import { AccountExistsError, createAccount } from '../../accounts/create-account.js';
-import { loadConfig } from '../../config/config.js';
+import { loadConfig, withoutSeedAccount } from '../../config/config.js';
 import { isHttpUrl } from '../../core/url.js';
+import { createAccount } from '../../engine/accounts/create-account.js';
+import { systemClock } from '../../engine/clock.js';
 import { openStore } from '../../store/open-store.js';
 import { UsageError } from '../usage-error.js';
 
@@ -19,7 +20,7 @@ export function registerAccountCreate(program: Command): void {
     .description('create an account in the database and print its credentials once')
     .option('--json', 'print the credentials as JSON')
     .option('--database <url>', 'sqlite:PATH or postgres://… (env DATABASE_URL)')
-    .option('--config <file>', 'JSON config file (env OPENDISPATCH_CONFIG)')
+    .option('--config <file>', 'config file, JSON or YAML (env OPENDISPATCH_CONFIG)')
     .option('--status-url <url>', 'default status webhook for Basic-auth sends')
     .option('--inbound-url <url>', 'default inbound webhook for Basic-auth sends')
     .action(async (flags: AccountCreateFlags) => {
@@ -27,11 +28,10 @@ export function registerAccountCreate(program: Command): void {
         if (value !== undefined && !isHttpUrl(value)) throw new UsageError(`${name} must be an http(s) URL`);
       }
       // Only the database settings matter here; the seed-account variables belong to `start`.
-      const { OPENDISPATCH_API_KEY: _key, OPENDISPATCH_API_SECRET: _secret, ...env } = process.env;
-      const config = loadConfig({ database: flags.database, config: flags.config }, env);
-      const store = await openStore(config.database);
+      const config = loadConfig({ database: flags.database, config: flags.config }, withoutSeedAccount());
+      const store = await openStore(config.database, systemClock);
       try {
-        const account = await createAccount(store, { statusUrl: flags.statusUrl, inboundUrl: flags.inboundUrl }, Date.now());
+        const account = await createAccount(store, { statusUrl: flags.statusUrl, inboundUrl: flags.inboundUrl }, systemClock.now());
         const printable = {
           api_key: account.apiKey,
           api_secret: account.apiSecret,
@@ -45,9 +45,6 @@ export function registerAccountCreate(program: Command): void {
           process.stdout.write('Account created. The secret is shown only now:\n');
           for (const [key, value] of Object.entries(printable)) process.stdout.write(`  ${key.padEnd(17)} ${value}\n`);
         }
-      } catch (error) {
-        if (error instanceof AccountExistsError) throw new UsageError(error.message);
-        throw error;
       } finally {
         await store.close();
       }

@@ -1,5 +1,6 @@
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { commandDefaults } from '../../config/config.js';
 import { UsageError } from '../usage-error.js';
 
 interface AppCreateFlags {
@@ -15,6 +16,7 @@ interface AppCreateFlags {
 
 /** Calls the Applications API of a running server, like nexmo-cli's app:create. */
 export function registerAppCreate(program: Command): void {
+  const defaults = commandDefaults();
   program
     .command('app:create')
     .description('create an application with messages webhooks on a running server')
@@ -23,9 +25,9 @@ export function registerAppCreate(program: Command): void {
     .requiredOption('--messages-status-url <url>', 'where message statuses are POSTed')
     .option('--keyfile <file>', 'write the generated private key here', 'private.key')
     .option('--public-keyfile <file>', 'use this public key instead of generating a pair')
-    .option('--url <url>', 'server URL (env OPENDISPATCH_URL)', process.env.OPENDISPATCH_URL ?? 'http://127.0.0.1:3000')
-    .option('--api-key <key>', 'account api key (env OPENDISPATCH_API_KEY)', process.env.OPENDISPATCH_API_KEY)
-    .option('--api-secret <secret>', 'account api secret (env OPENDISPATCH_API_SECRET)', process.env.OPENDISPATCH_API_SECRET)
+    .option('--url <url>', 'server URL (env OPENDISPATCH_URL)', defaults.url ?? 'http://127.0.0.1:3000')
+    .option('--api-key <key>', 'account api key (env OPENDISPATCH_API_KEY)', defaults.apiKey)
+    .option('--api-secret <secret>', 'account api secret (env OPENDISPATCH_API_SECRET)', defaults.apiSecret)
     .option('--json', 'print the created application as JSON')
     .action(async (name: string, flags: AppCreateFlags) => {
       if (!flags.apiKey || !flags.apiSecret) throw new UsageError('give --api-key and --api-secret (or OPENDISPATCH_API_KEY / OPENDISPATCH_API_SECRET)');

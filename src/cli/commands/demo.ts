@@ -5,9 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { pino } from 'pino';
-import { createAccount } from '../../accounts/create-account.js';
 import { generateApplicationJwt } from '../../api/auth/generate-jwt.js';
-import { loadConfig } from '../../config/config.js';
+import { commandDefaults, loadConfig } from '../../config/config.js';
+import { createAccount } from '../../engine/accounts/create-account.js';
+import { systemClock } from '../../engine/clock.js';
 import { startServer, type RunningServer } from '../../server.js';
 import { UsageError } from '../usage-error.js';
 
@@ -33,12 +34,13 @@ const SMS_FROM = '447700900000';
  * once where the recipient reads it and once where they do not. Prints each webhook as it arrives.
  */
 export function registerDemo(program: Command): void {
+  const defaults = commandDefaults();
   program
     .command('demo')
     .description('run the "Facebook message with failover to SMS" tutorial against the sandbox and print its timeline')
     .option('--url <url>', 'use a running server instead of starting a temporary one')
-    .option('--api-key <key>', 'account api key, with --url (env OPENDISPATCH_API_KEY)', process.env.OPENDISPATCH_API_KEY)
-    .option('--api-secret <secret>', 'account api secret, with --url (env OPENDISPATCH_API_SECRET)', process.env.OPENDISPATCH_API_SECRET)
+    .option('--api-key <key>', 'account api key, with --url (env OPENDISPATCH_API_KEY)', defaults.apiKey)
+    .option('--api-secret <secret>', 'account api secret, with --url (env OPENDISPATCH_API_SECRET)', defaults.apiSecret)
     .option('--expiry <seconds>', 'expiry_time of the Messenger step (15-86400)', '15')
     .action(async (flags: DemoFlags) => {
       const expiry = Number(flags.expiry);
@@ -75,7 +77,7 @@ async function runDemo(target: Target, receiver: Receiver, expiry: number): Prom
     capabilities: { messages: { webhooks: { inbound_url: { address: `${receiver.url}/inbound` }, status_url: { address: `${receiver.url}/status` } } } },
   });
   const bearer = async () => `Bearer ${await generateApplicationJwt({ privateKeyPem: app.keys.private_key, applicationId: app.id })}`;
-  const run = Date.now().toString().slice(-6);
+  const run = systemClock.wallNow().toString().slice(-6);
   const reader = `${run}01`;
   const ignorer = `${run}02`;
   const smsTo = `4477009${run}`;
@@ -145,8 +147,8 @@ interface Target {
 async function startTemporaryServer(): Promise<Target> {
   const dataDir = mkdtempSync(join(tmpdir(), 'opendispatch-demo-'));
   const config = loadConfig({ port: 0, database: `sqlite:${join(dataDir, 'demo.db')}` }, {});
-  const server: RunningServer = await startServer(config, pino({ level: 'warn' }));
-  const account = await createAccount(server.store, {}, Date.now());
+  const server: RunningServer = await startServer(config, { log: pino({ level: 'warn' }) });
+  const account = await createAccount(server.store, {}, server.clock.now());
   return {
     url: server.url,
     apiKey: account.apiKey,
@@ -176,7 +178,7 @@ async function startReceiver(): Promise<Receiver> {
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
       try {
-        received.push({ at: Date.now(), body: JSON.parse(Buffer.concat(chunks).toString('utf8')) });
+        received.push({ at: systemClock.wallNow(), body: JSON.parse(Buffer.concat(chunks).toString('utf8')) });
       } catch {
         // not JSON: not ours
       }
@@ -192,18 +194,18 @@ async function startReceiver(): Promise<Receiver> {
     async follow(dispatchUuid, seconds, tick, print) {
       const ours = (webhook: Webhook) => webhook.body.dispatch_uuid === dispatchUuid || webhook.body._links?.dispatch?.dispatch_uuid === dispatchUuid;
       let shown = 0;
-      const deadline = Date.now() + seconds * 1000;
+      const deadline = systemClock.wallNow() + seconds * 1000;
       let ticks = 0;
       for (;;) {
         // Statuses may arrive just after the report: it is shown last, once they had a moment.
         const statuses = received.filter((webhook) => ours(webhook) && webhook.body.template !== 'failover');
         for (; shown < statuses.length; shown += 1) print(statuses[shown]!);
         const report = received.find((webhook) => ours(webhook) && webhook.body.template === 'failover');
-        if (report && Date.now() - report.at > 300) {
+        if (report && systemClock.wallNow() - report.at > 300) {
           print(report);
           return report;
         }
-        if (tick ? ticks * TICK_SECONDS >= seconds : Date.now() > deadline) return undefined;
+        if (tick ? ticks * TICK_SECONDS >= seconds : systemClock.wallNow() > deadline) return undefined;
         if (tick && !report) {
           await tick();
           ticks += 1;

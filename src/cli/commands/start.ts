@@ -10,10 +10,10 @@ export function registerStart(program: Command): void {
     .option('--port <port>', 'port to listen on (env PORT)', undefined)
     .option('--host <host>', 'address to bind (env HOST)', undefined)
     .option('--database <url>', 'sqlite:PATH or postgres://… (env DATABASE_URL)', undefined)
-    .option('--config <file>', 'JSON config file (env OPENDISPATCH_CONFIG)', undefined)
+    .option('--config <file>', 'config file, JSON or YAML (env OPENDISPATCH_CONFIG)', undefined)
     .option('--clock <kind>', 'real, or virtual to drive time with POST /sandbox/clock/advance', undefined)
     .action(async (flags: ConfigFlags) => {
-      const config = loadConfig(flags, process.env);
+      const config = loadConfig(flags);
       const server = await startServer(config).catch((error: NodeJS.ErrnoException) => {
         if (error.code === 'EADDRINUSE') throw new UsageError(`port ${config.port} on ${config.host} is in use; choose another with --port or PORT`);
         if (error.code === 'EACCES' || error.code === 'EADDRNOTAVAIL') throw new UsageError(`cannot listen on ${config.host}:${config.port} (${error.code})`);

@@ -1,19 +1,11 @@
-import type { Store } from '../../store/store.js';
-import type { ClaimedJob, WebhookAttemptRecord, WebhookRecord } from '../../store/records.js';
+import type { WebhookAttemptRecord, WebhookRecord } from '../../core/records.js';
+import type { ChangeSet } from '../../store/store.js';
 import type { WebhookSender } from '../../webhooks/http-sender.js';
 import { isRetryable, retryDelayMs, shouldGiveUp, type AttemptOutcome } from '../../webhooks/retry-policy.js';
 import { signWebhook } from '../../webhooks/sign.js';
-import type { ChangeSet } from '../../store/store.js';
-import type { Clock } from '../clock.js';
-import type { JobHandler } from '../job-engine.js';
-
-export const DELIVER_WEBHOOK_JOB = 'webhook.deliver';
-
-export interface DeliverWebhookDeps {
-  store: Store;
-  clock: Clock;
-  sender: WebhookSender;
-}
+import type { EngineContext } from '../engine-context.js';
+import { handle, type JobHandler } from '../job-engine.js';
+import { deliverWebhook } from './job-kinds.js';
 
 type AttemptFacts = Pick<WebhookAttemptRecord, 'durationMs' | 'statusCode' | 'error'>;
 
@@ -22,16 +14,17 @@ type AttemptFacts = Pick<WebhookAttemptRecord, 'durationMs' | 'statusCode' | 'er
  * network errors, timeouts, 408, 429 and 5xx (5 s doubling to 15 min, then every 15 min,
  * for 24 h); any other answer ends it.
  */
-export function createDeliverWebhookHandler(deps: DeliverWebhookDeps): JobHandler {
-  return async (job: ClaimedJob) => {
-    const webhook = await deps.store.findWebhook(String(job.payload.webhookId));
+export function deliverWebhookHandler(ctx: EngineContext, sender: WebhookSender): [string, JobHandler] {
+  return handle(deliverWebhook, async ({ webhookId }) => {
+    const webhook = await ctx.store.findWebhook(webhookId);
     if (!webhook || webhook.state !== 'pending') return { done: {} };
-    const account = await deps.store.findAccount(webhook.apiKey);
-    if (!account) return { done: recordAttempt(webhook, 'failed', deps.clock.now(), { durationMs: 0, error: 'account no longer exists' }) };
+    const account = await ctx.store.findAccount(webhook.apiKey);
+    if (!account) return { done: recordAttempt(webhook, 'failed', ctx.clock.now(), { durationMs: 0, error: 'account no longer exists' }) };
 
-    const authorization = await signWebhook(webhook.body, account, webhook.applicationId, Date.now());
-    const response = await deps.sender.send({ url: webhook.url, body: webhook.body, authorization });
-    const now = deps.clock.now();
+    // Signed with wall time: the receiver checks `iat` against its own clock.
+    const authorization = await signWebhook(webhook.body, account, webhook.applicationId, ctx.clock.wallNow());
+    const response = await sender.send({ url: webhook.url, body: webhook.body, authorization });
+    const now = ctx.clock.now();
     const facts: AttemptFacts = { durationMs: response.durationMs, ...describe(response.outcome) };
 
     if (response.outcome.kind === 'delivered') return { done: recordAttempt(webhook, 'delivered', now, facts) };
@@ -40,7 +33,7 @@ export function createDeliverWebhookHandler(deps: DeliverWebhookDeps): JobHandle
       return { done: recordAttempt(webhook, 'failed', now, facts) };
     }
     return { retryAt, error: facts.error ?? `HTTP ${facts.statusCode}`, change: recordAttempt(webhook, 'retry', now, facts) };
-  };
+  });
 }
 
 function recordAttempt(webhook: WebhookRecord, outcome: WebhookAttemptRecord['outcome'], now: number, facts: AttemptFacts): ChangeSet {

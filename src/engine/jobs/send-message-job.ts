@@ -1,18 +1,12 @@
-import type { ChannelAdapter } from '../../channels/channel-adapter.js';
-import type { Channel } from '../../core/channel.js';
-import type { Store } from '../../store/store.js';
-import type { ClaimedJob, NewJob } from '../../store/records.js';
-import type { Clock } from '../clock.js';
-import { exponentialBackoffMs, type JobHandler } from '../job-engine.js';
-import type { StatusRecorder } from '../status-recorder.js';
-
-export const SEND_MESSAGE_JOB = 'message.send';
-
-export const sendMessageJob = (messageUuid: string, dueAt: number): NewJob => ({
-  kind: SEND_MESSAGE_JOB,
-  payload: { messageUuid },
-  dueAt,
-});
+import type { ChannelAdapter, SendRequest, SendResult } from '../../channels/channel-adapter.js';
+import type { MessageRecord, SendAttemptRecord } from '../../core/records.js';
+import { mergeChanges } from '../../store/merge-changes.js';
+import type { ChangeSet } from '../../store/store.js';
+import type { EngineContext } from '../engine-context.js';
+import { exponentialBackoffMs, handle, type JobHandler } from '../job-engine.js';
+import { reportsChange } from '../use-cases/message-reports.js';
+import { submissionChange } from '../use-cases/record-receipt.js';
+import { providerFollowUp, sendMessage } from './job-kinds.js';
 
 /**
  * Transient provider failures of a plain message are retried for this long, then it is rejected.
@@ -21,49 +15,85 @@ export const sendMessageJob = (messageUuid: string, dueAt: number): NewJob => ({
  */
 const SEND_RETRY_WINDOW_MS = 60 * 60 * 1000;
 
-export interface SendMessageDeps {
-  store: Store;
-  clock: Clock;
-  recorder: StatusRecorder;
-  adapterFor(channel: Channel): ChannelAdapter;
-}
+/** Between tries to a provider that is failing: 1 s doubling, capped at 1 min. */
+export const sendBackoffMs = (attempts: number): number => exponentialBackoffMs(attempts, 60_000);
 
 /**
- * Hands a queued message to its channel's adapter and records the outcome: `submitted`,
- * `rejected` (permanent failure), or a retry with backoff for a transient one. A crash between
- * the provider call and the commit sends the message again on restart: at-least-once, bounded
- * by what was in flight.
+ * Hands a queued message to its provider and records the outcome with the try: `submitted` (with
+ * the provider's reference, the receipts it already sent, and its follow-ups), `rejected` for a
+ * permanent failure, or a retry with backoff for a transient one. A crash between the provider
+ * call and the commit sends the message again on restart: at-least-once, bounded by what was in
+ * flight, and the lost try shows in the message's attempts as `unanswered`.
  */
-export function createSendMessageHandler(deps: SendMessageDeps): JobHandler {
-  return async (job: ClaimedJob) => {
-    const message = await deps.store.findMessage(String(job.payload.messageUuid));
+export function sendMessageHandler(ctx: EngineContext): [string, JobHandler] {
+  return handle(sendMessage, async ({ messageUuid }, job) => {
+    const message = await ctx.store.findMessage(messageUuid);
     if (!message || message.status !== 'queued') return { done: {} };
+    const adapter = ctx.providers.forChannel(message.channel);
+    // Each claim is a try; every try that got an answer was recorded. The difference never got one.
+    const unanswered = job.attempts > 1 ? job.attempts - 1 - (await ctx.store.countSendAttempts(messageUuid)) : 0;
+    const result = await trySend(ctx, adapter, sendRequest(message, job.attempts, unanswered));
+    const now = ctx.clock.now();
+    const tries: ChangeSet = { sendAttempts: [...unansweredTries(message, adapter.provider, job.attempts - unanswered, unanswered, now), attemptOf(result, message, adapter.provider, job.attempts, now)] };
 
-    const result = await deps.adapterFor(message.channel).send({
-      messageUuid: message.uuid,
-      apiKey: message.apiKey,
-      channel: message.channel,
-      to: message.to,
-      from: message.from,
-      message: message.message,
-      clientRef: message.clientRef,
-    });
-    const now = deps.clock.now();
     if (result.ok) {
-      // Receipts may already have come back (a DLR can beat the submit response): record the
+      const { providerRef, followUps = [] } = result;
+      const scheduled: ChangeSet = {
+        jobs: followUps.map((followUp) =>
+          providerFollowUp.create({ provider: adapter.provider, providerRef, messageUuid, at: now + followUp.afterMs, event: followUp.event }),
+        ),
+      };
+      // Receipts may have come back already (a DLR can beat the submit response): record the
       // submission on the message as it is now, and never send it again for a lost race.
-      const submitted = { status: 'submitted' as const, at: now, providerRef: result.providerRef };
-      return { record: async () => deps.recorder.change((await deps.store.findMessage(message.uuid)) ?? message, [submitted]) };
+      return {
+        record: async () => {
+          const current = (await ctx.store.findMessage(messageUuid)) ?? message;
+          return mergeChanges(await submissionChange(ctx, current, { provider: adapter.provider, providerRef, at: now }), scheduled, tries);
+        },
+      };
     }
     const { failure } = result;
     const retryAt = now + Math.max(failure.retryAfterMs ?? 0, sendBackoffMs(job.attempts));
     if (failure.retryable && (message.dispatchUuid !== undefined || retryAt - message.createdAt <= SEND_RETRY_WINDOW_MS)) {
-      return { retryAt, error: `${failure.error.code} ${failure.error.reason}` };
+      return { retryAt, error: `${failure.error.code} ${failure.error.reason}`, change: tries };
     }
     const rejected = { status: 'rejected' as const, at: now, error: failure.error, fromSend: true };
-    return { record: async () => deps.recorder.change((await deps.store.findMessage(message.uuid)) ?? message, [rejected]) };
+    return { record: async () => mergeChanges(await reportsChange(ctx, (await ctx.store.findMessage(messageUuid)) ?? message, [rejected]), tries) };
+  });
+}
+
+function sendRequest(message: MessageRecord, attempt: number, unansweredAttempts: number): SendRequest {
+  return {
+    messageUuid: message.uuid,
+    apiKey: message.apiKey,
+    channel: message.channel,
+    to: message.to,
+    from: message.from,
+    message: message.message,
+    clientRef: message.clientRef,
+    attempt,
+    unansweredAttempts,
   };
 }
 
-/** Between tries to a provider that is failing: capped at 1 min. */
-export const sendBackoffMs = (attempts: number): number => exponentialBackoffMs(attempts, 60_000);
+/** An adapter must not throw (DESIGN §2 rule 7); if one does, it is a retryable failure like a timeout. */
+async function trySend(ctx: EngineContext, adapter: ChannelAdapter, request: SendRequest): Promise<SendResult> {
+  try {
+    return await adapter.send(request);
+  } catch (error) {
+    // The error stays in the server log: its text may carry what a tenant must not see.
+    ctx.log.warn({ err: error, provider: adapter.provider, message: request.messageUuid }, 'the provider adapter threw; the send will be retried');
+    return { ok: false, failure: { retryable: true, error: { code: 1100, reason: `Communication failed: the ${adapter.type} adapter failed` } } };
+  }
+}
+
+function attemptOf(result: SendResult, message: MessageRecord, provider: string, attempt: number, at: number): SendAttemptRecord {
+  const base = { messageUuid: message.uuid, attempt, provider, at };
+  if (result.ok) return { ...base, outcome: 'submitted', providerRef: result.providerRef };
+  return { ...base, outcome: result.failure.retryable ? 'failed' : 'rejected', error: result.failure.error };
+}
+
+/** Tries `first` … `first + count - 1` began and were never answered; when exactly is not known, so they are dated now. */
+function unansweredTries(message: MessageRecord, provider: string, first: number, count: number, at: number): SendAttemptRecord[] {
+  return Array.from({ length: Math.max(0, count) }, (_, index) => ({ messageUuid: message.uuid, attempt: first + index, provider, at, outcome: 'unanswered' as const }));
+}

@@ -1,21 +1,22 @@
 import { addressValue, type Channel } from '../../core/channel.js';
-import type { MessageStatus, StoredMessageStatus } from '../../core/message-status.js';
+import type { MessageError, MessageStatus, StoredMessageStatus } from '../../core/message-status.js';
 import type {
   AccountRecord,
   ApplicationRecord,
   ClaimedJob,
   DispatchRecord,
   DispatchUpdate,
-  HandsetMessageRecord,
+  InboxReceiptRecord,
   MessageEventRecord,
   MessageRecord,
   MessageUpdate,
+  SendAttemptRecord,
   WebhookAttemptRecord,
   WebhookKind,
   WebhookRecord,
   WebhookState,
   WebhookUpdate,
-} from '../records.js';
+} from '../../core/records.js';
 
 /** Mapping between records and SQLite rows (snake_case, JSON as text, NULL for absent). */
 
@@ -92,7 +93,10 @@ export interface MessageRow {
   body: string;
   client_ref: string | null;
   status: StoredMessageStatus;
+  reported: string;
+  version: number;
   status_url: string | null;
+  provider: string | null;
   provider_ref: string | null;
   dispatch_uuid: string | null;
   step_index: number | null;
@@ -117,7 +121,10 @@ export const messageParams = (m: MessageRecord) => ({
   body: JSON.stringify(m.message),
   clientRef: m.clientRef ?? null,
   status: m.status,
+  reported: reportedText(m.reported),
+  version: m.version,
   statusUrl: m.statusUrl ?? null,
+  provider: m.provider ?? null,
   providerRef: m.providerRef ?? null,
   dispatchUuid: m.dispatchUuid ?? null,
   stepIndex: m.stepIndex ?? null,
@@ -131,8 +138,10 @@ export const messageParams = (m: MessageRecord) => ({
 
 export const messageUpdateParams = (u: MessageUpdate) => ({
   uuid: u.uuid,
-  expectedStatus: u.expectedStatus,
+  expectedVersion: u.expectedVersion,
   status: u.status,
+  reported: reportedText(u.reported),
+  provider: u.provider ?? null,
   providerRef: u.providerRef ?? null,
   errorCode: u.error?.code ?? null,
   errorReason: u.error?.reason ?? null,
@@ -152,15 +161,24 @@ export const toMessage = (r: MessageRow): MessageRecord => ({
   message: JSON.parse(r.body),
   clientRef: optional(r.client_ref),
   status: r.status,
+  reported: r.reported === '' ? [] : (r.reported.split(',') as MessageStatus[]),
+  version: r.version,
   statusUrl: optional(r.status_url),
+  provider: optional(r.provider),
   providerRef: optional(r.provider_ref),
   dispatchUuid: optional(r.dispatch_uuid),
   stepIndex: optional(r.step_index),
-  error: r.error_code === null ? undefined : { code: r.error_code, reason: r.error_reason ?? '' },
+  error: errorOf(r),
   usage: r.price === null ? undefined : { price: r.price, currency: r.currency ?? 'EUR' },
   createdAt: r.created_at,
   updatedAt: r.updated_at,
 });
+
+/** Statuses as a comma list (e.g. "submitted,delivered"): readable in the sqlite3 shell. */
+const reportedText = (statuses: readonly MessageStatus[]): string => statuses.join(',');
+
+const errorOf = (r: { error_code: number | null; error_reason: string | null }): MessageError | undefined =>
+  r.error_code === null ? undefined : { code: r.error_code, reason: r.error_reason ?? '' };
 
 export interface EventRow {
   message_uuid: string;
@@ -186,7 +204,7 @@ export const toEvent = (r: EventRow): MessageEventRecord => ({
   messageUuid: r.message_uuid,
   status: r.status,
   at: r.at,
-  error: r.error_code === null ? undefined : { code: r.error_code, reason: r.error_reason ?? '' },
+  error: errorOf(r),
   usage: r.price === null ? undefined : { price: r.price, currency: r.currency ?? 'EUR' },
 });
 
@@ -290,39 +308,68 @@ export const toWebhookAttempt = (r: WebhookAttemptRow): WebhookAttemptRecord => 
   outcome: r.outcome,
 });
 
-export interface HandsetRow {
+export interface SendAttemptRow {
   message_uuid: string;
-  api_key: string;
-  channel: Channel;
-  to_address: string;
-  from_address: string;
-  body: string;
-  received_at: number;
-  read_at: number | null;
-  times_received: number;
+  attempt: number;
+  provider: string;
+  at: number;
+  outcome: SendAttemptRecord['outcome'];
+  provider_ref: string | null;
+  error_code: number | null;
+  error_reason: string | null;
 }
 
-export const handsetParams = (h: HandsetMessageRecord) => ({
-  messageUuid: h.messageUuid,
-  apiKey: h.apiKey,
-  channel: h.channel,
-  toValue: addressValue(h.to),
-  toAddress: JSON.stringify(h.to),
-  fromAddress: JSON.stringify(h.from),
-  body: JSON.stringify(h.message),
-  receivedAt: h.receivedAt,
+export const sendAttemptParams = (a: SendAttemptRecord) => ({
+  messageUuid: a.messageUuid,
+  attempt: a.attempt,
+  provider: a.provider,
+  at: a.at,
+  outcome: a.outcome,
+  providerRef: a.providerRef ?? null,
+  errorCode: a.error?.code ?? null,
+  errorReason: a.error?.reason ?? null,
 });
 
-export const toHandset = (r: HandsetRow): HandsetMessageRecord => ({
+export const toSendAttempt = (r: SendAttemptRow): SendAttemptRecord => ({
   messageUuid: r.message_uuid,
-  apiKey: r.api_key,
-  channel: r.channel,
-  to: JSON.parse(r.to_address),
-  from: JSON.parse(r.from_address),
-  message: JSON.parse(r.body),
+  attempt: r.attempt,
+  provider: r.provider,
+  at: r.at,
+  outcome: r.outcome,
+  providerRef: optional(r.provider_ref),
+  error: errorOf(r),
+});
+
+export interface InboxRow {
+  id: string;
+  provider: string;
+  provider_ref: string;
+  status: MessageStatus;
+  at: number;
+  error_code: number | null;
+  error_reason: string | null;
+  received_at: number;
+}
+
+export const inboxParams = (i: InboxReceiptRecord) => ({
+  id: i.id,
+  provider: i.provider,
+  providerRef: i.providerRef,
+  status: i.status,
+  at: i.at,
+  errorCode: i.error?.code ?? null,
+  errorReason: i.error?.reason ?? null,
+  receivedAt: i.receivedAt,
+});
+
+export const toInboxReceipt = (r: InboxRow): InboxReceiptRecord => ({
+  id: r.id,
+  provider: r.provider,
+  providerRef: r.provider_ref,
+  status: r.status,
+  at: r.at,
+  error: errorOf(r),
   receivedAt: r.received_at,
-  readAt: optional(r.read_at),
-  timesReceived: r.times_received,
 });
 
 export interface DispatchRow {

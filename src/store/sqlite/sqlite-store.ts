@@ -1,21 +1,21 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { Channel } from '../../core/channel.js';
-import { originKey } from '../../core/url.js';
-import type { ChangeSet, ClaimRequest, CommitResult, KindFilter, Page, Store } from '../store.js';
+import type { WallClock } from '../../core/clock.js';
 import type {
   AccountRecord,
   ApplicationRecord,
   ClaimedJob,
   DispatchRecord,
-  HandsetMessageRecord,
+  InboxReceiptRecord,
   MessageEventRecord,
   MessageRecord,
   NewJob,
+  SendAttemptRecord,
   WebhookAttemptRecord,
   WebhookRecord,
-} from '../records.js';
+} from '../../core/records.js';
+import type { ChangeSet, ClaimRequest, CommitResult, JobFilter, Page, Store } from '../store.js';
 import { migrations } from './migrations/index.js';
 import * as rows from './rows.js';
 
@@ -28,9 +28,13 @@ interface PendingCommit {
   reject(error: unknown): void;
 }
 
+type Outcome = { result: CommitResult } | { error: unknown };
+
 export interface SqliteOptions {
   path: string;
   synchronous: 'NORMAL' | 'FULL';
+  /** Lease instants and bookkeeping times. */
+  clock: WallClock;
 }
 
 /**
@@ -39,16 +43,17 @@ export interface SqliteOptions {
  * WAL with synchronous=NORMAL survives a process crash (SIGKILL); FULL also survives power loss.
  */
 export class SqliteStore implements Store {
-  readonly dialect = 'sqlite';
   private readonly db: Database.Database;
   private readonly statements: ReturnType<typeof prepareStatements>;
+  private readonly clock: WallClock;
   private readonly jobListeners: Array<(dueAt: number) => void> = [];
   private readonly applyChange: (change: ChangeSet) => void;
-  private readonly applyBatch: (batch: PendingCommit[], outcomes: Array<{ result: CommitResult } | { error: unknown }>) => void;
+  private readonly applyBatch: (batch: PendingCommit[], outcomes: Outcome[]) => void;
   private pending: PendingCommit[] = [];
 
   constructor(options: SqliteOptions) {
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+    this.clock = options.clock;
     this.db = new Database(options.path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma(`synchronous = ${options.synchronous}`);
@@ -60,11 +65,11 @@ export class SqliteStore implements Store {
     this.db.pragma('cache_size = -65536');
     this.db.pragma('mmap_size = 268435456');
     this.db.pragma('temp_store = MEMORY');
-    migrate(this.db);
+    migrate(this.db, this.clock.wallNow());
     this.statements = prepareStatements(this.db);
     // Inside the batch's transaction each change set is a nested transaction, i.e. a savepoint.
     this.applyChange = this.db.transaction((change: ChangeSet) => this.apply(change));
-    this.applyBatch = this.db.transaction((batch: PendingCommit[], outcomes: Array<{ result: CommitResult } | { error: unknown }>) => {
+    this.applyBatch = this.db.transaction((batch: PendingCommit[], outcomes: Outcome[]) => {
       for (const { change } of batch) {
         try {
           this.applyChange(change);
@@ -103,7 +108,7 @@ export class SqliteStore implements Store {
     const batch = this.pending;
     if (batch.length === 0) return;
     this.pending = [];
-    const outcomes: Array<{ result: CommitResult } | { error: unknown }> = [];
+    const outcomes: Outcome[] = [];
     try {
       this.applyBatch(batch, outcomes);
     } catch (error) {
@@ -121,42 +126,46 @@ export class SqliteStore implements Store {
 
   private apply(change: ChangeSet): void {
     const s = this.statements;
-    if (change.complete && s.deleteLeasedJob.run(change.complete.jobId, change.complete.owner).changes !== 1) throw new Conflict();
+    const expectOne = (changes: number) => {
+      if (changes !== 1) throw new Conflict();
+    };
+    if (change.complete) expectOne(s.deleteLeasedJob.run(change.complete.jobId, change.complete.owner).changes);
     if (change.reschedule) {
       const { lease, dueAt, error } = change.reschedule;
-      if (s.rescheduleJob.run(dueAt, error ?? null, lease.jobId, lease.owner).changes !== 1) throw new Conflict();
+      expectOne(s.rescheduleJob.run(dueAt, error ?? null, lease.jobId, lease.owner).changes);
     }
+    if (change.release) expectOne(s.releaseJob.run(change.release.jobId, change.release.owner).changes);
     for (const dispatch of change.dispatches ?? []) s.insertDispatch.run(rows.dispatchParams(dispatch));
-    for (const update of change.dispatchUpdates ?? []) {
-      if (s.updateDispatch.run(rows.dispatchUpdateParams(update)).changes !== 1) throw new Conflict();
-    }
-    for (const update of change.messageUpdates ?? []) {
-      if (s.updateMessageStatus.run(rows.messageUpdateParams(update)).changes !== 1) throw new Conflict();
-    }
+    for (const update of change.dispatchUpdates ?? []) expectOne(s.updateDispatch.run(rows.dispatchUpdateParams(update)).changes);
+    for (const update of change.messageUpdates ?? []) expectOne(s.updateMessage.run(rows.messageUpdateParams(update)).changes);
     for (const message of change.messages ?? []) s.insertMessage.run(rows.messageParams(message));
     for (const event of change.events ?? []) s.insertEvent.run(rows.eventParams(event));
+    for (const attempt of change.sendAttempts ?? []) s.insertSendAttempt.run(rows.sendAttemptParams(attempt));
     for (const key of change.cancelJobKeys ?? []) s.deleteJobsByKey.run(key);
     for (const job of change.jobs ?? []) this.insertJob(job);
-    for (const webhook of change.webhooks ?? []) {
-      s.insertWebhook.run(rows.webhookParams(webhook));
-      this.insertJob({ kind: 'webhook.deliver', key: originKey(webhook.url), payload: { webhookId: webhook.id }, dueAt: webhook.createdAt });
-    }
+    for (const webhook of change.webhooks ?? []) s.insertWebhook.run(rows.webhookParams(webhook));
     for (const update of change.webhookUpdates ?? []) s.updateWebhook.run(rows.webhookUpdateParams(update));
     for (const attempt of change.webhookAttempts ?? []) s.insertWebhookAttempt.run(rows.webhookAttemptParams(attempt));
-    for (const handset of change.handsetMessages ?? []) s.insertHandsetMessage.run(rows.handsetParams(handset));
-    for (const read of change.handsetReads ?? []) s.markHandsetRead.run(read.readAt, read.messageUuid);
+    for (const held of change.inbox ?? []) {
+      if (s.findMessageByProviderRef.get(held.provider, held.providerRef) !== undefined) throw new Conflict();
+      s.insertInboxReceipt.run(rows.inboxParams(held));
+    }
+    for (const taken of change.inboxTaken ?? []) {
+      const present = (s.listInboxIds.all(taken.provider, taken.providerRef) as Array<{ id: string }>).map((row) => row.id);
+      if (present.length !== taken.ids.length || !present.every((id) => taken.ids.includes(id))) throw new Conflict();
+      for (const id of taken.ids) s.deleteInboxReceipt.run(id);
+    }
+    for (const id of change.inboxExpired ?? []) expectOne(s.deleteInboxReceipt.run(id).changes);
+    for (const [name, by] of Object.entries(change.counters ?? {})) s.addToCounter.run(name, by);
   }
 
   private insertJob(job: NewJob): void {
-    this.statements.insertJob.run(job.kind, job.key ?? null, JSON.stringify(job.payload), job.dueAt, Date.now());
+    this.statements.insertJob.run(job.kind, job.key ?? null, JSON.stringify(job.payload), job.dueAt, this.clock.wallNow());
   }
 
   private notifyJobsAdded(change: ChangeSet): void {
-    const dueTimes = [
-      ...(change.jobs ?? []).map((job) => job.dueAt),
-      ...(change.webhooks ?? []).map((webhook) => webhook.createdAt),
-      ...(change.reschedule ? [change.reschedule.dueAt] : []),
-    ];
+    const dueTimes = [...(change.jobs ?? []).map((job) => job.dueAt), ...(change.reschedule ? [change.reschedule.dueAt] : [])];
+    if (change.release) dueTimes.push(-Infinity); // due as it was: at once or earlier
     if (dueTimes.length === 0) return;
     const earliest = Math.min(...dueTimes);
     for (const listener of this.jobListeners) listener(earliest);
@@ -209,13 +218,47 @@ export class SqliteStore implements Store {
     return row && rows.toMessage(row);
   }
 
+  async findMessageByProviderRef(provider: string, providerRef: string): Promise<MessageRecord | undefined> {
+    const row = this.statements.findMessageByProviderRef.get(provider, providerRef) as rows.MessageRow | undefined;
+    return row && rows.toMessage(row);
+  }
+
   async listMessageEvents(uuid: string): Promise<MessageEventRecord[]> {
     return (this.statements.listEvents.all(uuid) as rows.EventRow[]).map(rows.toEvent);
   }
 
-  async findLatestConversation(apiKey: string, channel: Channel, businessAddress: string, userAddress: string): Promise<MessageRecord | undefined> {
-    const row = this.statements.findLatestConversation.get(apiKey, channel, businessAddress, userAddress) as rows.MessageRow | undefined;
+  async listSendAttempts(uuid: string): Promise<SendAttemptRecord[]> {
+    return (this.statements.listSendAttempts.all(uuid) as rows.SendAttemptRow[]).map(rows.toSendAttempt);
+  }
+
+  async countSendAttempts(uuid: string): Promise<number> {
+    return (this.statements.countSendAttempts.get(uuid) as { n: number }).n;
+  }
+
+  async findLatestConversation(conversation: { apiKey?: string; channel: string; businessAddress: string; userAddress: string }): Promise<MessageRecord | undefined> {
+    const { apiKey, channel, businessAddress, userAddress } = conversation;
+    const row = (
+      apiKey === undefined
+        ? this.statements.findLatestConversationAnywhere.get(channel, businessAddress, userAddress)
+        : this.statements.findLatestConversation.get(apiKey, channel, businessAddress, userAddress)
+    ) as rows.MessageRow | undefined;
     return row && rows.toMessage(row);
+  }
+
+  // Receipts held for a reference not recorded yet
+
+  async listInboxReceipts(provider: string, providerRef: string): Promise<InboxReceiptRecord[]> {
+    return (this.statements.listInboxReceipts.all(provider, providerRef) as rows.InboxRow[]).map(rows.toInboxReceipt);
+  }
+
+  async findInboxReceipt(id: string): Promise<InboxReceiptRecord | undefined> {
+    const row = this.statements.findInboxReceipt.get(id) as rows.InboxRow | undefined;
+    return row && rows.toInboxReceipt(row);
+  }
+
+  async readCounters(): Promise<Record<string, number>> {
+    const found = this.statements.readCounters.all() as Array<{ name: string; value: number }>;
+    return Object.fromEntries(found.map(({ name, value }) => [name, value]));
   }
 
   // Dispatches
@@ -232,32 +275,28 @@ export class SqliteStore implements Store {
   // Jobs
 
   async claimJobs(request: ClaimRequest): Promise<ClaimedJob[]> {
+    const now = this.clock.wallNow();
     const claimed = this.statements.claimJobs.all({
       owner: request.owner,
       dueBy: request.dueBy,
-      leaseNow: request.leaseNow,
-      leaseUntil: request.leaseUntil,
+      leaseNow: now,
+      leaseUntil: now + request.leaseMs,
       limit: request.limit,
-      ...kindParams(request.kinds),
-      excludeKeys: JSON.stringify(request.excludeKeys ?? []),
+      ...filterParams(request),
     }) as rows.JobRow[];
     // RETURNING gives rows in the order they were updated, not the subquery's: sort, earliest first.
     claimed.sort((a, b) => a.due_at - b.due_at || a.id - b.id);
     return claimed.map((row) => rows.toClaimedJob(row, request.owner));
   }
 
-  async nextDueAt(leaseNow: number, kinds?: KindFilter, excludeKeys?: readonly string[]): Promise<number | undefined> {
-    const row = this.statements.nextDueAt.get({ leaseNow, ...kindParams(kinds), excludeKeys: JSON.stringify(excludeKeys ?? []) }) as { due_at: number } | undefined;
+  async nextDueAt(filter: JobFilter = {}): Promise<number | undefined> {
+    const row = this.statements.nextDueAt.get({ leaseNow: this.clock.wallNow(), ...filterParams(filter) }) as { due_at: number } | undefined;
     return row?.due_at;
   }
 
   /** One server process owns a SQLite file, so every lease found at its start is a dead one. */
   async recoverAtStart(): Promise<void> {
-    await this.releaseAllLeases();
-  }
-
-  async releaseAllLeases(): Promise<number> {
-    return this.statements.releaseAllLeases.run().changes;
+    this.statements.releaseAllLeases.run();
   }
 
   async hasDueJob(key: string, dueBy: number): Promise<boolean> {
@@ -282,40 +321,15 @@ export class SqliteStore implements Store {
   async listWebhookAttempts(webhookId: string): Promise<WebhookAttemptRecord[]> {
     return (this.statements.listWebhookAttempts.all(webhookId) as rows.WebhookAttemptRow[]).map(rows.toWebhookAttempt);
   }
-
-  // Sandbox
-
-  async putRecipientScript(apiKey: string, channel: Channel, address: string, script: unknown, now: number): Promise<void> {
-    this.statements.putRecipientScript.run(apiKey, channel, address, JSON.stringify(script), now);
-  }
-
-  async findRecipientScript(apiKey: string, channel: Channel, address: string): Promise<unknown | undefined> {
-    const row = this.statements.findRecipientScript.get(apiKey, channel, address) as { script: string } | undefined;
-    return row && JSON.parse(row.script);
-  }
-
-  async listHandsetMessages(apiKey: string, filter: { channel?: Channel; to?: string; limit: number }): Promise<HandsetMessageRecord[]> {
-    const found = this.statements.listHandsetMessages.all({
-      apiKey,
-      channel: filter.channel ?? null,
-      to: filter.to ?? null,
-      limit: filter.limit,
-    }) as rows.HandsetRow[];
-    return found.map(rows.toHandset);
-  }
-
-  async findHandsetMessage(messageUuid: string): Promise<HandsetMessageRecord | undefined> {
-    const row = this.statements.findHandsetMessage.get(messageUuid) as rows.HandsetRow | undefined;
-    return row && rows.toHandset(row);
-  }
 }
 
-const kindParams = (kinds: KindFilter | undefined) => ({
-  onlyKind: kinds && 'only' in kinds ? kinds.only : null,
-  exceptKind: kinds && 'except' in kinds ? kinds.except : null,
+/** Lists travel as JSON arrays and are unpacked with json_each: one prepared statement for any length. */
+const filterParams = (filter: JobFilter) => ({
+  kinds: filter.kinds === undefined ? null : JSON.stringify(filter.kinds),
+  excludeKeys: JSON.stringify(filter.excludeKeys ?? []),
 });
 
-function migrate(db: Database.Database): void {
+function migrate(db: Database.Database, now: number): void {
   db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
   const applied = new Set((db.prepare('SELECT version FROM schema_migrations').all() as Array<{ version: number }>).map((r) => r.version));
   const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
@@ -323,10 +337,14 @@ function migrate(db: Database.Database): void {
     if (applied.has(migration.version)) continue;
     db.transaction(() => {
       db.exec(migration.sql);
-      record.run(migration.version, migration.name, Date.now());
+      record.run(migration.version, migration.name, now);
     })();
   }
 }
+
+/** A job's filter: its kind among the lane's (when given), its key not among the excluded. */
+const JOB_FILTER = `(@kinds IS NULL OR kind IN (SELECT value FROM json_each(@kinds)))
+  AND (job_key IS NULL OR job_key NOT IN (SELECT value FROM json_each(@excludeKeys)))`;
 
 /** All SQL of the adapter, one statement per intent, prepared once. */
 function prepareStatements(db: Database.Database) {
@@ -346,20 +364,38 @@ function prepareStatements(db: Database.Database) {
     deleteApplication: db.prepare('DELETE FROM applications WHERE id = ? AND api_key = ?'),
 
     insertMessage: db.prepare(`INSERT INTO messages (uuid, api_key, application_id, direction, channel, to_address, from_address,
-      to_value, from_value, body, client_ref, status, status_url, provider_ref, dispatch_uuid, step_index, error_code, error_reason, price,
-      currency, created_at, updated_at)
+      to_value, from_value, body, client_ref, status, reported, version, status_url, provider, provider_ref, dispatch_uuid, step_index,
+      error_code, error_reason, price, currency, created_at, updated_at)
       VALUES (@uuid, @apiKey, @applicationId, @direction, @channel, @toAddress, @fromAddress, @toValue, @fromValue, @body,
-      @clientRef, @status, @statusUrl, @providerRef, @dispatchUuid, @stepIndex, @errorCode, @errorReason, @price, @currency, @createdAt, @updatedAt)`),
-    updateMessageStatus: db.prepare(`UPDATE messages SET status = @status, provider_ref = coalesce(@providerRef, provider_ref),
+      @clientRef, @status, @reported, @version, @statusUrl, @provider, @providerRef, @dispatchUuid, @stepIndex, @errorCode, @errorReason,
+      @price, @currency, @createdAt, @updatedAt)`),
+    updateMessage: db.prepare(`UPDATE messages SET status = @status, reported = @reported, version = version + 1,
+      provider = coalesce(@provider, provider), provider_ref = coalesce(@providerRef, provider_ref),
       error_code = coalesce(@errorCode, error_code), error_reason = coalesce(@errorReason, error_reason),
       price = coalesce(@price, price), currency = coalesce(@currency, currency), updated_at = @updatedAt
-      WHERE uuid = @uuid AND status = @expectedStatus`),
+      WHERE uuid = @uuid AND version = @expectedVersion`),
     findMessage: db.prepare('SELECT * FROM messages WHERE uuid = ?'),
+    findMessageByProviderRef: db.prepare('SELECT * FROM messages WHERE provider = ? AND provider_ref = ?'),
     findLatestConversation: db.prepare(`SELECT * FROM messages WHERE api_key = ? AND channel = ? AND direction = 'outbound'
+      AND from_value = ? AND to_value = ? ORDER BY created_at DESC LIMIT 1`),
+    findLatestConversationAnywhere: db.prepare(`SELECT * FROM messages WHERE channel = ? AND direction = 'outbound'
       AND from_value = ? AND to_value = ? ORDER BY created_at DESC LIMIT 1`),
     insertEvent: db.prepare(`INSERT INTO message_events (message_uuid, status, at, error_code, error_reason, price, currency)
       VALUES (@messageUuid, @status, @at, @errorCode, @errorReason, @price, @currency)`),
     listEvents: db.prepare('SELECT * FROM message_events WHERE message_uuid = ? ORDER BY id'),
+    insertSendAttempt: db.prepare(`INSERT INTO send_attempts (message_uuid, attempt, provider, at, outcome, provider_ref, error_code, error_reason)
+      VALUES (@messageUuid, @attempt, @provider, @at, @outcome, @providerRef, @errorCode, @errorReason)`),
+    listSendAttempts: db.prepare('SELECT * FROM send_attempts WHERE message_uuid = ? ORDER BY attempt'),
+    countSendAttempts: db.prepare('SELECT count(*) AS n FROM send_attempts WHERE message_uuid = ?'),
+
+    insertInboxReceipt: db.prepare(`INSERT INTO receipt_inbox (id, provider, provider_ref, status, at, error_code, error_reason, received_at)
+      VALUES (@id, @provider, @providerRef, @status, @at, @errorCode, @errorReason, @receivedAt)`),
+    listInboxReceipts: db.prepare('SELECT * FROM receipt_inbox WHERE provider = ? AND provider_ref = ? ORDER BY received_at, id'),
+    listInboxIds: db.prepare('SELECT id FROM receipt_inbox WHERE provider = ? AND provider_ref = ?'),
+    findInboxReceipt: db.prepare('SELECT * FROM receipt_inbox WHERE id = ?'),
+    deleteInboxReceipt: db.prepare('DELETE FROM receipt_inbox WHERE id = ?'),
+    addToCounter: db.prepare('INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = value + excluded.value'),
+    readCounters: db.prepare('SELECT name, value FROM counters ORDER BY name'),
 
     insertDispatch: db.prepare(`INSERT INTO dispatches (uuid, api_key, application_id, status_url, status, workflow, state, version, created_at, updated_at)
       VALUES (@uuid, @apiKey, @applicationId, @statusUrl, @status, @workflow, @state, @version, @createdAt, @updatedAt)`),
@@ -372,15 +408,14 @@ function prepareStatements(db: Database.Database) {
     // One UPDATE … RETURNING claims a batch: due, and not under a live lease.
     claimJobs: db.prepare(`UPDATE jobs SET lease_owner = @owner, lease_expires_at = @leaseUntil, attempts = attempts + 1
       WHERE id IN (SELECT id FROM jobs WHERE due_at <= @dueBy AND (lease_expires_at IS NULL OR lease_expires_at < @leaseNow)
-                   AND (@onlyKind IS NULL OR kind = @onlyKind) AND (@exceptKind IS NULL OR kind <> @exceptKind)
-                   AND (job_key IS NULL OR job_key NOT IN (SELECT value FROM json_each(@excludeKeys)))
-                   ORDER BY due_at, id LIMIT @limit)
+                   AND ${JOB_FILTER} ORDER BY due_at, id LIMIT @limit)
       RETURNING id, kind, job_key, payload, due_at, attempts`),
     nextDueAt: db.prepare(`SELECT due_at FROM jobs WHERE (lease_expires_at IS NULL OR lease_expires_at < @leaseNow)
-      AND (@onlyKind IS NULL OR kind = @onlyKind) AND (@exceptKind IS NULL OR kind <> @exceptKind)
-      AND (job_key IS NULL OR job_key NOT IN (SELECT value FROM json_each(@excludeKeys))) ORDER BY due_at LIMIT 1`),
+      AND ${JOB_FILTER} ORDER BY due_at LIMIT 1`),
     deleteLeasedJob: db.prepare('DELETE FROM jobs WHERE id = ? AND lease_owner = ?'),
     rescheduleJob: db.prepare(`UPDATE jobs SET due_at = ?, last_error = ?, lease_owner = NULL, lease_expires_at = NULL
+      WHERE id = ? AND lease_owner = ?`),
+    releaseJob: db.prepare(`UPDATE jobs SET lease_owner = NULL, lease_expires_at = NULL, attempts = attempts - 1
       WHERE id = ? AND lease_owner = ?`),
     deleteJobsByKey: db.prepare('DELETE FROM jobs WHERE job_key = ?'),
     releaseAllLeases: db.prepare('UPDATE jobs SET lease_owner = NULL, lease_expires_at = NULL WHERE lease_owner IS NOT NULL'),
@@ -396,18 +431,5 @@ function prepareStatements(db: Database.Database) {
     insertWebhookAttempt: db.prepare(`INSERT INTO webhook_attempts (webhook_id, attempt, at, duration_ms, status_code, error, outcome)
       VALUES (@webhookId, @attempt, @at, @durationMs, @statusCode, @error, @outcome)`),
     listWebhookAttempts: db.prepare('SELECT * FROM webhook_attempts WHERE webhook_id = ? ORDER BY attempt'),
-
-    putRecipientScript: db.prepare(`INSERT INTO sandbox_recipients (api_key, channel, address, script, updated_at) VALUES (?, ?, ?, ?, ?)
-      ON CONFLICT (api_key, channel, address) DO UPDATE SET script = excluded.script, updated_at = excluded.updated_at`),
-    findRecipientScript: db.prepare('SELECT script FROM sandbox_recipients WHERE api_key = ? AND channel = ? AND address = ?'),
-    insertHandsetMessage: db.prepare(`INSERT INTO sandbox_messages (message_uuid, api_key, channel, to_value, to_address, from_address, body, received_at)
-      VALUES (@messageUuid, @apiKey, @channel, @toValue, @toAddress, @fromAddress, @body, @receivedAt)
-      ON CONFLICT (message_uuid) DO UPDATE SET times_received = times_received + 1`),
-    markHandsetRead: db.prepare('UPDATE sandbox_messages SET read_at = coalesce(read_at, ?) WHERE message_uuid = ?'),
-    listHandsetMessages: db.prepare(`SELECT * FROM sandbox_messages WHERE api_key = @apiKey
-      AND (@channel IS NULL OR channel = @channel) AND (@to IS NULL OR to_value = @to)
-      ORDER BY received_at DESC, rowid DESC LIMIT @limit`),
-    findHandsetMessage: db.prepare('SELECT * FROM sandbox_messages WHERE message_uuid = ?'),
   };
 }
-

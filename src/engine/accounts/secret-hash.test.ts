@@ -97,7 +97,7 @@ test('the cache is bounded, oldest first', async () => {
 
 test('the default cache works with real hashes', async () => {
   const stored = await hashSecret('real');
-  const cache = createSecretVerifierCache();
+  const cache = createSecretVerifierCache({ nowMs: () => Date.now() });
   assert.equal(await cache.verify('key', 'real', stored), true);
   assert.equal(await cache.verify('key', 'real', stored), true);
   assert.equal(await cache.verify('key', 'fake', stored), false);

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { hashSecret } from '../api/auth/secret-hash.js';
-import type { Store } from '../store/store.js';
+import { OpenDispatchError } from '../../core/errors.js';
+import type { Store } from '../../store/store.js';
+import { hashSecret } from './secret-hash.js';
 
 export interface NewAccountOptions {
   apiKey?: string;
@@ -18,14 +19,12 @@ export interface CreatedAccount {
   inboundUrl?: string;
 }
 
-export class AccountExistsError extends Error {}
-
 /** Nexmo-shaped credentials: an 8-hex-digit key and a 16-character secret. */
 export async function createAccount(store: Store, options: NewAccountOptions, now: number): Promise<CreatedAccount> {
   const apiKey = options.apiKey ?? randomBytes(4).toString('hex');
   const apiSecret = options.apiSecret ?? randomToken(16);
   const signatureSecret = randomToken(40);
-  if (await store.findAccount(apiKey)) throw new AccountExistsError(`an account with api key ${apiKey} exists already`);
+  if (await store.findAccount(apiKey)) throw new OpenDispatchError('OD_ACCOUNT_EXISTS', `an account with api key ${apiKey} exists already`);
   await store.insertAccount({
     apiKey,
     secretHash: await hashSecret(apiSecret),

@@ -1,4 +1,4 @@
-import type { AccountRecord, ApplicationRecord } from '../store/records.js';
+import type { AccountRecord, ApplicationRecord } from './records.js';
 
 export interface WebhookTargets {
   statusUrl?: string;

@@ -1,11 +1,14 @@
-import type { Address, Channel } from '../core/channel.js';
-import type { MessageBody } from '../core/message.js';
-import type { MessageError, MessageStatus, StoredMessageStatus } from '../core/message-status.js';
-import type { Usage } from '../core/pricing.js';
-import type { WorkflowStep } from '../core/dispatch/dispatch-request.js';
-import type { DispatchState } from '../core/dispatch/types.js';
+import type { Address, Channel } from './channel.js';
+import type { WorkflowStep } from './dispatch/dispatch-request.js';
+import type { DispatchState } from './dispatch/types.js';
+import type { MessageBody } from './message.js';
+import type { MessageError, MessageStatus, StoredMessageStatus } from './message-status.js';
+import type { Usage } from './pricing.js';
 
-/** Rows as the rest of the code sees them: camelCase, times in ms since the epoch. */
+/**
+ * The records the engine works on, as every layer sees them: camelCase, times in ms since the
+ * epoch. The Store port persists them; nothing here knows how.
+ */
 
 export interface AccountRecord {
   apiKey: string;
@@ -39,8 +42,14 @@ export interface MessageRecord {
   message: MessageBody;
   clientRef?: string;
   status: StoredMessageStatus;
+  /** Every status reported so far, each once: a repeated report changes nothing. */
+  reported: MessageStatus[];
+  /** Bumped by every update; updates are guarded on the version that was read. */
+  version: number;
   /** Where status webhooks go; fixed when the message is accepted. */
   statusUrl?: string;
+  /** The provider instance that accepted it, and its id for the message: receipts are keyed by the pair. */
+  provider?: string;
   providerRef?: string;
   dispatchUuid?: string;
   /** Index of the dispatch step this message is (0-based). */
@@ -59,22 +68,50 @@ export interface MessageEventRecord {
   usage?: Usage;
 }
 
-/** A status change to apply only if the message still has `expectedStatus` (optimistic). */
+/** A message's new state, applied only if it still has `expectedVersion` (optimistic). */
 export interface MessageUpdate {
   uuid: string;
-  expectedStatus: StoredMessageStatus;
+  expectedVersion: number;
   status: StoredMessageStatus;
+  reported: MessageStatus[];
+  provider?: string;
   providerRef?: string;
   error?: MessageError;
   usage?: Usage;
   updatedAt: number;
 }
 
+/**
+ * One try to hand a message to a provider. `unanswered`: a try that began but whose outcome was
+ * never recorded (the process died or lost its lease): the provider may have got the message.
+ */
+export interface SendAttemptRecord {
+  messageUuid: string;
+  /** 1-based, in the order the tries began. */
+  attempt: number;
+  provider: string;
+  at: number;
+  outcome: 'submitted' | 'rejected' | 'failed' | 'unanswered';
+  providerRef?: string;
+  error?: MessageError;
+}
+
+/** A provider's status report whose reference no message carries yet (it beat the submit response). */
+export interface InboxReceiptRecord {
+  id: string;
+  provider: string;
+  providerRef: string;
+  status: MessageStatus;
+  at: number;
+  error?: MessageError;
+  receivedAt: number;
+}
+
 export interface NewJob {
   kind: string;
   payload: Record<string, unknown>;
   dueAt: number;
-  /** Lets related jobs be cancelled together (e.g. a sandbox message's pending receipts). */
+  /** Groups jobs: to cancel them together (a step's timers) or to share a lane among them (a receiver, a provider). */
   key?: string;
 }
 
@@ -82,9 +119,10 @@ export interface ClaimedJob {
   id: number;
   kind: string;
   key?: string;
-  payload: Record<string, unknown>;
+  /** JSON from the database: each job kind parses its own (src/engine/jobs/job-kinds.ts). */
+  payload: unknown;
   dueAt: number;
-  /** Attempts including this one. */
+  /** Claims including this one. */
   attempts: number;
   lease: Lease;
 }
@@ -132,19 +170,6 @@ export interface WebhookUpdate {
   completedAt?: number;
 }
 
-export interface HandsetMessageRecord {
-  messageUuid: string;
-  apiKey: string;
-  channel: Channel;
-  to: Address;
-  from: Address;
-  message: MessageBody;
-  receivedAt: number;
-  readAt?: number;
-  /** More than 1 when the message was sent again (at-least-once after a crash). Set by the store. */
-  timesReceived?: number;
-}
-
 export interface DispatchRecord {
   uuid: string;
   apiKey: string;
@@ -154,7 +179,7 @@ export interface DispatchRecord {
   /** The validated steps, needed to send each one when its turn comes. */
   workflow: WorkflowStep[];
   state: DispatchState;
-  /** Bumped by every update; updates are guarded on the version that was read. */
+  /** Bumped by every update; updates are guarded on the version that was read. 0: not stored yet. */
   version: number;
   createdAt: number;
   updatedAt: number;

@@ -41,7 +41,8 @@ export interface SecretVerifierCacheOptions {
   ttlMs?: number;
   /** Default 10 000; the oldest entries go first. */
   maxEntries?: number;
-  nowMs?: () => number;
+  /** Wall time: a cached check expires in real time. */
+  nowMs: () => number;
   /** The slow check being cached; default verifySecret (tests count calls through it). */
   verifySecret?: (secret: string, stored: string) => Promise<boolean>;
 }
@@ -52,10 +53,10 @@ export interface SecretVerifierCacheOptions {
  * Concurrent checks of the same credentials share one scrypt run, so a burst
  * of requests from a cold start does not queue dozens of them.
  */
-export function createSecretVerifierCache(options: SecretVerifierCacheOptions = {}): SecretVerifierCache {
+export function createSecretVerifierCache(options: SecretVerifierCacheOptions): SecretVerifierCache {
   const ttlMs = options.ttlMs ?? 5 * 60_000;
   const maxEntries = options.maxEntries ?? 10_000;
-  const nowMs = options.nowMs ?? Date.now;
+  const { nowMs } = options;
   const slowVerify = options.verifySecret ?? verifySecret;
 
   // The cache key holds a keyed digest of the secret: a memory dump must not

@@ -1,0 +1,76 @@
+import type { Address, Channel } from '../../core/channel.js';
+import type { MessageBody } from '../../core/message.js';
+
+/**
+ * What the simulated phone network remembers, behind a port of its own (DESIGN §2 rule 5): the
+ * scripts of its recipients and what their handsets received. The engine's Store knows none of
+ * it; the network's tables have their own migrations (sqlite-sandbox-state.ts).
+ */
+export interface SandboxState {
+  putScript(scope: RecipientKey, script: Record<string, unknown>, at: number): Promise<void>;
+  findScript(scope: RecipientKey): Promise<unknown | undefined>;
+
+  /** A message reached its handset. Idempotent: a second arrival of the same reference changes nothing. */
+  recordArrival(arrival: HandsetArrival): Promise<void>;
+  /**
+   * What the handset shows. Each mark keeps its first instant; reading implies delivery. They are
+   * for display only: that each status is reported once is the receipt intake's rule, not theirs.
+   */
+  markDelivered(providerRef: string, at: number): Promise<void>;
+  markRead(providerRef: string, at: number): Promise<void>;
+  markUndeliverable(providerRef: string, at: number): Promise<void>;
+
+  findHandsetMessage(apiKey: string, messageUuid: string): Promise<HandsetMessage | undefined>;
+  /** Newest first, bounded by count and by size, with a cursor for the next page. */
+  listHandsetMessages(apiKey: string, filter: HandsetFilter, page: HandsetPage): Promise<{ items: HandsetMessage[]; next?: string }>;
+  close(): Promise<void>;
+}
+
+export interface RecipientKey {
+  apiKey: string;
+  channel: Channel;
+  address: string;
+}
+
+export interface HandsetArrival {
+  providerRef: string;
+  messageUuid: string;
+  apiKey: string;
+  channel: Channel;
+  to: Address;
+  from: Address;
+  message: MessageBody;
+  receivedAt: number;
+  /** More than 1 when the gateway sent it again after a try whose answer it lost. */
+  timesReceived: number;
+}
+
+export interface HandsetMessage extends HandsetArrival {
+  deliveredAt?: number;
+  readAt?: number;
+  undeliverableAt?: number;
+}
+
+export interface HandsetFilter {
+  channel?: Channel;
+  to?: string;
+}
+
+export interface HandsetPage {
+  limit: number;
+  /** Stop adding messages once their bodies add up to this many bytes (at least one is returned). */
+  maxBytes: number;
+  /** The `next` cursor of the previous page. */
+  after?: string;
+}
+
+/** What the handset shows, from the network's own marks. */
+export function handsetStatus(handset: HandsetMessage): 'submitted' | 'delivered' | 'read' | 'undeliverable' {
+  if (handset.undeliverableAt !== undefined) return 'undeliverable';
+  if (handset.readAt !== undefined) return 'read';
+  if (handset.deliveredAt !== undefined) return 'delivered';
+  return 'submitted';
+}
+
+/** Page cursors are opaque to clients; this is only their shape, to refuse a mangled one with a 400. */
+export const isHandsetCursor = (value: string): boolean => /^\d{1,16}\.\d{1,16}$/.test(value);

@@ -1,0 +1,104 @@
+import { z } from 'zod';
+import { CHANNELS } from '../core/channel.js';
+import { isDecimalPrice } from '../core/pricing.js';
+
+/**
+ * The settings as they may be written (config file keys, with flags and environment variables
+ * merged in), validated with zod. Every object is strict: an unknown key is an error that names
+ * it and lists what the object takes. Numbers may be numeric strings ("64"), since `${NAME}`
+ * substitution and environment variables produce strings.
+ */
+
+/** An object that refuses unknown keys, saying which keys it takes. */
+function settings<Shape extends z.ZodRawShape>(shape: Shape) {
+  const known = Object.keys(shape).join(', ');
+  return z.strictObject(shape, { error: (issue) => (issue.code === 'unrecognized_keys' ? `takes ${known}` : undefined) });
+}
+
+const numericString = (value: unknown): unknown => (typeof value === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(value) ? Number(value) : value);
+
+function wholeNumber(min: number, max?: number) {
+  const error = max === undefined ? `must be a whole number >= ${min}` : `must be a whole number from ${min} to ${max}`;
+  const number = z.number({ error }).int({ error }).min(min, { error });
+  return z.preprocess(numericString, max === undefined ? number : number.max(max, { error }));
+}
+
+function number(min: number) {
+  const error = `must be a number >= ${min}`;
+  return z.preprocess(numericString, z.number({ error }).min(min, { error }));
+}
+
+const text = z.string({ error: 'must be a non-empty string' }).min(1, { error: 'must be a non-empty string' });
+const decimal = z.string({ error: 'must be a decimal string such as "0.002"' }).refine(isDecimalPrice, { error: 'must be a decimal string such as "0.002"' });
+
+const channelPrice = settings({
+  default: decimal,
+  // A bad key is reported under its own name: "prefixes.+44 is not a prefix of digits".
+  prefixes: z.record(z.string().regex(/^\d+$/), decimal, { error: (issue) => (issue.code === 'invalid_key' ? 'is not a prefix of digits' : undefined) }).optional(),
+});
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export const settingsSchema = settings({
+  port: wholeNumber(0, 65535).optional(),
+  host: text.optional(),
+  /** `sqlite:PATH` or `postgres://…`, read in config.ts. */
+  database: text.optional(),
+  sqlite_synchronous: z.enum(['NORMAL', 'FULL'], { error: 'must be NORMAL or FULL' }).optional(),
+  clock: z.enum(['real', 'virtual'], { error: 'must be real or virtual' }).optional(),
+  pricing: settings({
+    currency: text.optional(),
+    dispatch_fee: decimal.optional(),
+    channels: settings(Object.fromEntries(CHANNELS.map((channel) => [channel, channelPrice.optional()])) as Record<(typeof CHANNELS)[number], z.ZodOptional<typeof channelPrice>>).optional(),
+  }).optional(),
+  sandbox: settings({ default_delivered_after: number(0).optional() }).optional(),
+  engine: settings({
+    concurrency: wholeNumber(1).optional(),
+    poll_interval_ms: number(10).optional(),
+    lease_ms: number(1000).optional(),
+  }).optional(),
+  sends: settings({
+    concurrency: wholeNumber(1).optional(),
+    concurrency_per_provider: wholeNumber(1).optional(),
+  }).optional(),
+  webhooks: settings({
+    timeout_ms: number(100).optional(),
+    concurrency: wholeNumber(1).optional(),
+    concurrency_per_origin: wholeNumber(1).optional(),
+  }).optional(),
+  dispatch: settings({ ceiling_seconds: number(1).optional() }).optional(),
+  receipts: settings({ unmatched_ttl_seconds: number(1).optional() }).optional(),
+  log: settings({ level: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).optional() }).optional(),
+});
+
+export type Settings = z.infer<typeof settingsSchema>;
+
+/** One line per problem, naming the setting: `engine.concurency is not a setting: engine takes concurrency, …`. */
+export function describeIssues(error: z.ZodError, input: unknown): string[] {
+  return error.issues.flatMap((issue) => {
+    const at = issue.path.map(String);
+    if (issue.code === 'unrecognized_keys') {
+      const owner = at.length === 0 ? 'the configuration' : at.join('.');
+      return issue.keys.map((key) => `${[...at, key].join('.')} is not a setting: ${owner} ${issue.message}`);
+    }
+    // The value at a bad key's path is its value, not the key: nothing to quote.
+    const secretLooking = SECRET_NAMES.test(at.at(-1) ?? '') || issue.code === 'invalid_key';
+    return [`${at.join('.') || 'the configuration'} ${issue.message}${secretLooking ? '' : quoted(valueAt(input, at))}`];
+  });
+}
+
+/** Settings whose value is never repeated in an error: they may hold a credential. */
+const SECRET_NAMES = /secret|password|token|key|pem/i;
+
+/** The bad value, quoted, when it is a short scalar. */
+function quoted(value: unknown): string {
+  if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') return '';
+  const shown = String(value);
+  return shown.length <= 40 ? ` (got "${shown}")` : '';
+}
+
+function valueAt(input: unknown, path: readonly string[]): unknown {
+  let value = input;
+  for (const key of path) value = typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined;
+  return value;
+}

@@ -1,0 +1,167 @@
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { ConfigError, loadConfig, type ConfigFlags } from './config.js';
+
+const folders: string[] = [];
+after(() => {
+  for (const folder of folders) rmSync(folder, { recursive: true, force: true });
+});
+
+/** Writes `content` as a config file named `name` in a fresh folder; answers its path. */
+function configFile(name: string, content: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'opendispatch-config-'));
+  folders.push(dir);
+  const path = join(dir, name);
+  writeFileSync(path, content);
+  return path;
+}
+
+/** The ConfigError's problems, one per line, for a load that must fail. */
+function problemsOf(flags: ConfigFlags, env: Record<string, string | undefined> = {}): readonly string[] {
+  try {
+    loadConfig(flags, env);
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, String(error));
+    assert.equal(error.code, 'OD_CONFIG');
+    return error.problems;
+  }
+  assert.fail('the configuration was accepted');
+}
+
+test('without flags, environment or file: the defaults, frozen', () => {
+  const config = loadConfig({}, {});
+  assert.equal(config.port, 3000);
+  assert.equal(config.host, '127.0.0.1');
+  assert.deepEqual(config.database, { kind: 'sqlite', path: resolve('./data/opendispatch.db'), synchronous: 'NORMAL' });
+  assert.equal(config.clock, 'real');
+  assert.deepEqual(config.engine, { concurrency: 64, pollIntervalMs: 1000, leaseMs: 60_000 });
+  assert.deepEqual(config.sends, { concurrency: 64, concurrencyPerProvider: 32 });
+  assert.deepEqual(config.webhooks, { timeoutMs: 10_000, concurrency: 64, concurrencyPerOrigin: 32 });
+  assert.deepEqual(config.receipts, { unmatchedTtlMs: 3_600_000 });
+  assert.deepEqual(config.dispatch, { ceilingMs: 86_400_000 });
+  assert.deepEqual(config.pricing, { currency: 'EUR', dispatchFee: '0', channels: {} });
+  assert.equal(config.seedAccount, undefined);
+  assert.ok(Object.isFrozen(config) && Object.isFrozen(config.engine) && Object.isFrozen(config.pricing.channels));
+});
+
+test('flags win over the environment, which wins over the file', () => {
+  const path = configFile('opendispatch.json', JSON.stringify({ port: 1111, host: 'file-host', clock: 'virtual', log: { level: 'debug' }, engine: { concurrency: 7 } }));
+  const fromFile = loadConfig({ config: path }, {});
+  assert.deepEqual([fromFile.port, fromFile.host, fromFile.clock, fromFile.log.level, fromFile.engine.concurrency], [1111, 'file-host', 'virtual', 'debug', 7]);
+  const env = { PORT: '2222', HOST: 'env-host', OPENDISPATCH_CLOCK: 'real', LOG_LEVEL: 'warn', DATABASE_URL: 'sqlite:./env.db' };
+  const fromEnv = loadConfig({ config: path }, env);
+  assert.deepEqual([fromEnv.port, fromEnv.host, fromEnv.clock, fromEnv.log.level, fromEnv.engine.concurrency], [2222, 'env-host', 'real', 'warn', 7]);
+  assert.deepEqual(fromEnv.database, { kind: 'sqlite', path: resolve('./env.db'), synchronous: 'NORMAL' });
+  const fromFlags = loadConfig({ config: path, port: '3333', host: 'flag-host', clock: 'virtual', database: 'sqlite::memory:' }, env);
+  assert.deepEqual([fromFlags.port, fromFlags.host, fromFlags.clock], [3333, 'flag-host', 'virtual']);
+  assert.deepEqual(fromFlags.database, { kind: 'sqlite', path: ':memory:', synchronous: 'NORMAL' });
+  // OPENDISPATCH_CONFIG names the file when no flag does.
+  assert.equal(loadConfig({}, { OPENDISPATCH_CONFIG: path }).port, 1111);
+});
+
+test('YAML and JSON files read alike; numbers may be numeric strings', () => {
+  const yaml = configFile(
+    'opendispatch.yaml',
+    ['port: "4000"', 'engine:', '  concurrency: 8', 'webhooks: { timeout_ms: 2000, concurrency_per_origin: "4" }', 'pricing:', '  dispatch_fee: "0.002"', '  channels:', '    sms: { default: "0.0333", prefixes: { "1": "0.0075" } }', ''].join('\n'),
+  );
+  const config = loadConfig({ config: yaml }, {});
+  assert.equal(config.port, 4000);
+  assert.equal(config.engine.concurrency, 8);
+  assert.deepEqual(config.webhooks, { timeoutMs: 2000, concurrency: 64, concurrencyPerOrigin: 4 });
+  assert.deepEqual(config.pricing, { currency: 'EUR', dispatchFee: '0.002', channels: { sms: { default: '0.0333', prefixes: { 1: '0.0075' } } } });
+  assert.deepEqual(loadConfig({ config: configFile('empty.yml', '') }, {}).port, 3000, 'an empty YAML file is no settings');
+});
+
+test('${NAME} takes the environment variable, in any string value, after parsing', () => {
+  const path = configFile('c.yaml', ['host: "${BIND}"', 'pricing:', '  currency: "${CUR}-x"', '  dispatch_fee: "$${LITERAL}"', ''].join('\n'));
+  const problems = problemsOf({ config: path }, { BIND: '0.0.0.0', CUR: 'GBP' });
+  // `$${` is a literal `${`, which then is not a decimal price: the value is checked after substitution.
+  assert.deepEqual(problems, ['pricing.dispatch_fee must be a decimal string such as "0.002" (got "${LITERAL}")']);
+  const quoted = configFile('q.json', JSON.stringify({ host: '${BIND}', pricing: { currency: '${CUR}' } }));
+  const config = loadConfig({ config: quoted }, { BIND: 'a "quoted"\nvalue', CUR: '${NOT_EXPANDED_AGAIN}' });
+  assert.equal(config.host, 'a "quoted"\nvalue', 'quotes and newlines stay one value');
+  assert.equal(config.pricing.currency, '${NOT_EXPANDED_AGAIN}', 'substituted values are not substituted again');
+});
+
+test('a ${NAME} that is not set stops the start, naming the variable and the key', () => {
+  const path = configFile('c.json', JSON.stringify({ host: '${NOT_SET}', pricing: { currency: 'x${ALSO_NOT_SET}' } }));
+  assert.deepEqual(problemsOf({ config: path }), [
+    'host names the environment variable NOT_SET, which is not set',
+    'pricing.currency names the environment variable ALSO_NOT_SET, which is not set',
+  ]);
+});
+
+test('every unknown key is an error that names it and says what its object takes', () => {
+  const path = configFile('c.json', JSON.stringify({ engine: { concurency: 3 }, webhook: {}, pricing: { channels: { fax: { default: '1' } } } }));
+  assert.deepEqual(problemsOf({ config: path }), [
+    'pricing.channels.fax is not a setting: pricing.channels takes sms, mms, whatsapp, messenger, viber_service_msg',
+    'engine.concurency is not a setting: engine takes concurrency, poll_interval_ms, lease_ms',
+    'webhook is not a setting: the configuration takes port, host, database, sqlite_synchronous, clock, pricing, sandbox, engine, sends, webhooks, dispatch, receipts, log',
+  ]);
+});
+
+test('bad values name their setting and quote the value; every problem is reported at once', () => {
+  const path = configFile(
+    'c.json',
+    JSON.stringify({
+      sqlite_synchronous: 'OFF',
+      engine: { concurrency: 0, poll_interval_ms: 'soon' },
+      webhooks: { concurrency: 2.5 },
+      sends: { concurrency_per_provider: -1 },
+      dispatch: { ceiling_seconds: 0 },
+      receipts: { unmatched_ttl_seconds: 0 },
+      pricing: { dispatch_fee: 0.002, channels: { sms: { default: '0.05', prefixes: { '+44': '0.04' } } } },
+      log: { level: 'loud' },
+    }),
+  );
+  assert.deepEqual(problemsOf({ config: path }), [
+    'sqlite_synchronous must be NORMAL or FULL (got "OFF")',
+    'pricing.dispatch_fee must be a decimal string such as "0.002" (got "0.002")',
+    'pricing.channels.sms.prefixes.+44 is not a prefix of digits',
+    'engine.concurrency must be a whole number >= 1 (got "0")',
+    'engine.poll_interval_ms must be a number >= 10 (got "soon")',
+    'sends.concurrency_per_provider must be a whole number >= 1 (got "-1")',
+    'webhooks.concurrency must be a whole number >= 1 (got "2.5")',
+    'dispatch.ceiling_seconds must be a number >= 1 (got "0")',
+    'receipts.unmatched_ttl_seconds must be a number >= 1 (got "0")',
+    'log.level must be one of fatal, error, warn, info, debug, trace, silent (got "loud")',
+  ]);
+});
+
+test('flags and environment variables are checked like the file', () => {
+  assert.deepEqual(problemsOf({ clock: 'fast' }), ['clock must be real or virtual (got "fast")']);
+  assert.deepEqual(problemsOf({ port: '70000' }), ['port must be a whole number from 0 to 65535 (got "70000")']);
+  assert.deepEqual(problemsOf({}, { PORT: 'http' }), ['port must be a whole number from 0 to 65535 (got "http")']);
+  assert.deepEqual(problemsOf({}, { LOG_LEVEL: 'loud' }), ['log.level must be one of fatal, error, warn, info, debug, trace, silent (got "loud")']);
+  assert.deepEqual(problemsOf({ database: 'mysql://root:hunter2@db/x' }), ['database must start with sqlite: or postgres://'], 'a mistyped URL is not repeated: it may hold a password');
+  assert.deepEqual(problemsOf({ database: 'sqlite:' }), ['database needs a path after sqlite:']);
+  assert.deepEqual(problemsOf({}, { OPENDISPATCH_API_KEY: 'abcd1234' }), ['OPENDISPATCH_API_KEY/OPENDISPATCH_API_SECRET must be set together']);
+  assert.deepEqual(problemsOf({}, { OPENDISPATCH_STATUS_URL: 'ftp://x' }), ['OPENDISPATCH_STATUS_URL must be an http(s) URL (got "ftp://x")']);
+  assert.deepEqual(loadConfig({}, { OPENDISPATCH_API_KEY: 'abcd1234', OPENDISPATCH_API_SECRET: 's3cr3t' }).seedAccount, { apiKey: 'abcd1234', apiSecret: 's3cr3t' });
+  assert.deepEqual(loadConfig({ database: 'postgres://db/x' }, {}).database, { kind: 'postgres', url: 'postgres://db/x' });
+});
+
+test('rules across settings: a lease outlasts two webhook timeouts', () => {
+  const path = configFile('c.json', JSON.stringify({ engine: { lease_ms: 5000 }, webhooks: { timeout_ms: 3000 } }));
+  assert.deepEqual(problemsOf({ config: path }), ['engine.lease_ms must be at least twice webhooks.timeout_ms (6000)']);
+});
+
+test('a file that cannot be read or parsed, or holds no object, is one clear problem', () => {
+  assert.match(problemsOf({ config: '/nonexistent/opendispatch.json' })[0]!, /^--config cannot be read: ENOENT/);
+  assert.match(problemsOf({ config: configFile('bad.json', '{"port": 3000,') })[0]!, /^--config is not valid JSON: /);
+  assert.match(problemsOf({ config: configFile('bad.yaml', 'port: [1,\n') })[0]!, /^--config is not valid YAML: /);
+  assert.deepEqual(problemsOf({ config: configFile('list.json', '[1]') }), ['--config must hold an object of settings at its top level']);
+});
+
+test('secret-looking settings never have their value repeated in an error', async () => {
+  const { describeIssues } = await import('./config-schema.js');
+  const { z } = await import('zod');
+  const schema = z.strictObject({ api_secret: z.number({ error: 'must be a number' }), name: z.number({ error: 'must be a number' }) });
+  const input = { api_secret: 'hunter2', name: 'shown' };
+  const parsed = schema.safeParse(input);
+  assert.ok(!parsed.success);
+  assert.deepEqual(describeIssues(parsed.error, input), ['api_secret must be a number', 'name must be a number (got "shown")']);
+});

@@ -1,0 +1,20 @@
+import type { Logger } from 'pino';
+import type { ProviderRegistry } from '../channels/provider-registry.js';
+import type { Clock } from '../core/clock.js';
+import type { DispatchSettings } from '../core/dispatch/types.js';
+import type { PriceTable } from '../core/pricing.js';
+import type { Store } from '../store/store.js';
+
+/** What use cases and job handlers work with; composed once by the server. */
+export interface EngineContext {
+  store: Store;
+  clock: Clock;
+  log: Logger;
+  providers: ProviderRegistry;
+  pricing: PriceTable;
+  dispatch: DispatchSettings;
+  receipts: {
+    /** A held receipt whose reference no message carries after this long is given up on (and counted). */
+    unmatchedTtlMs: number;
+  };
+}

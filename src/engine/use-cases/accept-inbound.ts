@@ -1,0 +1,69 @@
+import { randomUUID } from 'node:crypto';
+import type { InboundReport } from '../../channels/channel-adapter.js';
+import { addressValue } from '../../core/channel.js';
+import type { MessageRecord } from '../../core/records.js';
+import { inboundMessagePayload } from '../../core/webhook-payloads.js';
+import { accountTargets, applicationTargets } from '../../core/webhook-targets.js';
+import { mergeChanges } from '../../store/merge-changes.js';
+import type { ChangeSet } from '../../store/store.js';
+import type { EngineContext } from '../engine-context.js';
+import { webhookDelivery } from '../webhook-delivery.js';
+
+export type InboundOutcome =
+  | { accepted: true; messageUuid: string }
+  /** Nowhere to deliver it: no account could be told apart, or it has no inbound URL. */
+  | { accepted: false; reason: 'no-account' | 'no-inbound-url' };
+
+/**
+ * A user wrote to one of our business addresses. It goes to the application that last wrote to
+ * that user from that address, else to the account's default inbound URL (DESIGN §3; links by
+ * business address come with the provider configuration), as a stored inbound message and an
+ * inbound webhook.
+ */
+export async function acceptInbound(ctx: EngineContext, provider: string, inbound: InboundReport): Promise<InboundOutcome> {
+  const { outcome, change } = await inboundChange(ctx, provider, inbound);
+  if (outcome.accepted) await ctx.store.commit(change);
+  return outcome;
+}
+
+export async function inboundChange(ctx: EngineContext, provider: string, inbound: InboundReport): Promise<{ outcome: InboundOutcome; change: ChangeSet }> {
+  const conversation = await ctx.store.findLatestConversation({
+    apiKey: inbound.apiKey,
+    channel: inbound.channel,
+    businessAddress: addressValue(inbound.to),
+    userAddress: addressValue(inbound.from),
+  });
+  const apiKey = inbound.apiKey ?? conversation?.apiKey;
+  const account = apiKey === undefined ? undefined : await ctx.store.findAccount(apiKey);
+  if (!account) return { outcome: { accepted: false, reason: 'no-account' }, change: {} };
+  const application = conversation?.applicationId ? await ctx.store.findApplication(conversation.applicationId) : undefined;
+  const inboundUrl = (application && applicationTargets(application).inboundUrl) ?? accountTargets(account).inboundUrl;
+  if (!inboundUrl) return { outcome: { accepted: false, reason: 'no-inbound-url' }, change: {} };
+
+  const record: MessageRecord = {
+    uuid: randomUUID(),
+    apiKey: account.apiKey,
+    applicationId: application?.id,
+    direction: 'inbound',
+    channel: inbound.channel,
+    to: inbound.to,
+    from: inbound.from,
+    message: inbound.message,
+    status: 'delivered',
+    reported: [],
+    version: 1,
+    provider,
+    createdAt: inbound.at,
+    updatedAt: inbound.at,
+  };
+  const webhook = webhookDelivery({
+    apiKey: account.apiKey,
+    applicationId: application?.id,
+    kind: 'inbound-message',
+    url: inboundUrl,
+    messageUuid: record.uuid,
+    at: inbound.at,
+    payload: inboundMessagePayload({ messageUuid: record.uuid, to: record.to, from: record.from, at: inbound.at, message: record.message }),
+  });
+  return { outcome: { accepted: true, messageUuid: record.uuid }, change: mergeChanges({ messages: [record] }, webhook) };
+}
