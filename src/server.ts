@@ -5,6 +5,7 @@ import { buildApp } from './api/app.js';
 import type { ChannelAdapter } from './channels/channel-adapter.js';
 import { ProviderRegistry } from './channels/provider-registry.js';
 import { SandboxNetwork } from './channels/sandbox/sandbox-network.js';
+import type { SandboxState } from './channels/sandbox/sandbox-state.js';
 import { SqliteSandboxState } from './channels/sandbox/sqlite-sandbox-state.js';
 import type { Channel } from './core/channel.js';
 import type { Clock } from './core/clock.js';
@@ -20,6 +21,7 @@ import { createUseCases } from './engine/use-cases/index.js';
 import { providerSink } from './engine/use-cases/record-receipt.js';
 import { VirtualTime } from './engine/virtual-time.js';
 import { openStore } from './store/open-store.js';
+import { SqliteStore } from './store/sqlite/sqlite-store.js';
 import type { Store } from './store/store.js';
 import { createWebhookSender } from './webhooks/http-sender.js';
 
@@ -65,7 +67,7 @@ export async function startServer(config: Readonly<Config>, extras: ServerExtras
 
   const sandbox = new SandboxNetwork({
     provider: SANDBOX_PROVIDER,
-    state: new SqliteSandboxState({ path: sandboxStatePath(config), now: clock.wallNow() }),
+    state: sandboxState(store, clock),
     clock,
     defaultDeliveredAfterSeconds: config.sandbox.defaultDeliveredAfterSeconds,
   });
@@ -148,9 +150,9 @@ function defaultClock(config: Readonly<Config>): Clock {
   return config.clock === 'virtual' ? new VirtualClock() : new RealClock();
 }
 
-/** The sandbox keeps its tables in the server's own SQLite file (its own migrations; DESIGN §2 rule 5). */
-function sandboxStatePath(config: Readonly<Config>): string {
-  if (config.database.kind === 'sqlite') return config.database.path;
+/** The sandbox keeps its tables in the server's own SQLite file, on its connection (its own migrations; DESIGN §2 rule 5). */
+function sandboxState(store: Store, clock: Clock): SandboxState {
+  if (store instanceof SqliteStore) return new SqliteSandboxState({ db: store.connection, now: clock.wallNow() });
   throw new Error('the sandbox needs a SQLite database until its PostgreSQL state exists');
 }
 

@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import type { WebhookKind } from '../core/records.js';
 import type { ChangeSet } from '../store/store.js';
+import { newId } from './ids.js';
 import { deliverWebhook } from './jobs/job-kinds.js';
 
 export interface NewWebhook {
@@ -17,7 +17,7 @@ export interface NewWebhook {
 /** A webhook to send: its row, pending, and the job that delivers it, in one change. */
 export function webhookDelivery(webhook: NewWebhook): ChangeSet {
   const record = {
-    id: randomUUID(),
+    id: newId(webhook.at),
     apiKey: webhook.apiKey,
     applicationId: webhook.applicationId,
     kind: webhook.kind,

@@ -4,6 +4,7 @@ import { addressValue, CHANNELS } from '../../core/channel.js';
 import type { Clock } from '../../core/clock.js';
 import type { MessageBody } from '../../core/message.js';
 import type { MessageError } from '../../core/message-status.js';
+import { timeOrderedUuid } from '../../core/time-ordered-uuid.js';
 import type {
   ChannelAdapter,
   DueFollowUp,
@@ -72,7 +73,8 @@ export class SandboxNetwork implements ChannelAdapter {
       };
     }
     if (script.kind === 'reject') return { ok: false, failure: { retryable: false, error: script.error } };
-    return { ok: true, providerRef: `sandbox-${randomUUID()}`, followUps: this.networkPlan(request, script) };
+    // A reference of its own, as any provider's: time-ordered, so the reference index stays warm.
+    return { ok: true, providerRef: `sandbox-${timeOrderedUuid(this.clock.wallNow(), randomUUID())}`, followUps: this.networkPlan(request, script) };
   }
 
   /**

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { handsetStatus, isHandsetCursor, type HandsetArrival } from './sandbox-state.js';
 import { SqliteSandboxState } from './sqlite-sandbox-state.js';
 
@@ -10,9 +11,11 @@ const T0 = 1_700_000_000_000;
 
 function openState(t: TestContext): SqliteSandboxState {
   const dir = mkdtempSync(join(tmpdir(), 'opendispatch-sandbox-'));
-  const state = new SqliteSandboxState({ path: join(dir, 'sandbox.db'), now: T0 });
+  const db = new Database(join(dir, 'sandbox.db'));
+  const state = new SqliteSandboxState({ db, now: T0 });
   t.after(async () => {
     await state.close();
+    db.close();
     rmSync(dir, { recursive: true, force: true });
   });
   return state;

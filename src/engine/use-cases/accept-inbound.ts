@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { InboundReport } from '../../channels/channel-adapter.js';
 import { addressValue } from '../../core/channel.js';
 import type { MessageRecord } from '../../core/records.js';
@@ -7,6 +6,7 @@ import { accountTargets, applicationTargets } from '../../core/webhook-targets.j
 import { mergeChanges } from '../../store/merge-changes.js';
 import type { ChangeSet } from '../../store/store.js';
 import type { EngineContext } from '../engine-context.js';
+import { newId } from '../ids.js';
 import { webhookDelivery } from '../webhook-delivery.js';
 
 export type InboundOutcome =
@@ -41,7 +41,7 @@ export async function inboundChange(ctx: EngineContext, provider: string, inboun
   if (!inboundUrl) return { outcome: { accepted: false, reason: 'no-inbound-url' }, change: {} };
 
   const record: MessageRecord = {
-    uuid: randomUUID(),
+    uuid: newId(inbound.at),
     apiKey: account.apiKey,
     applicationId: application?.id,
     direction: 'inbound',

@@ -1,15 +1,15 @@
-import { randomUUID } from 'node:crypto';
 import type { Caller } from '../../core/caller.js';
 import type { OutboundMessage } from '../../core/message.js';
 import type { MessageRecord } from '../../core/records.js';
 import type { EngineContext } from '../engine-context.js';
+import { newId } from '../ids.js';
 import { sendMessage } from '../jobs/job-kinds.js';
 
 /** Messages v0.1 send: the message and its send job commit together; only then is it accepted. */
 export async function acceptMessage(ctx: EngineContext, caller: Caller, outbound: OutboundMessage): Promise<string> {
   const now = ctx.clock.now();
   const record: MessageRecord = {
-    uuid: randomUUID(),
+    uuid: newId(now),
     apiKey: caller.apiKey,
     applicationId: caller.applicationId,
     direction: 'outbound',

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { addressValue } from '../../core/channel.js';
 import { decide } from '../../core/dispatch/decide.js';
 import { finalReportPayload } from '../../core/dispatch/final-report.js';
@@ -8,6 +7,7 @@ import type { DispatchRecord, MessageRecord } from '../../core/records.js';
 import { mergeChanges } from '../../store/merge-changes.js';
 import type { ChangeSet } from '../../store/store.js';
 import type { EngineContext } from '../engine-context.js';
+import { newId } from '../ids.js';
 import { dispatchTimer, dispatchTimerKey, sendMessage } from '../jobs/job-kinds.js';
 import { messageStatusChange } from '../message-status-change.js';
 import { webhookDelivery } from '../webhook-delivery.js';
@@ -95,7 +95,7 @@ async function abandonedMessages(ctx: EngineContext, before: DispatchState, afte
 function stepMessage(dispatch: DispatchRecord, step: number, at: number): MessageRecord {
   const { to, from, message } = dispatch.workflow[step]!;
   return {
-    uuid: randomUUID(),
+    uuid: newId(at),
     apiKey: dispatch.apiKey,
     applicationId: dispatch.applicationId,
     direction: 'outbound',
@@ -134,5 +134,5 @@ function finalReport(ctx: EngineContext, dispatch: DispatchRecord, state: Dispat
 
 /** A new dispatch, not stored yet (version 0): `advanceDispatch` with a `start` event inserts it. */
 export function newDispatch(fields: Omit<DispatchRecord, 'uuid' | 'version' | 'createdAt' | 'updatedAt'>, at: number): DispatchRecord {
-  return { ...fields, uuid: randomUUID(), version: 0, createdAt: at, updatedAt: at };
+  return { ...fields, uuid: newId(at), version: 0, createdAt: at, updatedAt: at };
 }

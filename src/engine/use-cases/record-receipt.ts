@@ -1,10 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import type { ProviderEvent, ProviderReport, ProviderSink } from '../../channels/channel-adapter.js';
 import { OpenDispatchError } from '../../core/errors.js';
 import type { InboxReceiptRecord, MessageRecord } from '../../core/records.js';
 import { mergeChanges } from '../../store/merge-changes.js';
 import type { ChangeSet } from '../../store/store.js';
 import type { EngineContext } from '../engine-context.js';
+import { newId } from '../ids.js';
 import { expireInboxReceipt, inboxKey } from '../jobs/job-kinds.js';
 import { inboundChange } from './accept-inbound.js';
 import { reportsChange } from './message-reports.js';
@@ -68,7 +68,7 @@ async function receiptsChange(ctx: EngineContext, receipts: readonly ProviderRec
 /** Receipts that wait for their reference; the store refuses them (a conflict) if a message carries it by now. */
 function hold(ctx: EngineContext, provider: string, providerRef: string, reports: readonly ProviderReport[]): ChangeSet {
   const receivedAt = ctx.clock.now();
-  const held: InboxReceiptRecord[] = reports.map((report) => ({ id: randomUUID(), provider, providerRef, ...report, receivedAt }));
+  const held: InboxReceiptRecord[] = reports.map((report) => ({ id: newId(receivedAt), provider, providerRef, ...report, receivedAt }));
   ctx.log.info({ provider, providerRef, statuses: reports.map((report) => report.status) }, 'holding receipts for a reference no message carries yet');
   return { inbox: held, jobs: held.map((receipt) => expireInboxReceipt.create(receipt, receivedAt + ctx.receipts.unmatchedTtlMs)) };
 }

@@ -43,6 +43,12 @@ export interface SqliteOptions {
  * WAL with synchronous=NORMAL survives a process crash (SIGKILL); FULL also survives power loss.
  */
 export class SqliteStore implements Store {
+  /**
+   * The connection, for adapters that keep tables of their own in the same file (the sandbox):
+   * on one connection neither's writes invalidate the other's page cache, which a second
+   * connection's every commit does (measured: accept throughput halved with two connections).
+   */
+  readonly connection: Database.Database;
   private readonly db: Database.Database;
   private readonly statements: ReturnType<typeof prepareStatements>;
   private readonly clock: WallClock;
@@ -55,6 +61,7 @@ export class SqliteStore implements Store {
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
     this.clock = options.clock;
     this.db = new Database(options.path);
+    this.connection = this.db;
     this.db.pragma('journal_mode = WAL');
     this.db.pragma(`synchronous = ${options.synchronous}`);
     this.db.pragma('busy_timeout = 5000');
