@@ -1,5 +1,5 @@
-import type { Address, Channel } from '../../core/channel.js';
-import type { MessageBody } from '../../core/message.js';
+import type { Channel } from '../../core/channel.js';
+import type { SendRequest } from '../channel-adapter.js';
 
 /**
  * What the simulated phone network remembers, behind a port of its own (DESIGN §2 rule 5): the
@@ -32,14 +32,9 @@ export interface RecipientKey {
   address: string;
 }
 
-export interface HandsetArrival {
+/** The message as it was sent, and when and how often it arrived. */
+export interface HandsetArrival extends Pick<SendRequest, 'messageUuid' | 'apiKey' | 'channel' | 'to' | 'from' | 'message'> {
   providerRef: string;
-  messageUuid: string;
-  apiKey: string;
-  channel: Channel;
-  to: Address;
-  from: Address;
-  message: MessageBody;
   receivedAt: number;
   /** More than 1 when the gateway sent it again after a try whose answer it lost. */
   timesReceived: number;
