@@ -22,9 +22,10 @@ const MAY_IMPORT: Record<string, readonly string[] | '*'> = {
   store: ['core'],
   channels: ['core'],
   webhooks: ['core'],
-  engine: ['core', 'store', 'channels', 'webhooks'],
-  // The API calls use cases only; it may read the clock module's systemClock (JWT minting for the CLI).
-  api: ['core', 'channels', 'engine/use-cases/', 'engine/clock.ts'],
+  // The engine knows the adapter port and the registry, never a provider's own modules.
+  engine: ['core', 'store', 'channels/channel-adapter.ts', 'channels/provider-registry.ts', 'webhooks'],
+  // The API calls use cases only; it drives the sandbox's console and providers' webhook parsers.
+  api: ['core', 'channels', 'engine/use-cases/'],
   config: ['core'],
   cli: '*',
   'server.ts': '*',
@@ -77,8 +78,9 @@ export function checkModule(file: string, sourceText: string): Violation[] {
         violations.push({ file, problem: 'reads Date.now(): time comes from the injected Clock' });
       }
     }
-    if (ts.isNewExpression(node) && ts.isIdentifier(node.expression) && node.expression.text === 'Date' && (node.arguments?.length ?? 0) === 0 && !CLOCK_READERS.includes(file)) {
-      violations.push({ file, problem: 'reads the time with new Date(): time comes from the injected Clock' });
+    const readsDate = (ts.isNewExpression(node) || ts.isCallExpression(node)) && ts.isIdentifier(node.expression) && node.expression.text === 'Date';
+    if (readsDate && (node.arguments?.length ?? 0) === 0 && !CLOCK_READERS.includes(file)) {
+      violations.push({ file, problem: 'reads the time with Date(): time comes from the injected Clock' });
     }
     ts.forEachChild(node, visit);
   };
@@ -112,12 +114,17 @@ test('the check finds each kind of crossing (it can fail)', () => {
   assert.deepEqual(problems('core/x.ts', "import type { Store } from '../store/store.js';"), ['imports store/store.ts: core may import nothing outside itself']);
   assert.deepEqual(problems('channels/sandbox/x.ts', "import { JobEngine } from '../../engine/job-engine.js';"), ['imports engine/job-engine.ts: channels may import core']);
   assert.deepEqual(problems('channels/x.ts', "export { SqliteStore } from '../store/sqlite/sqlite-store.js';"), ['imports store/sqlite/sqlite-store.ts: channels may import core']);
-  assert.deepEqual(problems('api/x.ts', "import { openStore } from '../store/open-store.js';"), ['imports store/open-store.ts: api may import core, channels, engine/use-cases/, engine/clock.ts']);
-  assert.deepEqual(problems('api/x.ts', "import { JobEngine } from '../engine/job-engine.js';"), ['imports engine/job-engine.ts: api may import core, channels, engine/use-cases/, engine/clock.ts']);
+  assert.deepEqual(problems('api/x.ts', "import { openStore } from '../store/open-store.js';"), ['imports store/open-store.ts: api may import core, channels, engine/use-cases/']);
+  assert.deepEqual(problems('api/x.ts', "import { JobEngine } from '../engine/job-engine.js';"), ['imports engine/job-engine.ts: api may import core, channels, engine/use-cases/']);
+  assert.deepEqual(problems('engine/x.ts', "import { SandboxNetwork } from '../channels/sandbox/sandbox-network.js';"), [
+    'imports channels/sandbox/sandbox-network.ts: engine may import core, store, channels/channel-adapter.ts, channels/provider-registry.ts, webhooks',
+  ]);
+  assert.deepEqual(problems('engine/x.ts', "import type { ChannelAdapter } from '../channels/channel-adapter.js';"), []);
   assert.deepEqual(problems('api/x.ts', "import { acceptMessage } from '../engine/use-cases/accept-message.js';"), []);
   assert.deepEqual(problems('engine/x.ts', "const level = process.env.LOG_LEVEL;"), ['reads process.env: configuration comes from src/config/, compiled once']);
   assert.deepEqual(problems('store/x.ts', 'const at = Date.now();'), ['reads Date.now(): time comes from the injected Clock']);
-  assert.deepEqual(problems('webhooks/x.ts', 'const at = new Date().getTime();'), ['reads the time with new Date(): time comes from the injected Clock']);
+  assert.deepEqual(problems('webhooks/x.ts', 'const at = new Date().getTime();'), ['reads the time with Date(): time comes from the injected Clock']);
+  assert.deepEqual(problems('webhooks/x.ts', 'const at = Date();'), ['reads the time with Date(): time comes from the injected Clock']);
   assert.deepEqual(problems('webhooks/x.ts', 'const at = new Date(0).toISOString(); // Date.now() in a comment is no read'), []);
   assert.deepEqual(problems('config/x.ts', 'const port = process.env.PORT;'), []);
   assert.deepEqual(problems('engine/clock.ts', 'const now = Date.now();'), []);

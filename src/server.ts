@@ -1,12 +1,11 @@
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 import { buildApp } from './api/app.js';
 import type { ChannelAdapter } from './channels/channel-adapter.js';
 import { ProviderRegistry } from './channels/provider-registry.js';
 import { SandboxNetwork } from './channels/sandbox/sandbox-network.js';
-import type { SandboxState } from './channels/sandbox/sandbox-state.js';
-import { SqliteSandboxState } from './channels/sandbox/sqlite-sandbox-state.js';
+import { openSandboxState } from './channels/sandbox/open-sandbox-state.js';
 import type { Channel } from './core/channel.js';
 import type { Clock } from './core/clock.js';
 import type { Config } from './config/config.js';
@@ -21,7 +20,6 @@ import { createUseCases } from './engine/use-cases/index.js';
 import { providerSink } from './engine/use-cases/record-receipt.js';
 import { VirtualTime } from './engine/virtual-time.js';
 import { openStore } from './store/open-store.js';
-import { SqliteStore } from './store/sqlite/sqlite-store.js';
 import type { Store } from './store/store.js';
 import { createWebhookSender } from './webhooks/http-sender.js';
 
@@ -51,23 +49,29 @@ export interface ServerExtras {
 /** The provider name of the built-in network in the laptop default. */
 const SANDBOX_PROVIDER = 'sandbox';
 
-export function createLogger(config: Readonly<Config>): Logger {
+/** The server's log: JSON lines on stdout (or `destination`), credentials redacted, request paths only. */
+export function createLogger(config: Readonly<Config>, destination?: DestinationStream): Logger {
   return pino({
     level: config.log.level,
     // Credentials never reach the log, whatever a future log line includes.
     redact: { paths: ['req.headers.authorization', '*.authorization', '*.apiSecret', '*.api_secret', '*.private_key', '*.signatureSecret'], censor: '[redacted]' },
-  });
+    serializers: {
+      // Requests are logged by path: query strings carry providers' tokens (Meta's hub.verify_token, a Vonage `sig`).
+      req: (request: { method: string; url: string; ip?: string }) => ({ method: request.method, url: request.url.split('?')[0], remoteAddress: request.ip }),
+    },
+  }, destination);
 }
 
 /** The composition root: store, clock, providers, engine lanes and the HTTP API, started in that order. */
 export async function startServer(config: Readonly<Config>, extras: ServerExtras = {}): Promise<RunningServer> {
   const { log = createLogger(config), providers: extraProviders = [], clock = defaultClock(config) } = extras;
-  const store = await openStore(config.database, clock);
+  const database = await openStore(config.database, clock);
+  const { store } = database;
   await store.recoverAtStart();
 
   const sandbox = new SandboxNetwork({
     provider: SANDBOX_PROVIDER,
-    state: sandboxState(store, clock),
+    state: openSandboxState(database, clock.wallNow()),
     clock,
     defaultDeliveredAfterSeconds: config.sandbox.defaultDeliveredAfterSeconds,
   });
@@ -83,6 +87,7 @@ export async function startServer(config: Readonly<Config>, extras: ServerExtras
     providers,
     pricing: config.pricing,
     dispatch: { ceilingMs: config.dispatch.ceilingMs },
+    sends: { timeoutMs: config.sends.timeoutMs },
     receipts: { unmatchedTtlMs: config.receipts.unmatchedTtlMs },
   };
   for (const adapter of providers.all()) await adapter.start(providerSink(ctx, adapter.provider));
@@ -94,7 +99,7 @@ export async function startServer(config: Readonly<Config>, extras: ServerExtras
     new JobEngine({ store, clock, log, handlers, kinds: kindsOf(name), concurrency, maxPerKey, pollIntervalMs: config.engine.pollIntervalMs, leaseMs: config.engine.leaseMs });
   const engine = new JobWorkers(
     {
-      work: lane('work', config.engine.concurrency),
+      engine: lane('engine', config.engine.concurrency),
       sends: lane('sends', config.sends.concurrency, config.sends.concurrencyPerProvider),
       webhooks: lane('webhooks', config.webhooks.concurrency, config.webhooks.concurrencyPerOrigin),
     },
@@ -104,7 +109,7 @@ export async function startServer(config: Readonly<Config>, extras: ServerExtras
   let advanceClock: ((ms: number) => Promise<number>) | undefined;
   if (clock instanceof VirtualClock) {
     clock.onAdvance(() => engine.wake());
-    const time = new VirtualTime(clock, engine, store);
+    const time = new VirtualTime(clock, engine);
     advanceClock = (ms) => time.advance(ms);
   }
 
@@ -150,15 +155,9 @@ function defaultClock(config: Readonly<Config>): Clock {
   return config.clock === 'virtual' ? new VirtualClock() : new RealClock();
 }
 
-/** The sandbox keeps its tables in the server's own SQLite file, on its connection (its own migrations; DESIGN §2 rule 5). */
-function sandboxState(store: Store, clock: Clock): SandboxState {
-  if (store instanceof SqliteStore) return new SqliteSandboxState({ db: store.connection, now: clock.wallNow() });
-  throw new Error('the sandbox needs a SQLite database until its PostgreSQL state exists');
-}
-
 /** An empty database gets one account: from OPENDISPATCH_API_KEY/SECRET, or a generated one. */
 async function seedFirstAccount(store: Store, config: Readonly<Config>, clock: Clock): Promise<RunningServer['seededAccount']> {
   if ((await store.countAccounts()) > 0) return undefined;
-  const created = await createAccount(store, { ...config.seedAccount, ...config.seedWebhooks }, clock.now());
+  const created = await createAccount(store, { ...config.seedAccount, ...config.seedWebhooks }, clock.wallNow());
   return { ...created, generated: config.seedAccount === undefined };
 }

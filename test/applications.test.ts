@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { createSign, createVerify, generateKeyPairSync, randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { generateApplicationJwt } from '../src/api/auth/generate-jwt.js';
+import { generateApplicationJwt } from '../src/cli/generate-jwt.js';
 import { basic, startTestServer, type TestServer } from './support/test-server.js';
 
 type Json = Record<string, any>;

@@ -7,7 +7,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac, generateKeyPairSync, randomUUID, sign } from 'node:crypto';
-import { generateApplicationJwt } from '../src/api/auth/generate-jwt.js';
+import { generateApplicationJwt } from '../src/cli/generate-jwt.js';
 import { basic, startTestServer, type TestServer } from './support/test-server.js';
 
 type Json = Record<string, any>;

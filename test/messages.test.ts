@@ -7,7 +7,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, createHmac, randomUUID } from 'node:crypto';
-import { generateApplicationJwt } from '../src/api/auth/generate-jwt.js';
+import { generateApplicationJwt } from '../src/cli/generate-jwt.js';
 import type { MessageRecord } from '../src/core/records.js';
 import { startTestServer, type TestAccount, type TestServer } from './support/test-server.js';
 import { WebhookReceiver, type ReceivedWebhook } from './support/webhook-receiver.js';

@@ -59,7 +59,7 @@ test('a receipt reported before the submit answer waits for its reference and is
     fake.onSend = async () => {
       const providerRef = fake.nextRef();
       // The provider's delivery report beats its own answer to our submit (an SMSC does this).
-      await fake.sink!.report([{ type: 'receipt', providerRef, report: { status: 'delivered', at: now() } }]);
+      await fake.sink!.receipt(providerRef, { status: 'delivered', at: now() });
       heldDuringSend = (await server.store.listInboxReceipts('fake', providerRef)).length;
       return { ok: true, providerRef };
     };
@@ -218,6 +218,91 @@ test('a provider that hangs holds only its share of the sends lane: other provid
     fake.onSend = async () => ({ ok: true, providerRef: fake.nextRef() });
     for (const resolve of hung) resolve({ ok: true, providerRef: fake.nextRef() });
     await settle();
+    await close();
+  }
+});
+
+test('a provider answering with a reference another message carries: recorded without it, and not sent again', async () => {
+  const { fake, send, message, settle, close } = await world();
+  try {
+    fake.onSend = async () => ({ ok: true, providerRef: 'same-ref' });
+    const first = await send(whatsapp('447700900110'));
+    await settle();
+    const second = await send(whatsapp('447700900111'));
+    await settle();
+    assert.equal((await message(first)).status, 'submitted');
+    const resource = await message(second);
+    assert.equal(resource.status, 'submitted');
+    assert.deepEqual(resource.attempts.map((a: any) => a.outcome), ['submitted']);
+    assert.equal(fake.sent.length, 2, 'each message was sent once');
+  } finally {
+    await close();
+  }
+});
+
+test('one callback with receipts of two messages of one dispatch records both', async () => {
+  const { fake, server, settle, callback, receiver, now, close } = await world();
+  try {
+    const dispatch = await postJson(`${server.url}/v0.1/dispatch`, server.basicAuth, {
+      template: 'failover',
+      workflow: [{ ...whatsapp('447700900120'), failover: { expiry_time: 600, condition_status: 'delivered' } }, whatsapp('447700900121')],
+    });
+    assert.equal(dispatch.status, 202);
+    await settle();
+    assert.equal((await callback({ receipts: [{ ref: 'ref-1', status: 'undeliverable', at: now() }] })).status, 200);
+    await settle();
+    assert.deepEqual(fake.sent.map((request) => request.to.number), ['447700900120', '447700900121'], 'the failure moved the workflow to the second message');
+    // The provider batches a late read of the first message with the delivery of the second.
+    const both = await callback({ receipts: [{ ref: 'ref-1', status: 'read', at: now() }, { ref: 'ref-2', status: 'delivered', at: now() }] });
+    assert.equal(both.status, 200, both.text);
+    await settle();
+    const view = (await getJson(`${server.url}/v0.1/dispatch/${dispatch.json.dispatch_uuid}`, server.basicAuth)).json;
+    assert.equal(view.status, 'completed');
+    assert.equal(view.late_receipts, 1);
+    const [report] = receiver.matching((w) => w.json.dispatch_uuid === dispatch.json.dispatch_uuid);
+    assert.deepEqual(report!.json._links.messages.map((m: any) => m.status), ['undeliverable', 'delivered'], 'a failure is final: the late read is recorded, not taken');
+  } finally {
+    await close();
+  }
+});
+
+test('a provider\'s clock is not ours: a receipt stamped in the future cannot expire a step early', async () => {
+  const { server, settle, callback, now, close } = await world();
+  try {
+    const dispatch = await postJson(`${server.url}/v0.1/dispatch`, server.basicAuth, {
+      template: 'failover',
+      workflow: [{ ...whatsapp('447700900130'), failover: { expiry_time: 600, condition_status: 'read' } }, whatsapp('447700900131')],
+    });
+    await settle();
+    const stampedAt = now() + 3_600_000;
+    assert.equal((await callback({ receipts: [{ ref: 'ref-1', status: 'delivered', at: stampedAt }] })).status, 200);
+    await settle();
+    const view = (await getJson(`${server.url}/v0.1/dispatch/${dispatch.json.dispatch_uuid}`, server.basicAuth)).json;
+    assert.deepEqual(view.workflow.map((step: any) => step.state), ['in-progress', 'not-started'], 'still waiting for the read');
+    assert.equal(view.workflow[0].statuses.at(-1).timestamp, new Date(stampedAt).toISOString(), 'the history keeps what the provider said');
+  } finally {
+    await close();
+  }
+});
+
+test('a send the provider does not answer within sends.timeout_ms is a failed try, retried', async () => {
+  const { fake, server, send, message, settle, close } = await world({ sends: { timeout_ms: 200 } });
+  try {
+    let calls = 0;
+    fake.onSend = async () => {
+      calls += 1;
+      if (calls === 1) return new Promise<SendResult>(() => {}); // never answers
+      return { ok: true, providerRef: fake.nextRef() };
+    };
+    const uuid = await send(whatsapp('447700900140'));
+    await settle();
+    const early = await message(uuid);
+    assert.equal(early.status, 'accepted');
+    assert.deepEqual(early.attempts.map((a: any) => [a.outcome, a.error?.reason]), [['failed', 'Communication failed: the fake provider did not answer within 0.2 s']]);
+    await advanceClock(server.url, server.basicAuth, 1);
+    await settle();
+    assert.deepEqual((await message(uuid)).attempts.map((a: any) => a.outcome), ['failed', 'submitted']);
+  } finally {
     await close();
   }
 });

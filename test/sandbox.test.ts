@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateApplicationJwt } from '../src/api/auth/generate-jwt.js';
+import { generateApplicationJwt } from '../src/cli/generate-jwt.js';
 import { startTestServer, basic, type TestServer } from './support/test-server.js';
 import { WebhookReceiver, type ReceivedWebhook } from './support/webhook-receiver.js';
 
@@ -831,6 +831,36 @@ test('GET /sandbox/messages pages large handsets by size: each answer stays smal
     assert.equal(bad.status, 400);
     assert.deepEqual(bad.json.invalid_parameters.map((p: any) => p.name), ['after']);
     assert.equal(receiver.matching((w) => w.json.status === 'delivered').length, 12);
+  } finally {
+    await close();
+  }
+});
+
+test('a scripted failure that comes due after a manual read is not reported: a read message does not fail', async () => {
+  const { server, receiver, close } = await sandboxWorld();
+  try {
+    assert.equal((await script(server, 'messenger', 'psid-late-fail', { undeliverable_after: 5 })).status, 200);
+    const uuid = await send(server, { to: { type: 'messenger', id: 'psid-late-fail' }, from: { type: 'messenger', id: 'page-1' }, message: { content: { type: 'text', text: 'hi' } } });
+    await receiver.waitFor(withStatus(uuid, 'submitted'));
+    await settle(server);
+    assert.equal((await call(server, 'POST', `/sandbox/messages/${uuid}/read`)).status, 200);
+    await advance(server, 10);
+    await settle(server);
+    assert.deepEqual(statusesOf(receiver, uuid).sort(), ['delivered', 'read', 'submitted']);
+    assert.equal((await messageResource(server, uuid)).status, 'read');
+    assert.equal((await handset(server, 'messenger', 'psid-late-fail'))[0].status, 'read');
+  } finally {
+    await close();
+  }
+});
+
+test('a job of a kind this version does not know is left alone: the clock still advances', async () => {
+  const { server, close } = await sandboxWorld();
+  try {
+    const now = await clockNow(server);
+    assert.equal(await server.store.commit({ jobs: [{ kind: 'from.a.later.version', payload: {}, dueAt: now }] }), 'committed');
+    await advance(server, 5);
+    assert.equal(await server.store.countJobs(), 1, 'kept for the version that knows it');
   } finally {
     await close();
   }

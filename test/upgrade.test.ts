@@ -47,6 +47,12 @@ test('a schema-3 database is upgraded: its pending sandbox receipt arrives, its 
       sentAt + 30_000,
       sentAt,
     );
+    // A timer written before timers carried their own instant, of a dispatch that has ended.
+    old.prepare("INSERT INTO jobs (kind, job_key, payload, due_at, created_at) VALUES ('dispatch.timer', 'dispatch:gone:0', ?, ?, ?)").run(
+      JSON.stringify({ dispatchUuid: 'gone', step: 0, timer: 'expiry' }),
+      sentAt,
+      sentAt,
+    );
     old.close();
 
     const config = loadConfig({ port: 0, database: `sqlite:${path}` }, {});
@@ -66,7 +72,7 @@ test('a schema-3 database is upgraded: its pending sandbox receipt arrives, its 
         [[uuid, 'delivered', new Date(sentAt).toISOString(), 1, 'sent before the upgrade']],
       );
       assert.deepEqual((await getJson(`${server.url}/sandbox/recipients/sms/447700900777`, auth)).json.script, { delivered_after: 30 });
-      assert.equal(await server.store.countJobs(), 0);
+      assert.equal(await server.store.countJobs(), 0, 'the old timer ran too (its payload was completed by the migration)');
     } finally {
       await server.close();
     }

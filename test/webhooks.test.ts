@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
-import { generateApplicationJwt } from '../src/api/auth/generate-jwt.js';
+import { generateApplicationJwt } from '../src/cli/generate-jwt.js';
 import { startTestServer, type TestServer } from './support/test-server.js';
 import { WebhookReceiver, type ReceivedWebhook } from './support/webhook-receiver.js';
 

@@ -46,7 +46,7 @@ try {
 
   let credentials = { apiKey: args.apiKey, apiSecret: args.apiSecret };
   if (args.webhookUrl) {
-    const account = await createAccount(server.store, { statusUrl: args.webhookUrl, inboundUrl: args.webhookUrl }, server.clock.now());
+    const account = await createAccount(server.store, { statusUrl: args.webhookUrl, inboundUrl: args.webhookUrl }, server.clock.wallNow());
     credentials = { apiKey: account.apiKey, apiSecret: account.apiSecret };
   }
   let counters = newCounters();

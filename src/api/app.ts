@@ -71,10 +71,9 @@ function toProblem(error: FastifyError, log: FastifyBaseLogger): Problem {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return invalidParams([{ name: 'body', reason: 'is not valid JSON' }]);
   }
-  if (error instanceof SyntaxError) return invalidParams([{ name: 'body', reason: `is not valid JSON: ${error.message}` }]);
   if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
-    // Fastify's own 4xx messages name the rule, never the client's input.
-    return problem('bad-request', error.message);
+    // Fastify's own 4xx keep their status; their messages name the rule, never the client's input.
+    return problem('bad-request', error.message, undefined, error.statusCode);
   }
   // Our own internal errors carry a stable code; the detail names it, never the message.
   const code = isOpenDispatchError(error) ? error.code : 'OD_INTERNAL';

@@ -12,6 +12,7 @@ const NEXMO = 'https://developer.nexmo.com/api-errors';
 export const PROBLEMS = {
   /** Messages and Dispatch v0.1: one `invalid_parameters` entry per bad field. */
   'invalid-params': { status: 400, type: 'https://www.nexmo.com/messages/Errors#InvalidParams', title: "Your request parameters didn't validate." },
+  /** Also Fastify's other 4xx, with their own status. */
   'bad-request': { status: 400, type: `${NEXMO}#bad-request`, title: 'Bad Request' },
   'application-payload': { status: 400, type: `${NEXMO}/application#payload-validation`, title: 'Bad Request' },
   'application-list': { status: 400, type: `${NEXMO}/application#list-validation`, title: 'Bad Request' },
@@ -36,12 +37,14 @@ export class Problem extends Error {
   readonly type: string;
   readonly title: string;
 
+  /** `status` overrides the catalogue's only where a framework error brings its own (a 4xx of Fastify's). */
   constructor(
     readonly code: ProblemCode,
     readonly detail: string,
     readonly invalidParameters?: InvalidParameter[],
+    status: number = PROBLEMS[code].status,
   ) {
-    const { status, type, title } = PROBLEMS[code];
+    const { type, title } = PROBLEMS[code];
     super(`${status} ${title}: ${detail}`);
     this.status = status;
     this.type = type;
@@ -49,7 +52,8 @@ export class Problem extends Error {
   }
 }
 
-export const problem = (code: ProblemCode, detail: string, invalidParameters?: InvalidParameter[]): Problem => new Problem(code, detail, invalidParameters);
+export const problem = (code: ProblemCode, detail: string, invalidParameters?: InvalidParameter[], status?: number): Problem =>
+  new Problem(code, detail, invalidParameters, status);
 
 /** Messages and Dispatch v0.1: one entry per bad field. */
 export const invalidParams = (invalidParameters: InvalidParameter[]): Problem =>

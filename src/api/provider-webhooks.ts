@@ -20,7 +20,8 @@ export async function registerProviderWebhookRoutes(app: FastifyInstance, servic
       url: '/webhooks/:provider',
       handler: async (request, reply) => {
         const adapter = services.providers.byName(request.params.provider);
-        if (!adapter?.webhook) throw notFound(`No provider '${request.params.provider}' takes callbacks here`);
+        // The name is not repeated: the route is open to anyone.
+        if (!adapter?.webhook) throw notFound('No provider of that name takes callbacks here');
         const answer = await adapter.webhook(webhookRequest(request));
         if (answer.events.length > 0) await services.useCases.recordProviderEvents(adapter.provider, answer.events);
         reply.code(answer.status);

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { parseRecipientScript, recipientScriptJson } from '../channels/sandbox/recipient-script.js';
-import { handsetStatus, isHandsetCursor, type HandsetMessage } from '../channels/sandbox/sandbox-state.js';
+import { recipientScriptJson } from '../channels/sandbox/recipient-script.js';
+import type { SandboxNetwork } from '../channels/sandbox/sandbox-network.js';
+import { handsetStatus, type HandsetMessage } from '../channels/sandbox/sandbox-state.js';
 import { isChannel, type Address, type Channel } from '../core/channel.js';
 import { invalid, valid, type InvalidParameter, type Validation } from '../core/validation.js';
 import { isoTimestamp } from '../core/webhook-payloads.js';
@@ -11,22 +12,22 @@ import type { Services } from './services.js';
 /** One answer of `GET /sandbox/messages` holds at most this much message content (plus one message). */
 const HANDSET_PAGE_BYTES = 2 * 1024 * 1024;
 
-/** The simulated phone network of DESIGN §4: script recipients, look at handsets, read, reply, move time. */
+/**
+ * The simulated phone network of DESIGN §4: script recipients, look at handsets, read, reply,
+ * move time. These routes drive the network itself, as a provider's own console would: what it
+ * reports as a result (a manual read's receipts) enters the gateway through the receipt intake,
+ * and a reply through the `acceptInbound` use case.
+ */
 export function registerSandboxRoutes(app: FastifyInstance, services: Services, auth: Authenticator): void {
   const { sandbox, useCases, clock, advanceClock } = services;
   const authenticate = (request: FastifyRequest) => auth.basicOnly(request);
 
   app.put<{ Params: { channel: string; address: string } }>('/sandbox/recipients/:channel/:address', { onRequest: authenticate }, async (request) => {
     const channel = channelParam(request.params.channel);
-    const script = parseRecipientScript(request.body);
-    if (!script.ok) throw invalidParams(script.errors);
-    if ((channel === 'sms' || channel === 'mms') && script.value.kind === 'deliver' && script.value.readAfter !== undefined) {
-      throw invalidParams([{ name: 'read_after', reason: `${channel} has no read receipts` }]);
-    }
     // Stored and echoed in the wire form with defaults filled in (e.g. a reject's reason).
-    const normalized = recipientScriptJson(script.value);
-    await sandbox.putScript({ apiKey: request.caller.apiKey, channel, address: request.params.address }, normalized);
-    return { channel, address: request.params.address, script: normalized };
+    const script = await sandbox.putScript({ apiKey: request.caller.apiKey, channel, address: request.params.address }, request.body);
+    if (!script.ok) throw invalidParams(script.errors);
+    return { channel, address: request.params.address, script: script.value };
   });
 
   app.get<{ Params: { channel: string; address: string } }>('/sandbox/recipients/:channel/:address', { onRequest: authenticate }, async (request) => {
@@ -37,7 +38,7 @@ export function registerSandboxRoutes(app: FastifyInstance, services: Services, 
 
   /** Newest first, paged by count and by size: a `next` link continues where a page stopped. */
   app.get<{ Querystring: Record<string, string | string[] | undefined> }>('/sandbox/messages', { onRequest: authenticate }, async (request) => {
-    const query = parseHandsetQuery(request.query);
+    const query = parseHandsetQuery(request.query, sandbox);
     if (!query.ok) throw invalidParams(query.errors);
     const { channel, to, limit, after } = query.value;
     const page = await sandbox.listHandsetMessages(request.caller.apiKey, { channel, to }, { limit, maxBytes: HANDSET_PAGE_BYTES, after });
@@ -114,7 +115,7 @@ interface HandsetQuery {
   after?: string;
 }
 
-function parseHandsetQuery(query: Record<string, string | string[] | undefined>): Validation<HandsetQuery> {
+function parseHandsetQuery(query: Record<string, string | string[] | undefined>, sandbox: SandboxNetwork): Validation<HandsetQuery> {
   const errors: InvalidParameter[] = Object.entries(query)
     .filter(([, value]) => Array.isArray(value))
     .map(([name]) => ({ name, reason: 'must be given once' }));
@@ -123,7 +124,7 @@ function parseHandsetQuery(query: Record<string, string | string[] | undefined>)
   if (channel && !isChannel(channel)) errors.push({ name: 'channel', reason: CHANNEL_REASON });
   const count = limit === undefined ? 100 : Number(limit);
   if (!Number.isInteger(count) || count < 1 || count > 1000) errors.push({ name: 'limit', reason: 'must be an integer from 1 to 1000' });
-  if (after !== undefined && !isHandsetCursor(after)) errors.push({ name: 'after', reason: 'must be the cursor of a next link' });
+  if (after !== undefined && !sandbox.isHandsetCursor(after)) errors.push({ name: 'after', reason: 'must be the cursor of a next link' });
   if (errors.length > 0) return invalid(errors);
   return valid({ channel: channel ? (channel as Channel) : undefined, to: to || undefined, limit: count, after });
 }

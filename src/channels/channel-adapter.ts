@@ -100,10 +100,12 @@ export interface InboundReport {
 
 export type ProviderEvent = { type: 'receipt'; providerRef: string; report: ProviderReport } | { type: 'inbound'; inbound: InboundReport };
 
-/** Where an adapter pushes what its provider says outside a send: the one receipt intake. */
+/** Where an adapter pushes what its provider says outside a send (an SMPP deliver_sm): the one receipt intake. */
 export interface ProviderSink {
-  /** Resolves once the events are durably recorded (or held until their reference is), in order. */
-  report(events: ProviderEvent[]): Promise<void>;
+  /** A status report about one of its messages, by its reference. Resolves once recorded, or held until the reference is. */
+  receipt(providerRef: string, report: ProviderReport): Promise<void>;
+  /** A message a user sent to one of the business addresses. Resolves once recorded (or, with nowhere to go, logged and dropped). */
+  inbound(inbound: InboundReport): Promise<void>;
 }
 
 export interface ProviderWebhookRequest {

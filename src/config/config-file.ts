@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { parseDocument, YAMLParseError } from 'yaml';
 import { ConfigError } from './config-error.js';
 
 /**
@@ -26,13 +26,34 @@ export function readConfigFile(path: string, env: Readonly<Record<string, string
   return substituted as Record<string, unknown>;
 }
 
+/**
+ * Parse errors say where, never what: parsers quote the text around the error, and a secret
+ * written in the file may stand right there.
+ */
 function parseText(text: string, format: 'JSON' | 'YAML'): unknown {
-  try {
-    // Empty YAML is "no settings", not an error.
-    return format === 'JSON' ? JSON.parse(text) : (parseYaml(text, { prettyErrors: true }) ?? {});
-  } catch (error) {
-    throw new ConfigError([`--config is not valid ${format}: ${(error as Error).message.split('\n')[0]}`]);
+  if (format === 'JSON') {
+    try {
+      return JSON.parse(text);
+    } catch {
+      // JSON.parse tells no line; the YAML parser, which reads JSON too, usually can.
+      throw new ConfigError([`--config is not valid JSON${whereYamlFails(text)}`]);
+    }
   }
+  const document = parseDocument(text, { prettyErrors: false });
+  const [error] = document.errors;
+  if (error) throw new ConfigError([`--config is not valid YAML${describeYamlError(error, text)}`]);
+  // Empty YAML is "no settings", not an error.
+  return document.toJS() ?? {};
+}
+
+function whereYamlFails(text: string): string {
+  const [error] = parseDocument(text, { prettyErrors: false }).errors;
+  return error ? describeYamlError(error, text) : '';
+}
+
+function describeYamlError(error: YAMLParseError, text: string): string {
+  const before = text.slice(0, error.pos[0]).split('\n');
+  return ` (${error.code} at line ${before.length}, column ${before.at(-1)!.length + 1})`;
 }
 
 const REFERENCE = /\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;

@@ -60,6 +60,7 @@ export const settingsSchema = settings({
   sends: settings({
     concurrency: wholeNumber(1).optional(),
     concurrency_per_provider: wholeNumber(1).optional(),
+    timeout_ms: number(100).optional(),
   }).optional(),
   webhooks: settings({
     timeout_ms: number(100).optional(),

@@ -38,7 +38,7 @@ test('without flags, environment or file: the defaults, frozen', () => {
   assert.deepEqual(config.database, { kind: 'sqlite', path: resolve('./data/opendispatch.db'), synchronous: 'NORMAL' });
   assert.equal(config.clock, 'real');
   assert.deepEqual(config.engine, { concurrency: 64, pollIntervalMs: 1000, leaseMs: 60_000 });
-  assert.deepEqual(config.sends, { concurrency: 64, concurrencyPerProvider: 32 });
+  assert.deepEqual(config.sends, { concurrency: 64, concurrencyPerProvider: 32, timeoutMs: 30_000 });
   assert.deepEqual(config.webhooks, { timeoutMs: 10_000, concurrency: 64, concurrencyPerOrigin: 32 });
   assert.deepEqual(config.receipts, { unmatchedTtlMs: 3_600_000 });
   assert.deepEqual(config.dispatch, { ceilingMs: 86_400_000 });
@@ -48,15 +48,15 @@ test('without flags, environment or file: the defaults, frozen', () => {
 });
 
 test('flags win over the environment, which wins over the file', () => {
-  const path = configFile('opendispatch.json', JSON.stringify({ port: 1111, host: 'file-host', clock: 'virtual', log: { level: 'debug' }, engine: { concurrency: 7 } }));
+  const path = configFile('opendispatch.json', JSON.stringify({ port: 1111, host: '127.0.0.2', clock: 'virtual', log: { level: 'debug' }, engine: { concurrency: 7 } }));
   const fromFile = loadConfig({ config: path }, {});
-  assert.deepEqual([fromFile.port, fromFile.host, fromFile.clock, fromFile.log.level, fromFile.engine.concurrency], [1111, 'file-host', 'virtual', 'debug', 7]);
-  const env = { PORT: '2222', HOST: 'env-host', OPENDISPATCH_CLOCK: 'real', LOG_LEVEL: 'warn', DATABASE_URL: 'sqlite:./env.db' };
+  assert.deepEqual([fromFile.port, fromFile.host, fromFile.clock, fromFile.log.level, fromFile.engine.concurrency], [1111, '127.0.0.2', 'virtual', 'debug', 7]);
+  const env = { PORT: '2222', HOST: '127.0.0.3', OPENDISPATCH_CLOCK: 'real', LOG_LEVEL: 'warn', DATABASE_URL: 'sqlite:./env.db' };
   const fromEnv = loadConfig({ config: path }, env);
-  assert.deepEqual([fromEnv.port, fromEnv.host, fromEnv.clock, fromEnv.log.level, fromEnv.engine.concurrency], [2222, 'env-host', 'real', 'warn', 7]);
+  assert.deepEqual([fromEnv.port, fromEnv.host, fromEnv.clock, fromEnv.log.level, fromEnv.engine.concurrency], [2222, '127.0.0.3', 'real', 'warn', 7]);
   assert.deepEqual(fromEnv.database, { kind: 'sqlite', path: resolve('./env.db'), synchronous: 'NORMAL' });
-  const fromFlags = loadConfig({ config: path, port: '3333', host: 'flag-host', clock: 'virtual', database: 'sqlite::memory:' }, env);
-  assert.deepEqual([fromFlags.port, fromFlags.host, fromFlags.clock], [3333, 'flag-host', 'virtual']);
+  const fromFlags = loadConfig({ config: path, port: '3333', host: '127.0.0.4', clock: 'virtual', database: 'sqlite::memory:' }, env);
+  assert.deepEqual([fromFlags.port, fromFlags.host, fromFlags.clock], [3333, '127.0.0.4', 'virtual']);
   assert.deepEqual(fromFlags.database, { kind: 'sqlite', path: ':memory:', synchronous: 'NORMAL' });
   // OPENDISPATCH_CONFIG names the file when no flag does.
   assert.equal(loadConfig({}, { OPENDISPATCH_CONFIG: path }).port, 1111);
@@ -144,15 +144,24 @@ test('flags and environment variables are checked like the file', () => {
   assert.deepEqual(loadConfig({ database: 'postgres://db/x' }, {}).database, { kind: 'postgres', url: 'postgres://db/x' });
 });
 
-test('rules across settings: a lease outlasts two webhook timeouts', () => {
-  const path = configFile('c.json', JSON.stringify({ engine: { lease_ms: 5000 }, webhooks: { timeout_ms: 3000 } }));
-  assert.deepEqual(problemsOf({ config: path }), ['engine.lease_ms must be at least twice webhooks.timeout_ms (6000)']);
+test('rules across settings: a lease outlasts two of the longest job; the virtual clock stays on loopback', () => {
+  const path = configFile('c.json', JSON.stringify({ engine: { lease_ms: 5000 }, webhooks: { timeout_ms: 3000 }, sends: { timeout_ms: 1000 } }));
+  assert.deepEqual(problemsOf({ config: path }), ['engine.lease_ms must be at least twice webhooks.timeout_ms and sends.timeout_ms (6000)']);
+  const slowSends = configFile('s.json', JSON.stringify({ sends: { timeout_ms: 40_000 } }));
+  assert.deepEqual(problemsOf({ config: slowSends }), ['engine.lease_ms must be at least twice webhooks.timeout_ms and sends.timeout_ms (80000)']);
+  assert.deepEqual(problemsOf({ clock: 'virtual', host: '0.0.0.0' }), ['clock virtual needs a loopback host (127.0.0.1, ::1 or localhost): its time is the whole server\'s (got "0.0.0.0")']);
+  for (const host of ['127.0.0.1', '127.9.9.9', '::1', 'localhost']) assert.equal(loadConfig({ clock: 'virtual', host }, {}).host, host);
 });
 
-test('a file that cannot be read or parsed, or holds no object, is one clear problem', () => {
+test('a file that cannot be read or parsed, or holds no object, is one clear problem that says where, not what', () => {
   assert.match(problemsOf({ config: '/nonexistent/opendispatch.json' })[0]!, /^--config cannot be read: ENOENT/);
-  assert.match(problemsOf({ config: configFile('bad.json', '{"port": 3000,') })[0]!, /^--config is not valid JSON: /);
-  assert.match(problemsOf({ config: configFile('bad.yaml', 'port: [1,\n') })[0]!, /^--config is not valid YAML: /);
+  assert.deepEqual(problemsOf({ config: configFile('bad.json', '{"port": 3000,') }), ['--config is not valid JSON (MISSING_CHAR at line 1, column 15)']);
+  assert.deepEqual(problemsOf({ config: configFile('bad.yaml', 'port: 3000\nengine:\n  concurrency: [1,\n') }), ['--config is not valid YAML (BAD_INDENT at line 4, column 1)']);
+  // A parser's own message quotes the text near the error; a secret written there must not be printed.
+  for (const [name, text] of [['secret.json', '{"api_secret": hunter2xyz}'], ['secret.yaml', 'api_secret: "hunter2xyz\n  other: [']] as const) {
+    const [only] = problemsOf({ config: configFile(name, text) });
+    assert.ok(!only!.includes('hunter2'), only);
+  }
   assert.deepEqual(problemsOf({ config: configFile('list.json', '[1]') }), ['--config must hold an object of settings at its top level']);
 });
 

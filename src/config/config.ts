@@ -24,7 +24,7 @@ export interface Config {
   /** The lane of the engine's own work: failover timers, provider follow-ups, housekeeping. */
   engine: { concurrency: number; pollIntervalMs: number; leaseMs: number };
   /** Sends run in their own lane; one provider holds at most its share of it, so a provider that hangs delays no other. */
-  sends: { concurrency: number; concurrencyPerProvider: number };
+  sends: { concurrency: number; concurrencyPerProvider: number; timeoutMs: number };
   /** Webhook POSTs run in their own lane of `concurrency` jobs, apart from sends and timers. */
   webhooks: { timeoutMs: number; concurrency: number; concurrencyPerOrigin: number };
   /** The last step of a dispatch ends in `error` when it has no final status this long after it started. */
@@ -104,6 +104,7 @@ function compile(settings: Settings, env: Environment, problems: string[]): Conf
       concurrency: settings.sends?.concurrency ?? 64,
       // One provider that hangs holds at most this many of the lane's slots; the rest serve others.
       concurrencyPerProvider: settings.sends?.concurrency_per_provider ?? 32,
+      timeoutMs: settings.sends?.timeout_ms ?? 30_000,
     },
     webhooks: {
       timeoutMs: settings.webhooks?.timeout_ms ?? 10_000,
@@ -115,11 +116,20 @@ function compile(settings: Settings, env: Environment, problems: string[]): Conf
     receipts: { unmatchedTtlMs: 1000 * (settings.receipts?.unmatched_ttl_seconds ?? 3600) },
     log: { level: settings.log?.level ?? 'info' },
   };
-  // A lease must outlast the longest job, a webhook attempt, or a second run would start.
-  if (config.engine.leaseMs < 2 * config.webhooks.timeoutMs) {
-    problems.push(`engine.lease_ms must be at least twice webhooks.timeout_ms (${2 * config.webhooks.timeoutMs})`);
+  // The virtual clock is one per process, moved by any caller of the sandbox: a test tool only.
+  if (config.clock === 'virtual' && !isLoopback(config.host)) {
+    problems.push(`clock virtual needs a loopback host (127.0.0.1, ::1 or localhost): its time is the whole server's (got "${config.host}")`);
+  }
+  // A lease must outlast the longest job (a webhook attempt, a send), or a second run would start.
+  const longestJob = Math.max(config.webhooks.timeoutMs, config.sends.timeoutMs);
+  if (config.engine.leaseMs < 2 * longestJob) {
+    problems.push(`engine.lease_ms must be at least twice webhooks.timeout_ms and sends.timeout_ms (${2 * longestJob})`);
   }
   return config;
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
 }
 
 function parseDatabase(value: string, synchronous: 'NORMAL' | 'FULL', problems: string[]): DatabaseConfig {

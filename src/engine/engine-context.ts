@@ -13,6 +13,10 @@ export interface EngineContext {
   providers: ProviderRegistry;
   pricing: PriceTable;
   dispatch: DispatchSettings;
+  sends: {
+    /** A provider that has not answered a send after this long has failed it (retryably). */
+    timeoutMs: number;
+  };
   receipts: {
     /** A held receipt whose reference no message carries after this long is given up on (and counted). */
     unmatchedTtlMs: number;

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import type { ClaimedJob, MessageRecord, NewJob } from '../core/records.js';
+import { openSqliteDatabase } from '../store/sqlite/sqlite-database.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { ClaimRequest, JobFilter } from '../store/store.js';
 import { VirtualClock } from './clock.js';
@@ -95,7 +96,7 @@ async function harness(t: TestContext, handlers: Record<string, JobHandler>, opt
   const dir = await mkdtemp(join(tmpdir(), 'opendispatch-engine-'));
   const wall = new ManualWall();
   const clock = new VirtualClock(T0, () => wall.now);
-  const store = new ObservedStore({ path: join(dir, 'engine.db'), synchronous: 'NORMAL', clock });
+  const store = new ObservedStore({ db: openSqliteDatabase({ path: join(dir, 'engine.db'), synchronous: 'NORMAL' }), clock });
   const engine = new JobEngine({ store, clock, handlers, log: SILENT, concurrency: 4, pollIntervalMs: 10_000, leaseMs: 30_000, ...options });
   // As src/server.ts composes them: an advance of the virtual clock wakes the engine.
   const unsubscribe = clock.onAdvance(() => engine.wake());

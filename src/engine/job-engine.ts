@@ -20,7 +20,8 @@ export type JobOutcome =
    * lost lease) makes the job, and so its provider call, run again.
    */
   | { record: () => Promise<ChangeSet> }
-  | { retryAt: number; error: string; change?: ChangeSet };
+  /** `quiet`: an expected wait (a timer yielding to a receipt), logged at debug, not info. */
+  | { retryAt: number; error: string; change?: ChangeSet; quiet?: boolean };
 
 export type JobHandler = (job: ClaimedJob) => Promise<JobOutcome>;
 
@@ -126,6 +127,11 @@ export class JobEngine {
 
   get jobsInFlight(): number {
     return this.inFlight;
+  }
+
+  /** The kinds this engine runs; undefined: every kind. */
+  get kinds(): readonly string[] | undefined {
+    return this.options.kinds;
   }
 
   private async run(): Promise<void> {
@@ -270,13 +276,13 @@ export class JobEngine {
         for (let attempt = 1; attempt <= RECORD_ATTEMPTS; attempt += 1) {
           if ((await store.commit({ ...(await outcome.record()), complete: job.lease })) === 'committed') return;
         }
-        log.warn({ job: job.id, kind: job.kind }, `recording the outcome conflicted ${RECORD_ATTEMPTS} times; the job will run again`);
+        log.warn({ job: job.id, kind: job.kind }, `recording the outcome conflicted ${RECORD_ATTEMPTS} times (or the lease was lost); the job will run again`);
       } else {
         const change: ChangeSet =
           'done' in outcome
             ? { ...outcome.done, complete: job.lease }
             : { ...outcome.change, reschedule: { lease: job.lease, dueAt: outcome.retryAt, error: outcome.error } };
-        if ('error' in outcome) log.info({ job: job.id, kind: job.kind, attempts: job.attempts, error: outcome.error.slice(0, 500) }, 'job will be retried');
+        if ('error' in outcome) log[outcome.quiet ? 'debug' : 'info']({ job: job.id, kind: job.kind, attempts: job.attempts, error: outcome.error.slice(0, 500) }, 'job will be retried');
         if ((await store.commit(change)) === 'committed') return;
       }
     } catch (error) {
@@ -290,8 +296,17 @@ export class JobEngine {
     // The state the handler read has changed under it (a receipt raced it), or the lease is
     // gone. Put the job back to run again on fresh state; if the lease is gone this is a no-op.
     log.debug({ job: job.id, kind: job.kind }, 'job outcome discarded: state changed or lease lost');
-    await store.commit({ reschedule: { lease: job.lease, dueAt: clock.now(), error: 'conflict' } });
+    await store.commit({ reschedule: { lease: job.lease, dueAt: clock.now() + conflictBackoffMs(job.attempts), error: 'conflict' } });
   }
+}
+
+/**
+ * Before running again after a conflict: at once the first times (a racing receipt is the usual
+ * cause, and it has committed by now), then growing, so a conflict that keeps recurring cannot
+ * spin: 0, 0, 0, 10 ms, 20 ms … up to 1 s.
+ */
+export function conflictBackoffMs(attempts: number): number {
+  return attempts <= 3 ? 0 : Math.min(1000, 10 * 2 ** (attempts - 4));
 }
 
 /** Recomputing a recorded outcome more often than this means something keeps racing it. */

@@ -38,11 +38,20 @@ export class JobWorkers {
     return this.engines.reduce((sum, engine) => sum + engine.jobsInFlight, 0);
   }
 
-  /** Resolves once no lane runs a job and no job of any kind is due (what one lane did may feed another). */
+  /**
+   * The earliest due time of a job some lane runs. A job of a kind no lane knows (written by
+   * another version) is never claimed, so it must not count, or `settle` would wait for it forever.
+   */
+  nextDueAt(): Promise<number | undefined> {
+    const lanes = this.engines.map((engine) => engine.kinds);
+    return this.store.nextDueAt(lanes.includes(undefined) ? {} : { kinds: lanes.flatMap((kinds) => kinds ?? []) });
+  }
+
+  /** Resolves once no lane runs a job and no job any lane runs is due (what one lane did may feed another). */
   async settle(): Promise<void> {
     for (;;) {
       await Promise.all(this.engines.map((engine) => engine.settle()));
-      const next = await this.store.nextDueAt();
+      const next = await this.nextDueAt();
       if (this.jobsInFlight() === 0 && (next === undefined || next > this.clock.now())) return;
       await new Promise<void>((resolve) => setImmediate(resolve));
     }

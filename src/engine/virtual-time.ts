@@ -1,4 +1,3 @@
-import type { Store } from '../store/store.js';
 import type { VirtualClock } from './clock.js';
 import type { JobWorkers } from './job-workers.js';
 
@@ -13,8 +12,7 @@ export class VirtualTime {
 
   constructor(
     private readonly clock: VirtualClock,
-    private readonly engine: Pick<JobWorkers, 'settle'>,
-    private readonly store: Store,
+    private readonly engine: Pick<JobWorkers, 'settle' | 'nextDueAt'>,
   ) {}
 
   /** Advances by `ms`; concurrent calls run one after the other. Resolves with the new time. */
@@ -27,7 +25,7 @@ export class VirtualTime {
   private async step(target: number): Promise<number> {
     await this.engine.settle();
     for (;;) {
-      const next = await this.store.nextDueAt();
+      const next = await this.engine.nextDueAt();
       if (next === undefined || next > target) break;
       this.clock.advanceTo(next);
       await this.engine.settle();

@@ -46,6 +46,9 @@ export interface ChangeSet {
    * Held receipts applied by this change (with the message that now carries their reference):
    * deleted, and a conflict unless they are all the pair holds. Together with the guard on
    * `inbox`, a receipt is either held and then taken, or it finds its message: never lost.
+   * The two guards read different tables, so an adapter must keep them from passing side by side:
+   * SQLite applies change sets one at a time; PostgreSQL under READ COMMITTED would let both
+   * pass, so there both take a lock per (provider, provider_ref) first.
    */
   inboxTaken?: Array<{ provider: string; providerRef: string; ids: string[] }>;
   /** Held receipts given up on; a conflict if one is gone already (it was taken). */

@@ -1,4 +1,4 @@
-import { generateApplicationJwt } from '../../src/api/auth/generate-jwt.js';
+import { generateApplicationJwt } from '../../src/cli/generate-jwt.js';
 
 /** Small helpers for talking to a test server the way a user's script would. */
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createHmac, generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { createApplicationJwtVerifier, type JwtCheck } from './application-jwt.js';
-import { generateApplicationJwt } from './generate-jwt.js';
+import { generateApplicationJwt } from '../../cli/generate-jwt.js';
 
 const NOW_MS = Date.UTC(2024, 4, 1, 12, 0, 0);
 const NOW = NOW_MS / 1000;

@@ -14,7 +14,8 @@ import type {
   SendRequest,
   SendResult,
 } from '../channel-adapter.js';
-import { failsTransiently, parseRecipientScript, plannedReceipts, type RecipientScript } from './recipient-script.js';
+import { invalid, valid, type Validation } from '../../core/validation.js';
+import { failsTransiently, parseRecipientScript, plannedReceipts, recipientScriptJson, type RecipientScript } from './recipient-script.js';
 import type { HandsetFilter, HandsetMessage, HandsetPage, RecipientKey, SandboxState } from './sandbox-state.js';
 
 export interface SandboxOptions {
@@ -109,7 +110,8 @@ export class SandboxNetwork implements ChannelAdapter {
     for (const { status, error } of statuses) {
       if (status === 'delivered') await this.state.markDelivered(due.providerRef, due.at);
       if (status === 'read') await this.state.markRead(due.providerRef, due.at);
-      if (status === 'undeliverable') await this.state.markUndeliverable(due.providerRef, due.at);
+      // A message read by hand before its scripted failure came due does not fail any more.
+      if (status === 'undeliverable' && !(await this.state.markUndeliverable(due.providerRef, due.at))) continue;
       // Reported even when a manual read got there first: the intake records each status once.
       events.push({ type: 'receipt', providerRef: due.providerRef, report: { status, at: due.at, ...(error && { error }) } });
     }
@@ -118,8 +120,16 @@ export class SandboxNetwork implements ChannelAdapter {
 
   // The sandbox API's own operations (src/api/sandbox.ts).
 
-  async putScript(scope: RecipientKey, script: Record<string, unknown>): Promise<void> {
-    await this.state.putScript(scope, script, this.clock.now());
+  /** Parses the script for this recipient and stores it in its wire form, defaults filled in (echoed back). */
+  async putScript(scope: RecipientKey, body: unknown): Promise<Validation<Record<string, unknown>>> {
+    const script = parseRecipientScript(body);
+    if (!script.ok) return script;
+    if ((scope.channel === 'sms' || scope.channel === 'mms') && script.value.kind === 'deliver' && script.value.readAfter !== undefined) {
+      return invalid([{ name: 'read_after', reason: `${scope.channel} has no read receipts` }]);
+    }
+    const normalized = recipientScriptJson(script.value);
+    await this.state.putScript(scope, normalized, this.clock.wallNow());
+    return valid(normalized);
   }
 
   /** The recipient's script, or the network's default for an unscripted one. */
@@ -134,6 +144,11 @@ export class SandboxNetwork implements ChannelAdapter {
     return this.state.listHandsetMessages(apiKey, filter, page);
   }
 
+  /** Whether `cursor` can be the `next` of a page (to refuse a mangled one with a 400). */
+  isHandsetCursor(cursor: string): boolean {
+    return this.state.isCursor(cursor);
+  }
+
   /**
    * The recipient reads the message now. Reported first and marked after, so a crash between the
    * two loses nothing (a second read reports again and the intake drops what it has).
@@ -144,8 +159,9 @@ export class SandboxNetwork implements ChannelAdapter {
     if (handset.undeliverableAt !== undefined) return { kind: 'not-readable', status: 'undeliverable' };
     if (handset.readAt === undefined) {
       const at = this.clock.now();
-      const receipt = (status: 'delivered' | 'read'): ProviderEvent => ({ type: 'receipt', providerRef: handset.providerRef, report: { status, at } });
-      await this.sinkOrFail().report(handset.deliveredAt === undefined ? [receipt('delivered'), receipt('read')] : [receipt('read')]);
+      const sink = this.sinkOrFail();
+      if (handset.deliveredAt === undefined) await sink.receipt(handset.providerRef, { status: 'delivered', at });
+      await sink.receipt(handset.providerRef, { status: 'read', at });
       await this.state.markRead(handset.providerRef, at);
     }
     return { kind: 'read', handset: (await this.state.findHandsetMessage(apiKey, messageUuid)) ?? handset };

@@ -18,11 +18,14 @@ export interface SandboxState {
    */
   markDelivered(providerRef: string, at: number): Promise<void>;
   markRead(providerRef: string, at: number): Promise<void>;
-  markUndeliverable(providerRef: string, at: number): Promise<void>;
+  /** False when the message was read first: a message read on its handset does not fail afterwards. */
+  markUndeliverable(providerRef: string, at: number): Promise<boolean>;
 
   findHandsetMessage(apiKey: string, messageUuid: string): Promise<HandsetMessage | undefined>;
   /** Newest first, bounded by count and by size, with a cursor for the next page. */
   listHandsetMessages(apiKey: string, filter: HandsetFilter, page: HandsetPage): Promise<{ items: HandsetMessage[]; next?: string }>;
+  /** Whether `cursor` has the shape of a `next` this implementation hands out (cursors are opaque to clients). */
+  isCursor(cursor: string): boolean;
   close(): Promise<void>;
 }
 
@@ -53,7 +56,7 @@ export interface HandsetFilter {
 
 export interface HandsetPage {
   limit: number;
-  /** Stop adding messages once their bodies add up to this many bytes (at least one is returned). */
+  /** Stop adding messages once their bodies add up to this many bytes, as UTF-8 (at least one is returned). */
   maxBytes: number;
   /** The `next` cursor of the previous page. */
   after?: string;
@@ -66,6 +69,3 @@ export function handsetStatus(handset: HandsetMessage): 'submitted' | 'delivered
   if (handset.deliveredAt !== undefined) return 'delivered';
   return 'submitted';
 }
-
-/** Page cursors are opaque to clients; this is only their shape, to refuse a mangled one with a 400. */
-export const isHandsetCursor = (value: string): boolean => /^\d{1,16}\.\d{1,16}$/.test(value);

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { handsetStatus, isHandsetCursor, type HandsetArrival } from './sandbox-state.js';
+import { handsetStatus, type HandsetArrival } from './sandbox-state.js';
 import { SqliteSandboxState } from './sqlite-sandbox-state.js';
 
 const T0 = 1_700_000_000_000;
@@ -131,7 +131,7 @@ test('pages stop at the count or at the byte budget, and their cursors continue 
     sizes.push(result.items.length);
     all.push(...result.items.map((item) => item.providerRef));
     after = result.next;
-    if (after !== undefined) assert.ok(isHandsetCursor(after), after);
+    if (after !== undefined) assert.ok(state.isCursor(after), after);
   } while (after !== undefined);
   assert.deepEqual(all, ['h-6', 'h-5', 'h-4', 'h-3', 'h-2', 'h-1', 'h-0']);
   assert.deepEqual(sizes, [2, 2, 2, 1], 'two bodies of ~1 kB fit 2.5 kB, a third does not');

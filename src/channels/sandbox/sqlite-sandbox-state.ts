@@ -13,7 +13,7 @@ import type { HandsetArrival, HandsetFilter, HandsetMessage, HandsetPage, Recipi
 export class SqliteSandboxState implements SandboxState {
   private readonly db: Database.Database;
   private readonly statements: ReturnType<typeof prepareStatements>;
-  private readonly writeBatch: (writes: PendingWrite[]) => void;
+  private readonly writeBatch: (writes: PendingWrite[]) => unknown[];
   private pending: PendingWrite[] = [];
 
   /** `db` stays its owner's: closing the state leaves it open. */
@@ -21,15 +21,13 @@ export class SqliteSandboxState implements SandboxState {
     this.db = options.db;
     migrate(this.db, options.now);
     this.statements = prepareStatements(this.db);
-    this.writeBatch = this.db.transaction((writes: PendingWrite[]) => {
-      for (const { apply } of writes) apply();
-    });
+    this.writeBatch = this.db.transaction((writes: PendingWrite[]) => writes.map(({ apply }) => apply()));
   }
 
-  /** Resolves once the write is committed, with the others of this turn of the event loop. */
-  private write(apply: () => void): Promise<void> {
+  /** Resolves with what `apply` answered once the write is committed, with the others of this turn of the event loop. */
+  private write<T>(apply: () => T): Promise<T> {
     return new Promise((resolve, reject) => {
-      this.pending.push({ apply, resolve, reject });
+      this.pending.push({ apply, resolve: (value) => resolve(value as T), reject });
       if (this.pending.length === 1) setImmediate(() => this.flush());
     });
   }
@@ -37,19 +35,20 @@ export class SqliteSandboxState implements SandboxState {
   private flush(): void {
     const batch = this.pending;
     this.pending = [];
+    let answers: unknown[];
     try {
-      this.writeBatch(batch);
+      answers = this.writeBatch(batch);
     } catch (error) {
       // Nothing of the batch is written; each caller retries (a follow-up job runs again).
       for (const { reject } of batch) reject(error);
       return;
     }
-    for (const { resolve } of batch) resolve();
+    batch.forEach(({ resolve }, index) => resolve(answers[index]));
   }
 
   putScript(scope: RecipientKey, script: Record<string, unknown>, at: number): Promise<void> {
     const text = JSON.stringify(script);
-    return this.write(() => this.statements.putScript.run(scope.apiKey, scope.channel, scope.address, text, at));
+    return this.write(() => void this.statements.putScript.run(scope.apiKey, scope.channel, scope.address, text, at));
   }
 
   async findScript(scope: RecipientKey): Promise<unknown | undefined> {
@@ -70,19 +69,20 @@ export class SqliteSandboxState implements SandboxState {
       receivedAt: arrival.receivedAt,
       timesReceived: arrival.timesReceived,
     };
-    return this.write(() => this.statements.insertArrival.run(params));
+    return this.write(() => void this.statements.insertArrival.run(params));
   }
 
   markDelivered(providerRef: string, at: number): Promise<void> {
-    return this.write(() => this.statements.markDelivered.run({ at, providerRef }));
+    return this.write(() => void this.statements.markDelivered.run({ at, providerRef }));
   }
 
   markRead(providerRef: string, at: number): Promise<void> {
-    return this.write(() => this.statements.markRead.run({ at, providerRef }));
+    return this.write(() => void this.statements.markRead.run({ at, providerRef }));
   }
 
-  markUndeliverable(providerRef: string, at: number): Promise<void> {
-    return this.write(() => this.statements.markUndeliverable.run({ at, providerRef }));
+  markUndeliverable(providerRef: string, at: number): Promise<boolean> {
+    // Matched (even when marked before: a re-run follow-up reports again) unless it was read.
+    return this.write(() => this.statements.markUndeliverable.run({ at, providerRef }).changes === 1);
   }
 
   async findHandsetMessage(apiKey: string, messageUuid: string): Promise<HandsetMessage | undefined> {
@@ -92,7 +92,7 @@ export class SqliteSandboxState implements SandboxState {
 
   async listHandsetMessages(apiKey: string, filter: HandsetFilter, page: HandsetPage): Promise<{ items: HandsetMessage[]; next?: string }> {
     const [afterAt, afterSeq] = page.after === undefined ? [null, null] : page.after.split('.').map(Number);
-    const query = filter.channel === undefined && filter.to === undefined ? this.statements.listByAccount : this.statements.listByPhone;
+    const query = this.listQuery(filter);
     const items: HandsetMessage[] = [];
     let bytes = 0;
     let last: HandsetRow | undefined;
@@ -100,15 +100,28 @@ export class SqliteSandboxState implements SandboxState {
     // Rows are read one at a time and the iteration stops at the budget: a page of huge
     // messages costs what the answer holds, never what the table holds.
     for (const row of query.iterate({ apiKey, channel: filter.channel ?? null, to: filter.to ?? null, afterAt, afterSeq }) as IterableIterator<HandsetRow>) {
-      if (items.length >= page.limit || (items.length > 0 && bytes + row.body.length > page.maxBytes)) {
+      const size = Buffer.byteLength(row.body);
+      if (items.length >= page.limit || (items.length > 0 && bytes + size > page.maxBytes)) {
         more = true;
         break;
       }
-      bytes += row.body.length;
+      bytes += size;
       items.push(toHandset(row));
       last = row;
     }
     return more && last ? { items, next: `${last.received_at}.${last.seq}` } : { items };
+  }
+
+  isCursor(cursor: string): boolean {
+    return /^\d{1,16}\.\d{1,16}$/.test(cursor);
+  }
+
+  /** One statement per filter, each with an index whose order is the listing's (an `@x IS NULL OR` filter would defeat it). */
+  private listQuery(filter: HandsetFilter) {
+    if (filter.channel !== undefined && filter.to !== undefined) return this.statements.listByPhone;
+    if (filter.channel !== undefined) return this.statements.listByChannel;
+    if (filter.to !== undefined) return this.statements.listByAddress;
+    return this.statements.listByAccount;
   }
 
   async close(): Promise<void> {
@@ -118,8 +131,8 @@ export class SqliteSandboxState implements SandboxState {
 }
 
 interface PendingWrite {
-  apply(): void;
-  resolve(): void;
+  apply(): unknown;
+  resolve(answer: unknown): void;
   reject(error: unknown): void;
 }
 
@@ -176,9 +189,12 @@ function prepareStatements(db: Database.Database) {
     markUndeliverable: db.prepare(`UPDATE sandbox_handsets SET undeliverable_at = coalesce(undeliverable_at, @at)
       WHERE provider_ref = @providerRef AND read_at IS NULL`),
     findByMessage: db.prepare('SELECT * FROM sandbox_handsets WHERE api_key = ? AND message_uuid = ? ORDER BY seq DESC LIMIT 1'),
-    listByPhone: db.prepare(`SELECT * FROM sandbox_handsets WHERE api_key = @apiKey
-      AND (@channel IS NULL OR channel = @channel) AND (@to IS NULL OR to_value = @to) AND ${AFTER_CURSOR}
-      ORDER BY received_at DESC, seq DESC`),
+    listByPhone: db.prepare(`SELECT * FROM sandbox_handsets WHERE api_key = @apiKey AND channel = @channel AND to_value = @to
+      AND ${AFTER_CURSOR} ORDER BY received_at DESC, seq DESC`),
+    listByChannel: db.prepare(`SELECT * FROM sandbox_handsets WHERE api_key = @apiKey AND channel = @channel
+      AND ${AFTER_CURSOR} ORDER BY received_at DESC, seq DESC`),
+    listByAddress: db.prepare(`SELECT * FROM sandbox_handsets WHERE api_key = @apiKey AND to_value = @to
+      AND ${AFTER_CURSOR} ORDER BY received_at DESC, seq DESC`),
     listByAccount: db.prepare(`SELECT * FROM sandbox_handsets WHERE api_key = @apiKey AND ${AFTER_CURSOR}
       ORDER BY received_at DESC, seq DESC`),
   };
@@ -216,6 +232,7 @@ const MIGRATIONS: ReadonlyArray<{ version: number; name: string; up(db: Database
           times_received   INTEGER NOT NULL DEFAULT 1
         );
         CREATE INDEX sandbox_handsets_by_phone ON sandbox_handsets(api_key, channel, to_value, received_at);
+        CREATE INDEX sandbox_handsets_by_address ON sandbox_handsets(api_key, to_value, received_at);
         CREATE INDEX sandbox_handsets_by_account ON sandbox_handsets(api_key, received_at);
         CREATE INDEX sandbox_handsets_by_message ON sandbox_handsets(message_uuid);
       `);

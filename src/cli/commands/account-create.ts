@@ -29,9 +29,9 @@ export function registerAccountCreate(program: Command): void {
       }
       // Only the database settings matter here; the seed-account variables belong to `start`.
       const config = loadConfig({ database: flags.database, config: flags.config }, withoutSeedAccount());
-      const store = await openStore(config.database, systemClock);
+      const { store } = await openStore(config.database, systemClock);
       try {
-        const account = await createAccount(store, { statusUrl: flags.statusUrl, inboundUrl: flags.inboundUrl }, systemClock.now());
+        const account = await createAccount(store, { statusUrl: flags.statusUrl, inboundUrl: flags.inboundUrl }, systemClock.wallNow());
         const printable = {
           api_key: account.apiKey,
           api_secret: account.apiSecret,

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { pino } from 'pino';
-import { generateApplicationJwt } from '../../api/auth/generate-jwt.js';
+import { generateApplicationJwt } from '../generate-jwt.js';
 import { commandDefaults, loadConfig } from '../../config/config.js';
 import { createAccount } from '../../engine/accounts/create-account.js';
 import { systemClock } from '../../engine/clock.js';
@@ -148,7 +148,7 @@ async function startTemporaryServer(): Promise<Target> {
   const dataDir = mkdtempSync(join(tmpdir(), 'opendispatch-demo-'));
   const config = loadConfig({ port: 0, database: `sqlite:${join(dataDir, 'demo.db')}` }, {});
   const server: RunningServer = await startServer(config, { log: pino({ level: 'warn' }) });
-  const account = await createAccount(server.store, {}, server.clock.now());
+  const account = await createAccount(server.store, {}, server.clock.wallNow());
   return {
     url: server.url,
     apiKey: account.apiKey,

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { generateApplicationJwt } from '../../api/auth/generate-jwt.js';
+import { generateApplicationJwt } from '../generate-jwt.js';
 import { UsageError } from '../usage-error.js';
 
 export function registerJwtGenerate(program: Command): void {

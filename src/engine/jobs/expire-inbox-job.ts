@@ -2,7 +2,7 @@ import type { EngineContext } from '../engine-context.js';
 import { handle, type JobHandler } from '../job-engine.js';
 import { expireInboxReceipt } from './job-kinds.js';
 
-/** What `GET /health` and the logs count: receipts whose reference never turned up. */
+/** The counter (table `counters`) of receipts whose reference never turned up; each is also logged. */
 export const UNMATCHED_RECEIPTS_COUNTER = 'receipts.unmatched';
 
 /**

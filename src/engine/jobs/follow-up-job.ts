@@ -15,8 +15,9 @@ export function followUpHandler(ctx: EngineContext): [string, JobHandler] {
       ctx.log.warn({ provider, providerRef }, 'a follow-up of a provider that is no longer configured was dropped');
       return { done: {} };
     }
-    // It happens when it was due, not when a (virtual) clock jump or a retry let a worker run it:
-    // "read at 2 s" is read 2 s after submission even after a 600 s advance.
+    // It happens when the provider said it would, not when a (virtual) clock jump or a retry let
+    // a worker run it: "read at 2 s" is read 2 s after submission even after a 600 s advance.
+    // (A timer, by contrast, is decided when it runs: see dispatch-timer-job.ts.)
     const events = await adapter.followUp({ providerRef, event, at: Math.min(at, ctx.clock.now()) });
     return { record: () => providerEventsChange(ctx, provider, events) };
   });

@@ -11,9 +11,10 @@ import type { NewJob } from '../../core/records.js';
 /**
  * Lanes are separate worker pools over the one job table, so that what waits on the outside
  * world holds only its own slots: webhook POSTs (a receiver may hang for its timeout), sends
- * (a provider may hang), and the engine's own work (timers, follow-ups, housekeeping).
+ * (a provider may hang), and the engine's own work (timers, follow-ups, housekeeping). Each is
+ * sized by the config section of its name (`engine`, `sends`, `webhooks`).
  */
-export type Lane = 'work' | 'sends' | 'webhooks';
+export type Lane = 'engine' | 'sends' | 'webhooks';
 
 export interface JobKind<Payload, Args extends unknown[]> {
   readonly kind: string;
@@ -22,13 +23,14 @@ export interface JobKind<Payload, Args extends unknown[]> {
   create(...args: Args): NewJob;
 }
 
-function jobKind<Payload extends Record<string, unknown>, Args extends unknown[]>(
+/** A kind whose factory takes one object describing the job: `sendMessage.create({ messageUuid, provider, dueAt })`. */
+function jobKind<Payload extends Record<string, unknown>, Fields>(
   kind: string,
   lane: Lane,
   payload: z.ZodType<Payload>,
-  plan: (...args: Args) => { payload: Payload; dueAt: number; key?: string },
-): JobKind<Payload, Args> {
-  return { kind, lane, payload, create: (...args) => ({ kind, ...plan(...args) }) };
+  plan: (fields: Fields) => { payload: Payload; dueAt: number; key?: string },
+): JobKind<Payload, [Fields]> {
+  return { kind, lane, payload, create: (fields) => ({ kind, ...plan(fields) }) };
 }
 
 /** Sends of one provider share a key, and so a share of the sends lane. */
@@ -45,13 +47,13 @@ export const sendMessage = jobKind(
   'message.send',
   'sends',
   z.object({ messageUuid: z.string() }),
-  (messageUuid: string, provider: string, dueAt: number) => ({ payload: { messageUuid }, dueAt, key: providerKey(provider) }),
+  ({ messageUuid, provider, dueAt }: { messageUuid: string; provider: string; dueAt: number }) => ({ payload: { messageUuid }, dueAt, key: providerKey(provider) }),
 );
 
 /** Something a provider said it would report later (the sandbox's scripted receipts) has come due. */
 export const providerFollowUp = jobKind(
   'provider.follow-up',
-  'work',
+  'engine',
   z.object({ provider: z.string(), providerRef: z.string(), messageUuid: z.string(), at: z.number(), event: z.unknown() }),
   (followUp: { provider: string; providerRef: string; messageUuid: string; at: number; event: object }) => ({
     payload: followUp,
@@ -65,7 +67,7 @@ const timerKinds = z.enum(['send-window', 'expiry', 'ceiling']);
 /** A workflow timer (DESIGN §3 "Step outcome"). */
 export const dispatchTimer = jobKind(
   'dispatch.timer',
-  'work',
+  'engine',
   // The timer's instant travels along: a retried job's own due time moves, the timer's does not.
   z.object({ dispatchUuid: z.string(), step: z.number().int().min(0), timer: timerKinds, dueAt: z.number() }),
   (timer: { dispatchUuid: string; step: number; timer: z.infer<typeof timerKinds>; dueAt: number }) => ({
@@ -89,9 +91,9 @@ export const inboxKey = (provider: string, providerRef: string): string => `inbo
 /** A held receipt whose reference never turned up: given up on and counted. */
 export const expireInboxReceipt = jobKind(
   'receipt-inbox.expire',
-  'work',
+  'engine',
   z.object({ id: z.string() }),
-  (held: { id: string; provider: string; providerRef: string }, dueAt: number) => ({ payload: { id: held.id }, dueAt, key: inboxKey(held.provider, held.providerRef) }),
+  ({ id, provider, providerRef, dueAt }: { id: string; provider: string; providerRef: string; dueAt: number }) => ({ payload: { id }, dueAt, key: inboxKey(provider, providerRef) }),
 );
 
 export const JOB_KINDS = [sendMessage, providerFollowUp, dispatchTimer, deliverWebhook, expireInboxReceipt] as const;

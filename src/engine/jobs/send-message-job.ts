@@ -4,7 +4,7 @@ import { mergeChanges } from '../../store/merge-changes.js';
 import type { ChangeSet } from '../../store/store.js';
 import type { EngineContext } from '../engine-context.js';
 import { exponentialBackoffMs, handle, type JobHandler } from '../job-engine.js';
-import { reportsChange } from '../use-cases/message-reports.js';
+import { messageAndWorkflowChange } from '../use-cases/message-reports.js';
 import { submissionChange } from '../use-cases/record-receipt.js';
 import { providerFollowUp, sendMessage } from './job-kinds.js';
 
@@ -14,6 +14,8 @@ import { providerFollowUp, sendMessage } from './job-kinds.js';
  * the ceiling), which marks it rejected and so ends the retries.
  */
 const SEND_RETRY_WINDOW_MS = 60 * 60 * 1000;
+
+const NO_ANSWER_RECORDED = { code: 1100, reason: 'Communication failed: no try of it was recorded as answered within an hour' };
 
 /** Between tries to a provider that is failing: 1 s doubling, capped at 1 min. */
 export const sendBackoffMs = (attempts: number): number => exponentialBackoffMs(attempts, 60_000);
@@ -30,8 +32,13 @@ export function sendMessageHandler(ctx: EngineContext): [string, JobHandler] {
     const message = await ctx.store.findMessage(messageUuid);
     if (!message || message.status !== 'queued') return { done: {} };
     const adapter = ctx.providers.forChannel(message.channel);
-    // Each claim is a try; every try that got an answer was recorded. The difference never got one.
+    // Each claim is a try; every try whose outcome was recorded has an attempt. The others' answers were lost.
     const unanswered = job.attempts > 1 ? job.attempts - 1 - (await ctx.store.countSendAttempts(messageUuid)) : 0;
+    if (message.dispatchUuid === undefined && job.attempts > 1 && ctx.clock.now() - message.createdAt > SEND_RETRY_WINDOW_MS) {
+      // Tried, and nothing recorded for an hour (the recording keeps failing): stop sending it.
+      const gaveUp = { status: 'rejected' as const, at: ctx.clock.now(), error: NO_ANSWER_RECORDED, fromSend: true };
+      return { record: async () => messageAndWorkflowChange(ctx, (await ctx.store.findMessage(messageUuid)) ?? message, [gaveUp]) };
+    }
     const result = await trySend(ctx, adapter, sendRequest(message, job.attempts, unanswered));
     const now = ctx.clock.now();
     const tries: ChangeSet = { sendAttempts: [...unansweredTries(message, adapter.provider, job.attempts - unanswered, unanswered, now), attemptOf(result, message, adapter.provider, job.attempts, now)] };
@@ -58,7 +65,7 @@ export function sendMessageHandler(ctx: EngineContext): [string, JobHandler] {
       return { retryAt, error: `${failure.error.code} ${failure.error.reason}`, change: tries };
     }
     const rejected = { status: 'rejected' as const, at: now, error: failure.error, fromSend: true };
-    return { record: async () => mergeChanges(await reportsChange(ctx, (await ctx.store.findMessage(messageUuid)) ?? message, [rejected]), tries) };
+    return { record: async () => mergeChanges(await messageAndWorkflowChange(ctx, (await ctx.store.findMessage(messageUuid)) ?? message, [rejected]), tries) };
   });
 }
 
@@ -76,15 +83,32 @@ function sendRequest(message: MessageRecord, attempt: number, unansweredAttempts
   };
 }
 
-/** An adapter must not throw (DESIGN §2 rule 7); if one does, it is a retryable failure like a timeout. */
+/**
+ * An adapter must not throw (DESIGN §2 rule 7) nor hang; if one does, it is a retryable failure.
+ * The timeout (sends.timeout_ms) stays well inside the job's lease, so a slow provider is never
+ * given the same message twice at once by a second claim of the job.
+ */
 async function trySend(ctx: EngineContext, adapter: ChannelAdapter, request: SendRequest): Promise<SendResult> {
+  const failure = (reason: string): SendResult => ({ ok: false, failure: { retryable: true, error: { code: 1100, reason: `Communication failed: ${reason}` } } });
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<SendResult>((resolve) => {
+    timer = setTimeout(() => resolve(failure(`the ${adapter.type} provider did not answer within ${ctx.sends.timeoutMs / 1000} s`)), ctx.sends.timeoutMs);
+  });
+  const answered = adapter.send(request).catch((error: unknown) => {
+    // What the error says stays in the server log, stripped of URL queries (tokens travel there).
+    ctx.log.warn({ provider: adapter.provider, message: request.messageUuid, error: describeError(error) }, 'the provider adapter threw; the send will be retried');
+    return failure(`the ${adapter.type} adapter failed`);
+  });
   try {
-    return await adapter.send(request);
-  } catch (error) {
-    // The error stays in the server log: its text may carry what a tenant must not see.
-    ctx.log.warn({ err: error, provider: adapter.provider, message: request.messageUuid }, 'the provider adapter threw; the send will be retried');
-    return { ok: false, failure: { retryable: true, error: { code: 1100, reason: `Communication failed: the ${adapter.type} adapter failed` } } };
+    return await Promise.race([answered, timedOut]);
+  } finally {
+    clearTimeout(timer);
   }
+}
+
+function describeError(error: unknown): string {
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return text.replace(/(https?:\/\/[^\s?#]*)[?#]\S*/g, '$1?…').slice(0, 300);
 }
 
 function attemptOf(result: SendResult, message: MessageRecord, provider: string, attempt: number, at: number): SendAttemptRecord {

@@ -1,4 +1,5 @@
 import type { Caller } from '../../core/caller.js';
+import { OpenDispatchError } from '../../core/errors.js';
 import { initialState } from '../../core/dispatch/decide.js';
 import { planOf, type DispatchRequest } from '../../core/dispatch/dispatch-request.js';
 import type { EngineContext } from '../engine-context.js';
@@ -12,6 +13,7 @@ export async function acceptDispatch(ctx: EngineContext, caller: Caller, request
     at,
   );
   const { change } = await advanceDispatch(ctx, dispatch, [{ event: { type: 'start' }, at }]);
-  await ctx.store.commit(change);
+  // Inserts only, guarded on nothing: a conflict would be a bug in the store.
+  if ((await ctx.store.commit(change)) !== 'committed') throw new OpenDispatchError('OD_INTERNAL', `accepting dispatch ${dispatch.uuid} conflicted`);
   return dispatch.uuid;
 }

@@ -1,5 +1,6 @@
 import type { InboundReport } from '../../channels/channel-adapter.js';
 import { addressValue } from '../../core/channel.js';
+import { OpenDispatchError } from '../../core/errors.js';
 import type { MessageRecord } from '../../core/records.js';
 import { inboundMessagePayload } from '../../core/webhook-payloads.js';
 import { accountTargets, applicationTargets } from '../../core/webhook-targets.js';
@@ -22,7 +23,8 @@ export type InboundOutcome =
  */
 export async function acceptInbound(ctx: EngineContext, provider: string, inbound: InboundReport): Promise<InboundOutcome> {
   const { outcome, change } = await inboundChange(ctx, provider, inbound);
-  if (outcome.accepted) await ctx.store.commit(change);
+  // Inserts only, guarded on nothing: a conflict would be a bug in the store.
+  if (outcome.accepted && (await ctx.store.commit(change)) !== 'committed') throw new OpenDispatchError('OD_INTERNAL', 'accepting an inbound message conflicted');
   return outcome;
 }
 

@@ -1,4 +1,5 @@
 import type { Caller } from '../../core/caller.js';
+import { OpenDispatchError } from '../../core/errors.js';
 import type { OutboundMessage } from '../../core/message.js';
 import type { MessageRecord } from '../../core/records.js';
 import type { EngineContext } from '../engine-context.js';
@@ -26,6 +27,8 @@ export async function acceptMessage(ctx: EngineContext, caller: Caller, outbound
     updatedAt: now,
   };
   const provider = ctx.providers.forChannel(record.channel).provider;
-  await ctx.store.commit({ messages: [record], jobs: [sendMessage.create(record.uuid, provider, now)] });
+  const result = await ctx.store.commit({ messages: [record], jobs: [sendMessage.create({ messageUuid: record.uuid, provider, dueAt: now })] });
+  // Inserts only, guarded on nothing: a conflict would be a bug in the store.
+  if (result !== 'committed') throw new OpenDispatchError('OD_INTERNAL', `accepting message ${record.uuid} conflicted`);
   return record.uuid;
 }

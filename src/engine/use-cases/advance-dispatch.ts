@@ -18,7 +18,8 @@ export interface TimedDispatchEvent {
 }
 
 export interface DispatchAdvance {
-  state: DispatchState;
+  /** The dispatch as the change leaves it (its new state, and the version the change gives it). */
+  dispatch: DispatchRecord;
   /** Everything the events imply, the dispatch row included: commit it whole, or not at all. */
   change: ChangeSet;
 }
@@ -44,11 +45,13 @@ export async function advanceDispatch(ctx: EngineContext, dispatch: DispatchReco
     state = decision.state;
   }
   const at = events.at(-1)?.at ?? dispatch.updatedAt;
-  if (dispatch.version === 0) changes.push({ dispatches: [{ ...dispatch, state, version: 1, updatedAt: at }] });
-  else if (JSON.stringify(state) !== JSON.stringify(dispatch.state)) {
-    changes.push({ dispatchUpdates: [{ uuid: dispatch.uuid, expectedVersion: dispatch.version, state, updatedAt: at }] });
+  if (dispatch.version === 0) {
+    const inserted = { ...dispatch, state, version: 1, updatedAt: at };
+    return { dispatch: inserted, change: mergeChanges(...changes, { dispatches: [inserted] }) };
   }
-  return { state, change: mergeChanges(...changes) };
+  if (JSON.stringify(state) === JSON.stringify(dispatch.state)) return { dispatch, change: mergeChanges(...changes) };
+  const update = { uuid: dispatch.uuid, expectedVersion: dispatch.version, state, updatedAt: at };
+  return { dispatch: { ...dispatch, state, version: dispatch.version + 1, updatedAt: at }, change: mergeChanges(...changes, { dispatchUpdates: [update] }) };
 }
 
 /**
@@ -64,7 +67,7 @@ function commandEffect(ctx: EngineContext, dispatch: DispatchRecord, state: Disp
     case 'send': {
       const message = stepMessage(dispatch, command.step, at);
       state.steps[command.step]!.messageUuid = message.uuid;
-      return { messages: [message], jobs: [sendMessage.create(message.uuid, ctx.providers.forChannel(message.channel).provider, at)] };
+      return { messages: [message], jobs: [sendMessage.create({ messageUuid: message.uuid, provider: ctx.providers.forChannel(message.channel).provider, dueAt: at })] };
     }
     case 'schedule-timer':
       return { jobs: [dispatchTimer.create({ dispatchUuid: dispatch.uuid, step: command.step, timer: command.timer, dueAt: command.dueAt })] };

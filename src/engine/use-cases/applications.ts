@@ -16,7 +16,8 @@ export interface ApplicationFields {
 /** A generated private key is in this answer and nowhere else, ever (DESIGN §3). */
 export async function createApplication(ctx: EngineContext, apiKey: string, fields: ApplicationFields): Promise<{ application: ApplicationRecord; privateKey?: string }> {
   const keys = fields.publicKey === undefined ? await generateRsaKeyPair() : { publicKey: fields.publicKey };
-  const now = ctx.clock.now();
+  // Bookkeeping: wall time, whatever the scheduling clock does.
+  const now = ctx.clock.wallNow();
   const application: ApplicationRecord = { id: randomUUID(), apiKey, ...editable(fields, keys.publicKey), createdAt: now, updatedAt: now };
   await ctx.store.insertApplication(application);
   return { application, ...('privateKey' in keys && { privateKey: keys.privateKey }) };
@@ -36,7 +37,7 @@ export function listApplications(ctx: EngineContext, apiKey: string, page: { lim
 export async function replaceApplication(ctx: EngineContext, apiKey: string, id: string, fields: ApplicationFields): Promise<ApplicationRecord | undefined> {
   const existing = await findOwnApplication(ctx, apiKey, id);
   if (!existing) return undefined;
-  const application: ApplicationRecord = { ...existing, ...editable(fields, fields.publicKey ?? existing.publicKey), updatedAt: ctx.clock.now() };
+  const application: ApplicationRecord = { ...existing, ...editable(fields, fields.publicKey ?? existing.publicKey), updatedAt: ctx.clock.wallNow() };
   return (await ctx.store.updateApplication(application)) ? application : undefined;
 }
 

@@ -7,7 +7,7 @@ import type { EngineContext } from '../engine-context.js';
 import { newId } from '../ids.js';
 import { expireInboxReceipt, inboxKey } from '../jobs/job-kinds.js';
 import { inboundChange } from './accept-inbound.js';
-import { reportsChange } from './message-reports.js';
+import { messageAndWorkflowChange, type DispatchesInChange } from './message-reports.js';
 
 /**
  * The one receipt intake (DESIGN §2 rule 6). Every status report, whatever brought it (a
@@ -26,6 +26,7 @@ export interface ProviderReceipt {
 /** Commits a conflicting change again on fresh state at most this often; more means something keeps racing it. */
 const MAX_TRIES = 20;
 
+/** The entry for one status report of one provider, by that provider's reference for the message. */
 export function recordReceipt(ctx: EngineContext, provider: string, providerRef: string, report: ProviderReport): Promise<void> {
   return recordProviderEvents(ctx, provider, [{ type: 'receipt', providerRef, report }]);
 }
@@ -46,21 +47,26 @@ export async function providerEventsChange(ctx: EngineContext, provider: string,
   for (const { outcome } of inbound) {
     if (!outcome.accepted) ctx.log.warn({ provider, reason: outcome.reason }, 'an inbound message had nowhere to go and was dropped');
   }
-  return mergeChanges(await receiptsChange(ctx, receipts), ...inbound.map((accepted) => accepted.change));
+  return mergeChanges(await receiptsByReferenceChange(ctx, receipts), ...inbound.map((accepted) => accepted.change));
 }
 
-/** Where an adapter's long-lived connections report: the receipt intake, for that provider. */
+/** Where an adapter's long-lived connections report: the receipt intake and the inbound routing, for that provider. */
 export function providerSink(ctx: EngineContext, provider: string): ProviderSink {
-  return { report: (events) => recordProviderEvents(ctx, provider, events) };
+  return {
+    receipt: (providerRef, report) => recordReceipt(ctx, provider, providerRef, report),
+    inbound: (inbound) => recordProviderEvents(ctx, provider, [{ type: 'inbound', inbound }]),
+  };
 }
 
-async function receiptsChange(ctx: EngineContext, receipts: readonly ProviderReceipt[]): Promise<ChangeSet> {
+/** Each reference's receipts go to its message, or are held; one change for all of them. */
+async function receiptsByReferenceChange(ctx: EngineContext, receipts: readonly ProviderReceipt[]): Promise<ChangeSet> {
   const changes: ChangeSet[] = [];
+  const dispatches: DispatchesInChange = new Map();
   for (const [, group] of groupByReference(receipts)) {
     const { provider, providerRef } = group[0]!;
     const message = await ctx.store.findMessageByProviderRef(provider, providerRef);
     const reports = group.map((receipt) => receipt.report);
-    changes.push(message ? await reportsChange(ctx, message, reports) : hold(ctx, provider, providerRef, reports));
+    changes.push(message ? await messageAndWorkflowChange(ctx, message, reports, dispatches) : hold(ctx, provider, providerRef, reports));
   }
   return mergeChanges(...changes);
 }
@@ -70,7 +76,7 @@ function hold(ctx: EngineContext, provider: string, providerRef: string, reports
   const receivedAt = ctx.clock.now();
   const held: InboxReceiptRecord[] = reports.map((report) => ({ id: newId(receivedAt), provider, providerRef, ...report, receivedAt }));
   ctx.log.info({ provider, providerRef, statuses: reports.map((report) => report.status) }, 'holding receipts for a reference no message carries yet');
-  return { inbox: held, jobs: held.map((receipt) => expireInboxReceipt.create(receipt, receivedAt + ctx.receipts.unmatchedTtlMs)) };
+  return { inbox: held, jobs: held.map((receipt) => expireInboxReceipt.create({ ...receipt, dueAt: receivedAt + ctx.receipts.unmatchedTtlMs })) };
 }
 
 /**
@@ -85,13 +91,19 @@ export async function submissionChange(
   submission: { provider: string; providerRef: string; at: number },
 ): Promise<ChangeSet> {
   const { provider, providerRef, at } = submission;
+  const holder = await ctx.store.findMessageByProviderRef(provider, providerRef);
+  if (holder && holder.uuid !== message.uuid) {
+    // A provider bug: receipts for this reference can only ever reach one message, the first.
+    ctx.log.error({ provider, providerRef, message: message.uuid, holder: holder.uuid, code: 'OD_PROVIDER_REF_REUSED' }, 'the provider answered with a reference another message carries');
+    return messageAndWorkflowChange(ctx, message, [{ status: 'submitted', at, provider }]);
+  }
   const held = await ctx.store.listInboxReceipts(provider, providerRef);
   const reports = [{ status: 'submitted' as const, at, provider, providerRef }, ...held.map(({ status, at: heldAt, error }) => ({ status, at: heldAt, error }))];
   const taken: ChangeSet = {
     inboxTaken: [{ provider, providerRef, ids: held.map((receipt) => receipt.id) }],
     ...(held.length > 0 && { cancelJobKeys: [inboxKey(provider, providerRef)] }),
   };
-  return mergeChanges(await reportsChange(ctx, message, reports), taken);
+  return mergeChanges(await messageAndWorkflowChange(ctx, message, reports), taken);
 }
 
 function groupByReference(receipts: readonly ProviderReceipt[]): Map<string, ProviderReceipt[]> {

@@ -1,6 +1,4 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import type { WallClock } from '../../core/clock.js';
 import type {
   AccountRecord,
@@ -31,8 +29,8 @@ interface PendingCommit {
 type Outcome = { result: CommitResult } | { error: unknown };
 
 export interface SqliteOptions {
-  path: string;
-  synchronous: 'NORMAL' | 'FULL';
+  /** An open connection (sqlite-database.ts); the store closes it when it closes. */
+  db: Database.Database;
   /** Lease instants and bookkeeping times. */
   clock: WallClock;
 }
@@ -40,15 +38,8 @@ export interface SqliteOptions {
 /**
  * SQLite adapter. better-sqlite3 is synchronous, so each operation runs to completion on the
  * event loop: one process is the only writer, and a transaction never interleaves with another.
- * WAL with synchronous=NORMAL survives a process crash (SIGKILL); FULL also survives power loss.
  */
 export class SqliteStore implements Store {
-  /**
-   * The connection, for adapters that keep tables of their own in the same file (the sandbox):
-   * on one connection neither's writes invalidate the other's page cache, which a second
-   * connection's every commit does (measured: accept throughput halved with two connections).
-   */
-  readonly connection: Database.Database;
   private readonly db: Database.Database;
   private readonly statements: ReturnType<typeof prepareStatements>;
   private readonly clock: WallClock;
@@ -58,20 +49,8 @@ export class SqliteStore implements Store {
   private pending: PendingCommit[] = [];
 
   constructor(options: SqliteOptions) {
-    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
     this.clock = options.clock;
-    this.db = new Database(options.path);
-    this.connection = this.db;
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma(`synchronous = ${options.synchronous}`);
-    this.db.pragma('busy_timeout = 5000');
-    this.db.pragma('foreign_keys = ON');
-    // A 64 MiB page cache and memory-mapped reads keep the hot index pages of jobs and messages
-    // in memory. (A larger WAL between checkpoints raised throughput but made each checkpoint
-    // a long pause: accept p99 went from 46 to 68 ms in npm run bench.)
-    this.db.pragma('cache_size = -65536');
-    this.db.pragma('mmap_size = 268435456');
-    this.db.pragma('temp_store = MEMORY');
+    this.db = options.db;
     migrate(this.db, this.clock.wallNow());
     this.statements = prepareStatements(this.db);
     // Inside the batch's transaction each change set is a nested transaction, i.e. a savepoint.

@@ -54,4 +54,8 @@ UPDATE jobs SET
     'at', coalesce(json_extract(payload, '$.at'), due_at),
     'event', json_object('statuses', json_array(json_object('status', json_extract(payload, '$.status'), 'error', json_extract(payload, '$.error')))))
 WHERE kind = 'sandbox.receipt';
+
+-- Timers written before their payload carried their own instant are due at their row's due time.
+UPDATE jobs SET payload = json_set(payload, '$.dueAt', due_at)
+WHERE kind = 'dispatch.timer' AND json_extract(payload, '$.dueAt') IS NULL;
 `;

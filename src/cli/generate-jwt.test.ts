@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { generateApplicationJwt } from './generate-jwt.js';
-import { createApplicationJwtVerifier } from './application-jwt.js';
+import { createApplicationJwtVerifier } from '../api/auth/application-jwt.js';
 
 const APP = 'c0ffee00-0000-4000-8000-000000000001';
 const NOW_MS = Date.UTC(2024, 4, 1, 12, 0, 0, 750);

@@ -4,7 +4,7 @@
  */
 import { createPrivateKey, randomUUID } from 'node:crypto';
 import { importPKCS8, SignJWT } from 'jose';
-import { systemClock } from '../../engine/clock.js';
+import { systemClock } from '../engine/clock.js';
 
 export interface GenerateJwtOptions {
   /** PKCS#8 (`BEGIN PRIVATE KEY`, what Nexmo hands out) or PKCS#1 (`BEGIN RSA PRIVATE KEY`). */
