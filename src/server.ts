@@ -15,7 +15,7 @@ import type { EngineContext } from './engine/engine-context.js';
 import { JobEngine } from './engine/job-engine.js';
 import { JobWorkers } from './engine/job-workers.js';
 import { createJobHandlers } from './engine/jobs/job-handlers.js';
-import { kindsOf, type Lane } from './engine/jobs/job-kinds.js';
+import type { Lane } from './engine/jobs/job-kinds.js';
 import { createUseCases } from './engine/use-cases/index.js';
 import { providerSink } from './engine/use-cases/record-receipt.js';
 import { VirtualTime } from './engine/virtual-time.js';
@@ -96,7 +96,7 @@ export async function startServer(config: Readonly<Config>, extras: ServerExtras
   const sender = createWebhookSender({ clock, timeoutMs: config.webhooks.timeoutMs, connections: config.webhooks.concurrency });
   const handlers = createJobHandlers(ctx, sender);
   const lane = (name: Lane, concurrency: number, maxPerKey?: number) =>
-    new JobEngine({ store, clock, log, handlers, kinds: kindsOf(name), concurrency, maxPerKey, pollIntervalMs: config.engine.pollIntervalMs, leaseMs: config.engine.leaseMs });
+    new JobEngine({ store, clock, log, handlers, lane: name, concurrency, maxPerKey, pollIntervalMs: config.engine.pollIntervalMs, leaseMs: config.engine.leaseMs });
   const engine = new JobWorkers(
     {
       engine: lane('engine', config.engine.concurrency),

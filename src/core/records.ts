@@ -109,6 +109,8 @@ export interface InboxReceiptRecord {
 
 export interface NewJob {
   kind: string;
+  /** The worker pool that runs it (src/engine/jobs/job-kinds.ts); without one only an unfiltered claim takes it. */
+  lane?: string;
   payload: Record<string, unknown>;
   dueAt: number;
   /** Groups jobs: to cancel them together (a step's timers) or to share a lane among them (a receiver, a provider). */

@@ -48,8 +48,8 @@ export interface JobEngineOptions {
   log: Logger;
   /** Jobs running at once in this engine. */
   concurrency: number;
-  /** The kinds this engine runs (its lane's; absent: all). Separate lanes keep slow receivers and providers from holding up timers. */
-  kinds?: readonly string[];
+  /** The lane whose jobs this engine runs (absent: every job). Separate lanes keep slow receivers and providers from holding up timers. */
+  lane?: string;
   /** At most this many jobs with the same key run at once (webhooks are keyed by receiver origin, sends by provider). */
   maxPerKey?: number;
   /** Upper bound on a sleep, so jobs added by another node are found. */
@@ -111,7 +111,7 @@ export class JobEngine {
   async settle(): Promise<void> {
     while (this.running) {
       if (this.inFlight === 0 && !this.claiming) {
-        const next = await this.options.store.nextDueAt({ kinds: this.options.kinds });
+        const next = await this.options.store.nextDueAt(this.laneFilter());
         if (this.inFlight === 0 && !this.claiming && (next === undefined || next > this.options.clock.now())) return;
         this.wake();
       }
@@ -129,9 +129,13 @@ export class JobEngine {
     return this.inFlight;
   }
 
-  /** The kinds this engine runs; undefined: every kind. */
-  get kinds(): readonly string[] | undefined {
-    return this.options.kinds;
+  /** The lane this engine runs; undefined: every job. */
+  get lane(): string | undefined {
+    return this.options.lane;
+  }
+
+  private laneFilter(): { lanes?: readonly string[] } {
+    return this.options.lane === undefined ? {} : { lanes: [this.options.lane] };
   }
 
   private async run(): Promise<void> {
@@ -176,7 +180,7 @@ export class JobEngine {
         dueBy: this.options.clock.now(),
         leaseMs: this.options.leaseMs,
         limit,
-        kinds: this.options.kinds,
+        ...this.laneFilter(),
         excludeKeys: this.saturatedKeys(),
       });
     } catch (error) {
@@ -189,7 +193,7 @@ export class JobEngine {
   private async sleepMs(canClaim: boolean): Promise<number> {
     const { pollIntervalMs } = this.options;
     if (!canClaim) return pollIntervalMs;
-    const next = await this.options.store.nextDueAt({ kinds: this.options.kinds, excludeKeys: this.saturatedKeys() }).catch(() => undefined);
+    const next = await this.options.store.nextDueAt({ ...this.laneFilter(), excludeKeys: this.saturatedKeys() }).catch(() => undefined);
     if (next === undefined) return pollIntervalMs;
     return Math.min(pollIntervalMs, this.options.clock.realDelayUntil(next));
   }

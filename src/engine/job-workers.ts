@@ -4,7 +4,7 @@ import type { JobEngine } from './job-engine.js';
 import type { Lane } from './jobs/job-kinds.js';
 
 /**
- * One job engine per lane over one job table, each running its lane's kinds with its own
+ * One job engine per lane over one job table, each running its lane's jobs with its own
  * concurrency: webhook POSTs to a receiver that hangs for its whole timeout fill only the webhook
  * lane, sends to a provider that hangs only (its share of) the sends lane, while failover timers
  * and receipts keep their slots.
@@ -39,12 +39,12 @@ export class JobWorkers {
   }
 
   /**
-   * The earliest due time of a job some lane runs. A job of a kind no lane knows (written by
-   * another version) is never claimed, so it must not count, or `settle` would wait for it forever.
+   * The earliest due time of a job some lane runs. A job no lane takes (of a kind another version
+   * wrote) is never claimed, so it must not count, or `settle` would wait for it forever.
    */
   nextDueAt(): Promise<number | undefined> {
-    const lanes = this.engines.map((engine) => engine.kinds);
-    return this.store.nextDueAt(lanes.includes(undefined) ? {} : { kinds: lanes.flatMap((kinds) => kinds ?? []) });
+    const lanes = this.engines.map((engine) => engine.lane);
+    return this.store.nextDueAt(lanes.includes(undefined) ? {} : { lanes: lanes.filter((lane) => lane !== undefined) });
   }
 
   /** Resolves once no lane runs a job and no job any lane runs is due (what one lane did may feed another). */

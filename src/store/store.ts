@@ -32,6 +32,7 @@ export interface ChangeSet {
   dispatches?: DispatchRecord[];
   dispatchUpdates?: DispatchUpdate[];
   messages?: MessageRecord[];
+  /** Each guarded on its version; one giving a (provider, reference) another message carries is a conflict too. */
   messageUpdates?: MessageUpdate[];
   events?: MessageEventRecord[];
   sendAttempts?: SendAttemptRecord[];
@@ -60,8 +61,8 @@ export interface ChangeSet {
 export type CommitResult = 'committed' | 'conflict';
 
 export interface JobFilter {
-  /** Only these kinds (a lane's); absent: every kind. */
-  kinds?: readonly string[];
+  /** Only jobs of these lanes; absent: every job. */
+  lanes?: readonly string[];
   /** Jobs with these keys are left for later (a receiver or provider that has its share of slots). */
   excludeKeys?: readonly string[];
 }

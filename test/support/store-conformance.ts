@@ -290,6 +290,11 @@ export function runStoreConformance(name: string, open: OpenStore): void {
           'a second message with the same provider and reference is refused',
         );
         assert.equal(await store.findMessage('m-dup'), undefined);
+
+        // Recording a reference another message carries is a conflict: the caller looks, and decides.
+        await store.commit({ messages: [message('m-late')] });
+        assert.equal(await store.commit({ messageUpdates: [update('m-late', 1, 'submitted', ['submitted'], { provider: 'twilio', providerRef: 'SM-9' })], jobs: [job('with-it', T0)] }), 'conflict');
+        assert.deepEqual([(await store.findMessage('m-late'))?.status, await store.countJobs()], ['queued', 0]);
       }));
 
       test('send attempts are recorded, listed in order and counted', withStore(async (store) => {
@@ -504,23 +509,33 @@ export function runStoreConformance(name: string, open: OpenStore): void {
         assert.equal(typeof claimed.id, 'number');
       }));
 
-      test('a claim takes only the kinds asked for; nextDueAt looks at those kinds only', withStore(async (store) => {
+      test('a claim takes only the lanes asked for; nextDueAt looks at those lanes only', withStore(async (store) => {
         await store.commit({
           jobs: [
-            { ...job('webhook-1', T0 - 30), kind: 'webhook.deliver' },
-            { ...job('send-1', T0 - 20), kind: 'message.send' },
-            { ...job('timer-1', T0 - 10), kind: 'dispatch.timer' },
-            { ...job('webhook-2', T0 + 50), kind: 'webhook.deliver' },
+            { ...job('webhook-1', T0 - 30), kind: 'webhook.deliver', lane: 'webhooks' },
+            { ...job('send-1', T0 - 20), kind: 'message.send', lane: 'sends' },
+            { ...job('timer-1', T0 - 10), kind: 'dispatch.timer', lane: 'engine' },
+            { ...job('webhook-2', T0 + 50), kind: 'webhook.deliver', lane: 'webhooks' },
+            { ...job('no-lane', T0 - 40), kind: 'from.another.version' },
           ],
         });
-        assert.equal(await store.nextDueAt({ kinds: ['dispatch.timer', 'message.send'] }), T0 - 20);
-        assert.equal(await store.nextDueAt({ kinds: ['no.such.kind'] }), undefined);
-        assert.equal(await store.nextDueAt({ kinds: [] }), undefined, 'a lane of no kinds has nothing due');
-        const work = await claim(store, { owner: 'w', kinds: ['dispatch.timer', 'message.send'] });
+        assert.equal(await store.nextDueAt({ lanes: ['engine', 'sends'] }), T0 - 20);
+        assert.equal(await store.nextDueAt({ lanes: ['engine'] }), T0 - 10);
+        assert.equal(await store.nextDueAt({ lanes: ['no-such-lane'] }), undefined);
+        assert.equal(await store.nextDueAt({ lanes: [] }), undefined, 'no lanes, nothing due');
+        assert.equal(await store.nextDueAt(), T0 - 40, 'without a filter every job counts, one of no lane too');
+        const work = await claim(store, { owner: 'w', lanes: ['engine', 'sends'] });
         assert.deepEqual(work.map(nameOf), ['send-1', 'timer-1']);
-        assert.deepEqual(await claim(store, { owner: 'w', kinds: ['dispatch.timer'] }), []);
-        const webhooks = await claim(store, { owner: 'w', kinds: ['webhook.deliver'], dueBy: T0 + 50 });
+        assert.deepEqual(await claim(store, { owner: 'w', lanes: ['engine'] }), []);
+        const webhooks = await claim(store, { owner: 'w', lanes: ['webhooks'], dueBy: T0 + 50 });
         assert.deepEqual(webhooks.map(nameOf), ['webhook-1', 'webhook-2']);
+        assert.deepEqual((await claim(store, { owner: 'w' })).map(nameOf), ['no-lane'], 'a job of no lane only an unfiltered claim takes');
+      }));
+
+      test('a lane\'s claim and nextDueAt skip excluded keys too', withStore(async (store) => {
+        await store.commit({ jobs: [{ ...job('busy', T0 - 10, 'provider:busy'), lane: 'sends' }, { ...job('free', T0, 'provider:free'), lane: 'sends' }] });
+        assert.equal(await store.nextDueAt({ lanes: ['sends'], excludeKeys: ['provider:busy'] }), T0);
+        assert.deepEqual((await claim(store, { owner: 'w', lanes: ['sends'], excludeKeys: ['provider:busy'] })).map(nameOf), ['free']);
       }));
 
       test('two claimers racing take disjoint jobs, and together every due one', withStore(async (store) => {
@@ -972,13 +987,13 @@ function nameOf(job: ClaimedJob): string {
   return String((job.payload as { name?: unknown }).name);
 }
 
-function claim(store: Store, request: { owner: string; dueBy?: number; leaseMs?: number; limit?: number; kinds?: string[]; excludeKeys?: string[] }): Promise<ClaimedJob[]> {
+function claim(store: Store, request: { owner: string; dueBy?: number; leaseMs?: number; limit?: number; lanes?: string[]; excludeKeys?: string[] }): Promise<ClaimedJob[]> {
   return store.claimJobs({
     owner: request.owner,
     dueBy: request.dueBy ?? T0,
     leaseMs: request.leaseMs ?? 30_000,
     limit: request.limit ?? 10,
-    kinds: request.kinds,
+    lanes: request.lanes,
     excludeKeys: request.excludeKeys,
   });
 }

@@ -30,7 +30,7 @@ function jobKind<Payload extends Record<string, unknown>, Fields>(
   payload: z.ZodType<Payload>,
   plan: (fields: Fields) => { payload: Payload; dueAt: number; key?: string },
 ): JobKind<Payload, [Fields]> {
-  return { kind, lane, payload, create: (fields) => ({ kind, ...plan(fields) }) };
+  return { kind, lane, payload, create: (fields) => ({ kind, lane, ...plan(fields) }) };
 }
 
 /** Sends of one provider share a key, and so a share of the sends lane. */
@@ -98,5 +98,4 @@ export const expireInboxReceipt = jobKind(
 
 export const JOB_KINDS = [sendMessage, providerFollowUp, dispatchTimer, deliverWebhook, expireInboxReceipt] as const;
 
-/** The kinds a lane runs. */
-export const kindsOf = (lane: Lane): string[] => JOB_KINDS.filter((kind) => kind.lane === lane).map((kind) => kind.kind);
+export const LANES: readonly Lane[] = ['engine', 'sends', 'webhooks'];

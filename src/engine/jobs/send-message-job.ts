@@ -51,11 +51,14 @@ export function sendMessageHandler(ctx: EngineContext): [string, JobHandler] {
         ),
       };
       // Receipts may have come back already (a DLR can beat the submit response): record the
-      // submission on the message as it is now, and never send it again for a lost race.
+      // submission on the message as it is now, and never send it again for a lost race. The
+      // first computation expects nothing held; one that conflicted looks.
+      let computed = 0;
       return {
         record: async () => {
           const current = (await ctx.store.findMessage(messageUuid)) ?? message;
-          return mergeChanges(await submissionChange(ctx, current, { provider: adapter.provider, providerRef, at: now }), scheduled, tries);
+          const submitted = await submissionChange(ctx, current, { provider: adapter.provider, providerRef, at: now }, computed++ > 0);
+          return mergeChanges(submitted, scheduled, tries);
         },
       };
     }

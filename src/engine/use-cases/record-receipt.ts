@@ -80,17 +80,27 @@ function hold(ctx: EngineContext, provider: string, providerRef: string, reports
 }
 
 /**
- * A provider accepted a message: `submitted` with its reference, the receipts already held for
- * that reference, and the provider's follow-ups, in one change. It takes the held receipts
- * guarded on being all there are, so one held meanwhile makes the commit conflict and be
- * recomputed with it: no receipt can slip between the holding and the taking.
+ * A provider accepted a message: `submitted` with its reference, and the receipts already held
+ * for that reference, in one change. It takes the held receipts guarded on being all there are,
+ * so one held meanwhile makes the commit conflict and be recomputed with it: no receipt can slip
+ * between the holding and the taking.
+ *
+ * `expectHeld: false` computes it as the usual case is, with nothing held and the reference
+ * free, without reading either: if that is wrong the guards make the commit conflict, and the
+ * caller computes it again with `expectHeld: true`. (Two reads fewer per send: about 7 % of
+ * accept throughput, npm run bench.)
  */
 export async function submissionChange(
   ctx: EngineContext,
   message: MessageRecord,
   submission: { provider: string; providerRef: string; at: number },
+  expectHeld: boolean,
 ): Promise<ChangeSet> {
   const { provider, providerRef, at } = submission;
+  if (!expectHeld) {
+    const reports = [{ status: 'submitted' as const, at, provider, providerRef }];
+    return mergeChanges(await messageAndWorkflowChange(ctx, message, reports), { inboxTaken: [{ provider, providerRef, ids: [] }] });
+  }
   const holder = await ctx.store.findMessageByProviderRef(provider, providerRef);
   if (holder && holder.uuid !== message.uuid) {
     // A provider bug: receipts for this reference can only ever reach one message, the first.

@@ -58,4 +58,15 @@ WHERE kind = 'sandbox.receipt';
 -- Timers written before their payload carried their own instant are due at their row's due time.
 UPDATE jobs SET payload = json_set(payload, '$.dueAt', due_at)
 WHERE kind = 'dispatch.timer' AND json_extract(payload, '$.dueAt') IS NULL;
+
+-- Each job names the lane (worker pool) that runs it (src/engine/jobs/job-kinds.ts), so that a
+-- lane's claim reads its own range of an index instead of filtering every job by kind.
+ALTER TABLE jobs ADD COLUMN lane TEXT;
+UPDATE jobs SET lane = CASE kind
+  WHEN 'message.send' THEN 'sends'
+  WHEN 'webhook.deliver' THEN 'webhooks'
+  WHEN 'dispatch.timer' THEN 'engine'
+  WHEN 'provider.follow-up' THEN 'engine'
+END;
+CREATE INDEX jobs_by_lane ON jobs(lane, due_at);
 `;
