@@ -277,9 +277,15 @@ export class SqliteStore implements Store {
   }
 
   async nextDueAt(filter: JobFilter = {}): Promise<number | undefined> {
-    const query = filter.lanes?.length === 1 ? this.statements.nextDueOfLane : this.statements.nextDueAt;
-    const row = query.get({ leaseNow: this.clock.wallNow(), ...filterParams(filter) }) as { due_at: number } | undefined;
-    return row?.due_at;
+    const leaseNow = this.clock.wallNow();
+    if (filter.lanes === undefined) return (this.statements.nextDueAt.get({ leaseNow, ...filterParams(filter) }) as { due_at: number } | undefined)?.due_at;
+    // Each lane's earliest from its own index range; the earliest of those.
+    let earliest: number | undefined;
+    for (const lane of filter.lanes) {
+      const row = this.statements.nextDueOfLane.get({ leaseNow, ...filterParams({ ...filter, lanes: [lane] }) }) as { due_at: number } | undefined;
+      if (row !== undefined && (earliest === undefined || row.due_at < earliest)) earliest = row.due_at;
+    }
+    return earliest;
   }
 
   /** One server process owns a SQLite file, so every lease found at its start is a dead one. */
