@@ -9,6 +9,7 @@
  */
 export function timeOrderedUuid(nowMs: number, randomUuid: string): string {
   const time = Math.max(0, Math.floor(nowMs)).toString(16).padStart(12, '0').slice(-12);
-  // randomUuid is xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx: keep what follows its version digit.
+  // A v4 uuid's version digit sits at index 14; the random digits after it are kept, and the
+  // 48-bit time and the version 7 take the places before them.
   return `${time.slice(0, 8)}-${time.slice(8, 12)}-7${randomUuid.slice(15)}`;
 }

@@ -14,12 +14,14 @@ import type { JobKind } from './jobs/job-kinds.js';
 export type JobOutcome =
   | { done: ChangeSet }
   /**
-   * Completes the job with effects computed from fresh state, recomputed if a racing commit
-   * changed that state: for work done outside the database (a provider call) that should be
-   * recorded, not repeated. Only an outcome that conflicts RECORD_ATTEMPTS times in a row (or a
-   * lost lease) makes the job, and so its provider call, run again.
+   * Completes the job with effects computed from state, recomputed if a racing commit changed
+   * that state: for work done outside the database (a provider call) that should be recorded,
+   * not repeated. The first computation may use what the handler read already (`recomputing`
+   * false); after a conflict it must read afresh. Only an outcome that conflicts
+   * RECORD_ATTEMPTS times in a row (or a lost lease) makes the job, and so its provider call,
+   * run again.
    */
-  | { record: () => Promise<ChangeSet> }
+  | { record: (recomputing: boolean) => Promise<ChangeSet> }
   /** `quiet`: an expected wait (a timer yielding to a receipt), logged at debug, not info. */
   | { retryAt: number; error: string; change?: ChangeSet; quiet?: boolean };
 
@@ -278,7 +280,7 @@ export class JobEngine {
     try {
       if ('record' in outcome) {
         for (let attempt = 1; attempt <= RECORD_ATTEMPTS; attempt += 1) {
-          if ((await store.commit({ ...(await outcome.record()), complete: job.lease })) === 'committed') return;
+          if ((await store.commit({ ...(await outcome.record(attempt > 1)), complete: job.lease })) === 'committed') return;
         }
         log.warn({ job: job.id, kind: job.kind }, `recording the outcome conflicted ${RECORD_ATTEMPTS} times (or the lease was lost); the job will run again`);
       } else {

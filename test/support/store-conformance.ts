@@ -805,11 +805,6 @@ export function runStoreConformance(name: string, open: OpenStore): void {
         await store.commit({ reschedule: { lease: claimed.lease, dueAt: T0 + 7 } });
         assert.equal(heard.length, 3);
         assert.equal(heard.at(-1)?.dueAt, T0 + 7);
-
-        const [again] = await claim(store, { owner: 'w', dueBy: T0 + 10 });
-        assert.ok(again);
-        await store.commit({ release: again.lease });
-        assert.equal(heard.length, 4, 'a released job is claimable again: the engine must look');
       }));
 
       test('is not told after a commit without new jobs, nor after a conflict', withStore(async (store) => {

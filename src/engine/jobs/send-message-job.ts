@@ -31,14 +31,16 @@ export function sendMessageHandler(ctx: EngineContext): [string, JobHandler] {
   return handle(sendMessage, async ({ messageUuid }, job) => {
     const message = await ctx.store.findMessage(messageUuid);
     if (!message || message.status !== 'queued') return { done: {} };
-    const adapter = ctx.providers.forChannel(message.channel);
-    // Each claim is a try; every try whose outcome was recorded has an attempt. The others' answers were lost.
-    const unanswered = job.attempts > 1 ? job.attempts - 1 - (await ctx.store.countSendAttempts(messageUuid)) : 0;
+    // The message as read above, until a conflict says it changed (the version guards tell).
+    const reread = async (recomputing: boolean) => (recomputing ? await ctx.store.findMessage(messageUuid) : undefined) ?? message;
     if (message.dispatchUuid === undefined && job.attempts > 1 && ctx.clock.now() - message.createdAt > SEND_RETRY_WINDOW_MS) {
       // Tried, and nothing recorded for an hour (the recording keeps failing): stop sending it.
       const gaveUp = { status: 'rejected' as const, at: ctx.clock.now(), error: NO_ANSWER_RECORDED, fromSend: true };
-      return { record: async () => messageAndWorkflowChange(ctx, (await ctx.store.findMessage(messageUuid)) ?? message, [gaveUp]) };
+      return { record: async (recomputing) => messageAndWorkflowChange(ctx, await reread(recomputing), [gaveUp]) };
     }
+    const adapter = ctx.providers.forChannel(message.channel);
+    // Each claim is a try; every try whose outcome was recorded has an attempt. The others' answers were lost.
+    const unanswered = job.attempts > 1 ? job.attempts - 1 - (await ctx.store.countSendAttempts(messageUuid)) : 0;
     const result = await trySend(ctx, adapter, sendRequest(message, job.attempts, unanswered));
     const now = ctx.clock.now();
     const tries: ChangeSet = { sendAttempts: [...unansweredTries(message, adapter.provider, job.attempts - unanswered, unanswered, now), attemptOf(result, message, adapter.provider, job.attempts, now)] };
@@ -51,13 +53,10 @@ export function sendMessageHandler(ctx: EngineContext): [string, JobHandler] {
         ),
       };
       // Receipts may have come back already (a DLR can beat the submit response): record the
-      // submission on the message as it is now, and never send it again for a lost race. The
-      // first computation expects nothing held; one that conflicted looks.
-      let computed = 0;
+      // submission on the message as it is now, and never send it again for a lost race.
       return {
-        record: async () => {
-          const current = (await ctx.store.findMessage(messageUuid)) ?? message;
-          const submitted = await submissionChange(ctx, current, { provider: adapter.provider, providerRef, at: now }, computed++ > 0);
+        record: async (recomputing) => {
+          const submitted = await submissionChange(ctx, await reread(recomputing), { provider: adapter.provider, providerRef, at: now }, { recomputing });
           return mergeChanges(submitted, scheduled, tries);
         },
       };
@@ -68,7 +67,7 @@ export function sendMessageHandler(ctx: EngineContext): [string, JobHandler] {
       return { retryAt, error: `${failure.error.code} ${failure.error.reason}`, change: tries };
     }
     const rejected = { status: 'rejected' as const, at: now, error: failure.error, fromSend: true };
-    return { record: async () => mergeChanges(await messageAndWorkflowChange(ctx, (await ctx.store.findMessage(messageUuid)) ?? message, [rejected]), tries) };
+    return { record: async (recomputing) => mergeChanges(await messageAndWorkflowChange(ctx, await reread(recomputing), [rejected]), tries) };
   });
 }
 
@@ -97,7 +96,8 @@ async function trySend(ctx: EngineContext, adapter: ChannelAdapter, request: Sen
   const timedOut = new Promise<SendResult>((resolve) => {
     timer = setTimeout(() => resolve(failure(`the ${adapter.type} provider did not answer within ${ctx.sends.timeoutMs / 1000} s`)), ctx.sends.timeoutMs);
   });
-  const answered = adapter.send(request).catch((error: unknown) => {
+  // A synchronous throw becomes a rejection too.
+  const answered = Promise.resolve().then(() => adapter.send(request)).catch((error: unknown) => {
     // What the error says stays in the server log, stripped of URL queries (tokens travel there).
     ctx.log.warn({ provider: adapter.provider, message: request.messageUuid, error: describeError(error) }, 'the provider adapter threw; the send will be retried');
     return failure(`the ${adapter.type} adapter failed`);

@@ -151,7 +151,6 @@ export class SqliteStore implements Store {
 
   private notifyJobsAdded(change: ChangeSet): void {
     const dueTimes = [...(change.jobs ?? []).map((job) => job.dueAt), ...(change.reschedule ? [change.reschedule.dueAt] : [])];
-    if (change.release) dueTimes.push(-Infinity); // due as it was: at once or earlier
     if (dueTimes.length === 0) return;
     const earliest = Math.min(...dueTimes);
     for (const listener of this.jobListeners) listener(earliest);
