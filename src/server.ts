@@ -21,6 +21,7 @@ import { providerSink } from './engine/use-cases/record-receipt.js';
 import { VirtualTime } from './engine/virtual-time.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
+import { WebhookAddressPolicy } from './webhooks/address-policy.js';
 import { createWebhookSender } from './webhooks/http-sender.js';
 
 export interface RunningServer {
@@ -67,7 +68,12 @@ export async function startServer(config: Readonly<Config>, extras: ServerExtras
   const { log = createLogger(config), providers: extraProviders = [], clock = defaultClock(config) } = extras;
   const database = await openStore(config.database, clock);
   const { store } = database;
-  await store.recoverAtStart();
+  try {
+    await store.recoverAtStart();
+  } catch (error) {
+    await store.close(); // another server owns the database (OD_DATABASE_IN_USE): leave it as it is
+    throw error;
+  }
 
   const sandbox = new SandboxNetwork({
     provider: SANDBOX_PROVIDER,
@@ -80,6 +86,7 @@ export async function startServer(config: Readonly<Config>, extras: ServerExtras
     Object.fromEntries(extraProviders.flatMap(({ adapter, channels }) => channels.map((channel) => [channel, adapter.provider]))),
     SANDBOX_PROVIDER,
   );
+  const webhookAddresses = new WebhookAddressPolicy(config.webhooks.allowNetworks);
   const ctx: EngineContext = {
     store,
     clock,
@@ -89,19 +96,25 @@ export async function startServer(config: Readonly<Config>, extras: ServerExtras
     dispatch: { ceilingMs: config.dispatch.ceilingMs },
     sends: { timeoutMs: config.sends.timeoutMs },
     receipts: { unmatchedTtlMs: config.receipts.unmatchedTtlMs },
+    webhookAddresses,
   };
   for (const adapter of providers.all()) await adapter.start(providerSink(ctx, adapter.provider));
 
   // One connection per webhook slot: a request queued behind others would spend its timeout waiting.
-  const sender = createWebhookSender({ clock, timeoutMs: config.webhooks.timeoutMs, connections: config.webhooks.concurrency });
+  const sender = createWebhookSender({
+    clock,
+    timeoutMs: config.webhooks.timeoutMs,
+    connections: config.webhooks.concurrency,
+    addresses: webhookAddresses,
+  });
   const handlers = createJobHandlers(ctx, sender);
-  const lane = (name: Lane, concurrency: number, maxPerKey?: number) =>
-    new JobEngine({ store, clock, log, handlers, lane: name, concurrency, maxPerKey, pollIntervalMs: config.engine.pollIntervalMs, leaseMs: config.engine.leaseMs });
+  const lane = (name: Lane, concurrency: number, shares: { maxPerKey?: number; maxPerTenant?: number } = {}) =>
+    new JobEngine({ store, clock, log, handlers, lane: name, concurrency, ...shares, pollIntervalMs: config.engine.pollIntervalMs, leaseMs: config.engine.leaseMs });
   const engine = new JobWorkers(
     {
       engine: lane('engine', config.engine.concurrency),
-      sends: lane('sends', config.sends.concurrency, config.sends.concurrencyPerProvider),
-      webhooks: lane('webhooks', config.webhooks.concurrency, config.webhooks.concurrencyPerOrigin),
+      sends: lane('sends', config.sends.concurrency, { maxPerKey: config.sends.concurrencyPerProvider }),
+      webhooks: lane('webhooks', config.webhooks.concurrency, { maxPerKey: config.webhooks.concurrencyPerOrigin, maxPerTenant: config.webhooks.concurrencyPerAccount }),
     },
     store,
     clock,
@@ -114,7 +127,7 @@ export async function startServer(config: Readonly<Config>, extras: ServerExtras
   }
 
   const closeProviders = () => Promise.all(providers.all().map((adapter) => adapter.close()));
-  const app = await buildApp({ useCases: createUseCases(ctx), clock, log, providers, sandbox, advanceClock });
+  const app = await buildApp({ useCases: createUseCases(ctx), clock, log, providers, sandbox, advanceClock, http: config.http });
   try {
     await app.listen({ port: config.port, host: config.host });
   } catch (error) {

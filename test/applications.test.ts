@@ -186,6 +186,35 @@ describe('payload validation: 400 naming the field', () => {
     });
   }
 
+  it('only RSA keys of 2048 to 4096 bits with the exponent 65537, on create and on update', async () => {
+    const pem = (options: { modulusLength: number; publicExponent?: number }) =>
+      generateKeyPairSync('rsa', options).publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    const app = await createQuick('strict keys');
+    for (const [options, reason] of [
+      [{ modulusLength: 2048, publicExponent: 3 }, 'must be an RSA key with the public exponent 65537'],
+      [{ modulusLength: 2048, publicExponent: 0x10003 }, 'must be an RSA key with the public exponent 65537'],
+      [{ modulusLength: 1024 }, 'must be an RSA key of 2048 to 4096 bits'],
+      [{ modulusLength: 4160 }, 'must be an RSA key of 2048 to 4096 bits'],
+    ] as const) {
+      const publicKey = pem(options);
+      for (const answer of [await create({ name: 'x', keys: { public_key: publicKey } }), await call('PUT', `/v2/applications/${app.id}`, { body: { name: 'x', keys: { public_key: publicKey } } })]) {
+        assertProblem(answer, 400, PAYLOAD_VALIDATION);
+        assert.deepEqual(answer.json.invalid_parameters, [{ name: 'keys.public_key', reason }], JSON.stringify(options));
+      }
+    }
+    assert.equal((await create({ name: 'x', keys: { public_key: pem({ modulusLength: 4096 }) } })).status, 201);
+  });
+
+  it('a key stored before the policy (exponent 3) verifies no JWT', async () => {
+    const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, publicExponent: 3 });
+    const app = await createQuick('old key');
+    const stored = (await server.store.findApplication(app.id))!;
+    await server.store.updateApplication({ ...stored, publicKey: publicKey.export({ type: 'spki', format: 'pem' }).toString() });
+    const token = await generateApplicationJwt({ privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), applicationId: app.id });
+    const answer = await call('GET', '/v0.1/messages/0f6c3a53-0000-4000-8000-000000000000', { authorization: `Bearer ${token}` });
+    assert.equal(answer.status, 401);
+  });
+
   it('PUT is validated the same way', async () => {
     const app = await createQuick('to be badly updated');
     const answer = await call('PUT', `/v2/applications/${app.id}`, { body: { name: '' } });

@@ -1,5 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { startTestServer, type TestServer } from './support/test-server.js';
 
 let server: TestServer;
@@ -33,5 +34,69 @@ test('an unknown path is a 404 problem', async () => {
   assert.equal(response.status, 404);
   const body = (await response.json()) as Record<string, string>;
   assert.equal(body.title, 'Not Found');
-  assert.equal(body.detail, 'No route GET /v3/nothing');
+  assert.equal(body.detail, 'No route matches this method and path.');
+});
+
+
+const SECURITY = ['x-xss-protection', 'strict-transport-security', 'x-content-type-options', 'x-frame-options'];
+
+/** Sends raw bytes and reads the whole answer: what Node's parser refuses never reaches fetch's rules. */
+function rawRequest(url: string, bytes: string): Promise<{ status: number; headers: Record<string, string>; body: string }> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => socket.write(bytes));
+    let text = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => (text += chunk));
+    socket.on('error', reject);
+    socket.on('close', () => {
+      const [head = '', body = ''] = text.split('\r\n\r\n');
+      const [statusLine = '', ...lines] = head.split('\r\n');
+      const headers = Object.fromEntries(lines.map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]));
+      resolve({ status: Number(statusLine.split(' ')[1]), headers, body });
+    });
+  });
+}
+
+function assertCatalogueProblem(answer: { status: number; headers: Record<string, string>; body: string }, status: number, leaked: string[]): void {
+  assert.equal(answer.status, status);
+  assert.match(answer.headers['content-type'] ?? '', /^application\/problem\+json/);
+  for (const header of SECURITY) assert.ok(answer.headers[header], `${header} is set`);
+  const body = JSON.parse(answer.body) as Record<string, string>;
+  assert.match(body.type ?? '', /^https:\/\/developer\.nexmo\.com\/api-errors#/);
+  assert.equal(body.instance, answer.headers['x-nexmo-trace-id']);
+  assert.match(body.instance ?? '', /^[0-9a-f]{32}$/);
+  for (const text of leaked) assert.ok(!answer.body.includes(text), `the answer echoes ${text}`);
+}
+
+test("errors Fastify and Node's parser raise are problems from the catalogue, echoing nothing", async () => {
+  const host = `Host: 127.0.0.1\r\nAuthorization: ${server.basicAuth}\r\n`;
+  assertCatalogueProblem(await rawRequest(server.url, `GET /v0.1/messages/%ff HTTP/1.1\r\n${host}Connection: close\r\n\r\n`), 400, ['%ff']);
+  const long = 'a'.repeat(150);
+  assertCatalogueProblem(await rawRequest(server.url, `GET /v0.1/messages/${long} HTTP/1.1\r\n${host}Connection: close\r\n\r\n`), 404, [long]);
+  const bigHeader = 'x'.repeat(20_000);
+  assertCatalogueProblem(await rawRequest(server.url, `GET /health HTTP/1.1\r\n${host}X-Big: ${bigHeader}\r\n\r\n`), 431, [bigHeader.slice(0, 100)]);
+  assertCatalogueProblem(await rawRequest(server.url, `FOO /health HTTP/1.1\r\n${host}\r\n`), 400, ['FOO']);
+  assertCatalogueProblem(await rawRequest(server.url, `GET /nowhere/secret-path HTTP/1.1\r\n${host}Connection: close\r\n\r\n`), 404, ['secret-path']);
+});
+
+test('routes without a body accept an empty one sent as application/json; others still ask for one', async () => {
+  const created = await fetch(`${server.url}/v2/applications`, {
+    method: 'POST',
+    headers: { authorization: server.basicAuth, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'to delete' }),
+  });
+  const { id } = (await created.json()) as { id: string };
+  const deleted = await fetch(`${server.url}/v2/applications/${id}`, { method: 'DELETE', headers: { authorization: server.basicAuth, 'content-type': 'application/json' } });
+  assert.equal(deleted.status, 204);
+
+  const read = await fetch(`${server.url}/sandbox/messages/0f6c3a53-0000-4000-8000-000000000000/read`, {
+    method: 'POST',
+    headers: { authorization: server.basicAuth, 'content-type': 'application/json' },
+  });
+  assert.equal(read.status, 404, 'read as an unknown message, not refused as an empty body');
+
+  const send = await fetch(`${server.url}/v0.1/messages`, { method: 'POST', headers: { authorization: server.basicAuth, 'content-type': 'application/json' } });
+  assert.equal(send.status, 400);
+  assert.deepEqual(((await send.json()) as { invalid_parameters: unknown }).invalid_parameters, [{ name: 'body', reason: 'The JSON Object cannot be empty' }]);
 });

@@ -5,33 +5,61 @@ import { createAuthenticator } from './authenticate.js';
 import { registerApplicationRoutes } from './applications.js';
 import { registerDispatchRoutes } from './dispatch.js';
 import { registerMessageRoutes } from './messages.js';
-import { Problem, invalidParams, problem, renderProblem } from './problem.js';
+import { answerClientError } from './client-errors.js';
+import { Problem, SECURITY_HEADERS, invalidParams, problem, renderProblem } from './problem.js';
 import { registerProviderWebhookRoutes } from './provider-webhooks.js';
 import { registerSandboxRoutes } from './sandbox.js';
 import type { Services } from './services.js';
 
 const ONE_MEGABYTE = 1024 * 1024;
+/** A path segment longer than this matches no route (404): no id of ours is longer. */
+const MAX_PARAM_LENGTH = 100;
 const ROUTE_METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'] as const;
 
-/** Headers Nexmo's gateway sets on every response. */
-const SECURITY_HEADERS = {
-  'x-xss-protection': '1; mode=block',
-  'strict-transport-security': 'max-age=31536000; includeSubdomains',
-  'x-content-type-options': 'nosniff',
-  'x-frame-options': 'deny',
-};
+const newTraceId = () => randomBytes(16).toString('hex');
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The route takes no body: an empty one is accepted whatever its content type says. */
+    bodiless?: boolean;
+  }
+}
 
 export async function buildApp(services: Services): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: services.log as FastifyBaseLogger,
     bodyLimit: ONE_MEGABYTE,
     // Traces are 32 hex digits, like Nexmo's; they are every problem's `instance`.
-    genReqId: () => randomBytes(16).toString('hex'),
-    routerOptions: { ignoreTrailingSlash: true },
+    genReqId: newTraceId,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
+    // A slow client is cut off (DESIGN §3 "Limits"): headers, the whole request, an idle keep-alive.
+    http: { headersTimeout: services.http.headersTimeoutMs, connectionsCheckingInterval: Math.min(1000, services.http.headersTimeoutMs) },
+    requestTimeout: services.http.requestTimeoutMs,
+    keepAliveTimeout: services.http.keepAliveTimeoutMs,
+    // What Node's parser refuses, and a URL Fastify cannot decode, are problems like any other.
+    clientErrorHandler: (error, socket) => answerClientError(error, socket, newTraceId),
+    frameworkErrors: (error, request, reply) =>
+      renderProblem(
+        request,
+        reply,
+        // A path segment longer than any id of ours names nothing: as for any other unknown path.
+        error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? problem('not-found', 'No route matches this method and path.') : problem('bad-request', 'The request URL is malformed.'),
+      ),
   });
+  // Beyond this many connections at once new ones are closed on accept, so sockets held by slow
+  // clients cannot exhaust the process's descriptors. (A connection that sends nothing is
+  // answered 408 after headersTimeout like one that trickles: Node counts from its start.)
+  app.server.maxConnections = services.http.maxConnections;
 
   // Every API takes JSON: any other body is a 415, not a confusing 400 about its shape.
   app.removeContentTypeParser('text/plain');
+  // curl and many SDKs send `Content-Type: application/json` with no body on a DELETE or a bare
+  // POST: a route that takes no body (config.bodiless) reads that as no body, not as empty JSON.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) =>
+    body === '' && request.routeOptions.config.bodiless === true ? done(null, undefined) : parseJson(request, body as string, done),
+  );
 
   app.addHook('onRequest', async (request, reply) => {
     reply.headers({ ...SECURITY_HEADERS, 'x-nexmo-trace-id': request.id });
@@ -43,9 +71,10 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     const allowed = ROUTE_METHODS.filter((method) => app.findRoute({ method, url: path }));
     if (allowed.length > 0) {
       reply.header('allow', allowed.join(', '));
-      return renderProblem(request, reply, problem('wrong-verb', `${request.method} is not allowed on ${path}; use ${allowed.join(' or ')}.`));
+      return renderProblem(request, reply, problem('wrong-verb', `This method is not allowed on this path; use ${allowed.join(' or ')}.`));
     }
-    return renderProblem(request, reply, problem('not-found', `No route ${request.method} ${path}`));
+    // The path is not echoed: what a client sent never comes back in an error.
+    return renderProblem(request, reply, problem('not-found', 'No route matches this method and path.'));
   });
 
   const auth = createAuthenticator(services.useCases, services.clock);

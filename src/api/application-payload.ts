@@ -5,9 +5,10 @@
  * dotted path, and a valid body comes back normalised (known fields only, defaults filled in).
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
+import { rsaKeyProblem } from './auth/rsa-key-policy.js';
 import type { ApplicationRecord } from '../core/records.js';
 import { invalid, valid, type InvalidParameter, type Validation } from '../core/validation.js';
-import { isHttpUrl } from '../core/url.js';
+import { normaliseWebhookUrl } from '../core/url.js';
 
 type Json = Record<string, unknown>;
 
@@ -45,10 +46,8 @@ export const APPLICATIONS_PATH = '/v2/applications';
 
 const MAX_NAME = 200;
 const MAX_URL = 2000;
-/** A 16384-bit RSA SPKI PEM is about 2 900 characters; this only bounds the parser's work. */
+/** A 4096-bit RSA SPKI PEM is about 800 characters; this only bounds the parser's work. */
 const MAX_PEM = 10_000;
-/** RFC 7518 §3.3: RS256 keys must be at least 2048 bits; a smaller key could never sign a usable JWT. */
-const MIN_RSA_BITS = 2048;
 const PEM_HEADER = '-----BEGIN PUBLIC KEY-----';
 
 // ---------------------------------------------------------------------------------------------
@@ -148,9 +147,8 @@ function readPublicKey(issues: Issues, raw: unknown, name: string): string | und
   }
   const key = parsePublicKey(raw);
   if (!key) return issues.add(name, 'is not a valid PEM public key');
-  if (key.asymmetricKeyType !== 'rsa') return issues.add(name, 'must be an RSA key');
-  const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
-  if (bits < MIN_RSA_BITS) return issues.add(name, `must be an RSA key of at least ${MIN_RSA_BITS} bits`);
+  const problem = rsaKeyProblem(key);
+  if (problem) return issues.add(name, problem);
   return key.export({ type: 'spki', format: 'pem' }).toString();
 }
 
@@ -227,11 +225,14 @@ function readWebhook(issues: Issues, raw: unknown, name: string, rule: WebhookRu
   return { address, http_method: method, connection_timeout, socket_timeout };
 }
 
+/** Stored normalised: the address checked (here, and on every attempt) is the address used. */
 function readUrl(issues: Issues, raw: unknown, name: string): string | undefined {
   if (isAbsent(raw)) return issues.add(name, 'is required');
   if (typeof raw !== 'string') return issues.add(name, 'must be a string');
   if (raw.length > MAX_URL) return issues.add(name, `must be at most ${MAX_URL} characters`);
-  return isHttpUrl(raw) ? raw : issues.add(name, 'must be an absolute http or https URL');
+  const normalised = normaliseWebhookUrl(raw);
+  if (!normalised.ok) return issues.add(name, normalised.reason);
+  return normalised.url.length > MAX_URL ? issues.add(name, `must be at most ${MAX_URL} characters`) : normalised.url;
 }
 
 function readMethod(issues: Issues, raw: unknown, name: string, allowed: readonly HttpMethod[]): HttpMethod | undefined {

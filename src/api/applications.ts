@@ -31,7 +31,7 @@ export function registerApplicationRoutes(app: FastifyInstance, services: Servic
 
   /** 201; a generated private key is in this response and nowhere else, ever (DESIGN §3). */
   app.post(APPLICATIONS_PATH, route, async (request, reply) => {
-    const { application, privateKey } = await applications.create(request.caller.apiKey, readPayload(request.body));
+    const { application, privateKey } = await applications.create(request.caller.apiKey, readPayload(request.body, applications));
     return reply.code(201).send(toApplicationResource(application, privateKey));
   });
 
@@ -52,20 +52,22 @@ export function registerApplicationRoutes(app: FastifyInstance, services: Servic
   app.put<ById>(one, route, async (request) => {
     // Unknown and deleted-meanwhile alike: the same answer as if we had been a moment later.
     if (!(await applications.findOwn(request.caller.apiKey, request.params.id))) throw missing(request.params.id);
-    const replaced = await applications.replace(request.caller.apiKey, request.params.id, readPayload(request.body));
+    const replaced = await applications.replace(request.caller.apiKey, request.params.id, readPayload(request.body, applications));
     if (!replaced) throw missing(request.params.id);
     return toApplicationResource(replaced);
   });
 
-  app.delete<ById>(one, route, async (request, reply) => {
+  app.delete<ById>(one, { ...route, config: { bodiless: true } }, async (request, reply) => {
     if (!(await applications.delete(request.caller.apiKey, request.params.id))) throw missing(request.params.id);
     return reply.code(204).send();
   });
 }
 
-function readPayload(body: unknown): ApplicationPayload {
+function readPayload(body: unknown, applications: Services['useCases']['applications']): ApplicationPayload {
   const validation = validateApplicationPayload(body);
   if (!validation.ok) throw payloadInvalid(validation.errors);
+  const refused = applications.refusedAddresses(validation.value.capabilities);
+  if (refused.length > 0) throw payloadInvalid(refused);
   return validation.value;
 }
 

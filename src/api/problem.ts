@@ -24,9 +24,12 @@ export const PROBLEMS = {
   'wrong-verb': { status: 405, type: `${NEXMO}#wrong-verb`, title: 'Request method not allowed' },
   'sandbox-not-readable': { status: 409, type: `${NEXMO}/sandbox#not-readable`, title: 'Conflict' },
   'sandbox-real-clock': { status: 409, type: `${NEXMO}/sandbox#real-clock`, title: 'Conflict' },
+  /** A client that took too long to send its request (headers or body). */
+  'request-timeout': { status: 408, type: `${NEXMO}#request-timeout`, title: 'Request Timeout' },
   'payload-too-large': { status: 413, type: `${NEXMO}#payload-too-large`, title: 'Payload Too Large' },
   'unsupported-content-type': { status: 415, type: `${NEXMO}#content-type-header`, title: 'Unsupported Content-Type header' },
   'sandbox-no-inbound-url': { status: 422, type: `${NEXMO}/sandbox#no-inbound-url`, title: 'Unprocessable Entity' },
+  'headers-too-large': { status: 431, type: `${NEXMO}#headers-too-large`, title: 'Request Header Fields Too Large' },
   'internal-error': { status: 500, type: `${NEXMO}#internal-error`, title: 'Internal Server Error' },
 } as const satisfies Record<string, { status: number; type: string; title: string }>;
 
@@ -65,15 +68,30 @@ export const invalidCredentials = (): Problem => problem('invalid-credentials', 
 
 export const notFound = (detail: string): Problem => problem('not-found', detail);
 
+/** Headers Nexmo's gateway sets on every response, problems included. */
+export const SECURITY_HEADERS = {
+  'x-xss-protection': '1; mode=block',
+  'strict-transport-security': 'max-age=31536000; includeSubdomains',
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'deny',
+};
+
+/** The problem+json body; `instance` is the request's trace id. */
+export function problemBody(failure: Problem, traceId: string): Record<string, unknown> {
+  return {
+    type: failure.type,
+    title: failure.title,
+    detail: failure.detail,
+    instance: traceId,
+    ...(failure.invalidParameters && { invalid_parameters: failure.invalidParameters }),
+  };
+}
+
 export function renderProblem(request: FastifyRequest, reply: FastifyReply, failure: Problem): FastifyReply {
+  // Also for errors raised before the onRequest hook set these (a malformed URL).
   return reply
+    .headers({ ...SECURITY_HEADERS, 'x-nexmo-trace-id': request.id })
     .code(failure.status)
     .type('application/problem+json')
-    .send({
-      type: failure.type,
-      title: failure.title,
-      detail: failure.detail,
-      instance: request.id,
-      ...(failure.invalidParameters && { invalid_parameters: failure.invalidParameters }),
-    });
+    .send(problemBody(failure, request.id));
 }

@@ -46,7 +46,7 @@ export function registerSandboxRoutes(app: FastifyInstance, services: Services, 
     return { messages: page.items.map(handsetResource), ...(next && { _links: { next: { href: next } } }) };
   });
 
-  app.post<{ Params: { uuid: string } }>('/sandbox/messages/:uuid/read', { onRequest: authenticate }, async (request) => {
+  app.post<{ Params: { uuid: string } }>('/sandbox/messages/:uuid/read', { onRequest: authenticate, config: { bodiless: true } }, async (request) => {
     const outcome = await sandbox.read(request.caller.apiKey, request.params.uuid);
     switch (outcome.kind) {
       case 'unknown':

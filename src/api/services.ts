@@ -4,6 +4,17 @@ import type { SandboxNetwork } from '../channels/sandbox/sandbox-network.js';
 import type { Clock } from '../core/clock.js';
 import type { UseCases } from '../engine/use-cases/index.js';
 
+export interface HttpLimits {
+  /** A client must have sent its headers this long after connecting (or after its previous request). */
+  headersTimeoutMs: number;
+  /** … and its whole request this long after. */
+  requestTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this long. */
+  keepAliveTimeoutMs: number;
+  /** Connections beyond this many at once are refused. */
+  maxConnections: number;
+}
+
 /** What the HTTP layer is given to work with; built once by the server. */
 export interface Services {
   useCases: UseCases;
@@ -13,6 +24,8 @@ export interface Services {
   providers: ProviderRegistry;
   /** The sandbox network behind /sandbox/… */
   sandbox: SandboxNetwork;
+  /** Limits on what one client connection may hold (config `http`). */
+  http: HttpLimits;
   /** Present with the virtual clock: advances it one due time at a time, running what comes due. */
   advanceClock?: (ms: number) => Promise<number>;
 }

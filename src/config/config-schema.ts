@@ -1,3 +1,4 @@
+import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 import { CHANNELS } from '../core/channel.js';
 import { isDecimalPrice } from '../core/pricing.js';
@@ -30,6 +31,8 @@ function number(min: number) {
 
 const text = z.string({ error: 'must be a non-empty string' }).min(1, { error: 'must be a non-empty string' });
 const decimal = z.string({ error: 'must be a decimal string such as "0.002"' }).refine(isDecimalPrice, { error: 'must be a decimal string such as "0.002"' });
+
+const network = z.string({ error: 'must be a network such as "10.0.0.0/8"' }).refine((value) => ipaddr.isValidCIDR(value), { error: 'must be a network such as "10.0.0.0/8" or "fd00::/8"' });
 
 const channelPrice = settings({
   default: decimal,
@@ -66,6 +69,15 @@ export const settingsSchema = settings({
     timeout_ms: number(100).optional(),
     concurrency: wholeNumber(1).optional(),
     concurrency_per_origin: wholeNumber(1).optional(),
+    concurrency_per_account: wholeNumber(1).optional(),
+    /** Networks beyond the public internet that webhooks may reach (DESIGN §3); `[]` in production. */
+    allow_networks: z.array(network, { error: 'must be a list of networks such as ["10.0.0.0/8"]' }).optional(),
+  }).optional(),
+  http: settings({
+    headers_timeout_ms: number(100).optional(),
+    request_timeout_ms: number(100).optional(),
+    keep_alive_timeout_ms: number(100).optional(),
+    max_connections: wholeNumber(1).optional(),
   }).optional(),
   dispatch: settings({ ceiling_seconds: number(1).optional() }).optional(),
   receipts: settings({ unmatched_ttl_seconds: number(1).optional() }).optional(),

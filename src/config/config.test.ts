@@ -39,7 +39,8 @@ test('without flags, environment or file: the defaults, frozen', () => {
   assert.equal(config.clock, 'real');
   assert.deepEqual(config.engine, { concurrency: 64, pollIntervalMs: 1000, leaseMs: 60_000 });
   assert.deepEqual(config.sends, { concurrency: 64, concurrencyPerProvider: 32, timeoutMs: 30_000 });
-  assert.deepEqual(config.webhooks, { timeoutMs: 10_000, concurrency: 64, concurrencyPerOrigin: 32 });
+  assert.deepEqual(config.webhooks, { timeoutMs: 10_000, concurrency: 128, concurrencyPerOrigin: 16, concurrencyPerAccount: 32, allowNetworks: ['127.0.0.0/8', '::1/128'] });
+  assert.deepEqual(config.http, { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5_000, maxConnections: 4_096 });
   assert.deepEqual(config.receipts, { unmatchedTtlMs: 3_600_000 });
   assert.deepEqual(config.dispatch, { ceilingMs: 86_400_000 });
   assert.deepEqual(config.pricing, { currency: 'EUR', dispatchFee: '0', channels: {} });
@@ -70,7 +71,7 @@ test('YAML and JSON files read alike; numbers may be numeric strings', () => {
   const config = loadConfig({ config: yaml }, {});
   assert.equal(config.port, 4000);
   assert.equal(config.engine.concurrency, 8);
-  assert.deepEqual(config.webhooks, { timeoutMs: 2000, concurrency: 64, concurrencyPerOrigin: 4 });
+  assert.deepEqual(config.webhooks, { timeoutMs: 2000, concurrency: 128, concurrencyPerOrigin: 4, concurrencyPerAccount: 32, allowNetworks: ['127.0.0.0/8', '::1/128'] });
   assert.deepEqual(config.pricing, { currency: 'EUR', dispatchFee: '0.002', channels: { sms: { default: '0.0333', prefixes: { 1: '0.0075' } } } });
   assert.deepEqual(loadConfig({ config: configFile('empty.yml', '') }, {}).port, 3000, 'an empty YAML file is no settings');
 });
@@ -99,7 +100,7 @@ test('every unknown key is an error that names it and says what its object takes
   assert.deepEqual(problemsOf({ config: path }), [
     'pricing.channels.fax is not a setting: pricing.channels takes sms, mms, whatsapp, messenger, viber_service_msg',
     'engine.concurency is not a setting: engine takes concurrency, poll_interval_ms, lease_ms',
-    'webhook is not a setting: the configuration takes port, host, database, sqlite_synchronous, clock, pricing, sandbox, engine, sends, webhooks, dispatch, receipts, log',
+    'webhook is not a setting: the configuration takes port, host, database, sqlite_synchronous, clock, pricing, sandbox, engine, sends, webhooks, http, dispatch, receipts, log',
   ]);
 });
 
@@ -109,7 +110,7 @@ test('bad values name their setting and quote the value; every problem is report
     JSON.stringify({
       sqlite_synchronous: 'OFF',
       engine: { concurrency: 0, poll_interval_ms: 'soon' },
-      webhooks: { concurrency: 2.5 },
+      webhooks: { concurrency: 2.5, allow_networks: ['10.0.0.0/8', '10.0.0.1/33'] },
       sends: { concurrency_per_provider: -1 },
       dispatch: { ceiling_seconds: 0 },
       receipts: { unmatched_ttl_seconds: 0 },
@@ -125,6 +126,7 @@ test('bad values name their setting and quote the value; every problem is report
     'engine.poll_interval_ms must be a number >= 10 (got "soon")',
     'sends.concurrency_per_provider must be a whole number >= 1 (got "-1")',
     'webhooks.concurrency must be a whole number >= 1 (got "2.5")',
+    'webhooks.allow_networks.1 must be a network such as "10.0.0.0/8" or "fd00::/8" (got "10.0.0.1/33")',
     'dispatch.ceiling_seconds must be a number >= 1 (got "0")',
     'receipts.unmatched_ttl_seconds must be a number >= 1 (got "0")',
     'log.level must be one of fatal, error, warn, info, debug, trace, silent (got "loud")',

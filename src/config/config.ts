@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import type { PriceTable } from '../core/pricing.js';
 import { isHttpUrl } from '../core/url.js';
+import { DEFAULT_ALLOW_NETWORKS } from '../core/webhook-targets.js';
 import { readConfigFile } from './config-file.js';
 import { ConfigError } from './config-error.js';
 import { describeIssues, settingsSchema, type Settings } from './config-schema.js';
@@ -26,7 +27,18 @@ export interface Config {
   /** Sends run in their own lane; one provider holds at most its share of it, so a provider that hangs delays no other. */
   sends: { concurrency: number; concurrencyPerProvider: number; timeoutMs: number };
   /** Webhook POSTs run in their own lane of `concurrency` jobs, apart from sends and timers. */
-  webhooks: { timeoutMs: number; concurrency: number; concurrencyPerOrigin: number };
+  webhooks: {
+    timeoutMs: number;
+    concurrency: number;
+    /** One receiver (scheme, host, port) holds at most this many of the lane's slots. */
+    concurrencyPerOrigin: number;
+    /** One account holds at most this many, whatever its receivers: one tenant cannot stall the others. */
+    concurrencyPerAccount: number;
+    /** CIDR networks beyond public unicast that webhooks may connect to. */
+    allowNetworks: readonly string[];
+  };
+  /** What one client connection may hold: a slow client is cut off, and connections are bounded. */
+  http: { headersTimeoutMs: number; requestTimeoutMs: number; keepAliveTimeoutMs: number; maxConnections: number };
   /** The last step of a dispatch ends in `error` when it has no final status this long after it started. */
   dispatch: { ceilingMs: number };
   /** A receipt held for a reference that no message carries is given up on after this long. */
@@ -108,9 +120,17 @@ function compile(settings: Settings, env: Environment, problems: string[]): Conf
     },
     webhooks: {
       timeoutMs: settings.webhooks?.timeout_ms ?? 10_000,
-      concurrency: settings.webhooks?.concurrency ?? 64,
+      concurrency: settings.webhooks?.concurrency ?? 128,
       // One receiver that hangs holds at most this many of the lane's slots; the rest serve others.
-      concurrencyPerOrigin: settings.webhooks?.concurrency_per_origin ?? 32,
+      concurrencyPerOrigin: settings.webhooks?.concurrency_per_origin ?? 16,
+      concurrencyPerAccount: settings.webhooks?.concurrency_per_account ?? 32,
+      allowNetworks: settings.webhooks?.allow_networks ?? DEFAULT_ALLOW_NETWORKS,
+    },
+    http: {
+      headersTimeoutMs: settings.http?.headers_timeout_ms ?? 10_000,
+      requestTimeoutMs: settings.http?.request_timeout_ms ?? 30_000,
+      keepAliveTimeoutMs: settings.http?.keep_alive_timeout_ms ?? 5_000,
+      maxConnections: settings.http?.max_connections ?? 4_096,
     },
     dispatch: { ceilingMs: 1000 * (settings.dispatch?.ceiling_seconds ?? 86_400) },
     receipts: { unmatchedTtlMs: 1000 * (settings.receipts?.unmatched_ttl_seconds ?? 3600) },
@@ -119,6 +139,9 @@ function compile(settings: Settings, env: Environment, problems: string[]): Conf
   // The virtual clock is one per process, moved by any caller of the sandbox: a test tool only.
   if (config.clock === 'virtual' && !isLoopback(config.host)) {
     problems.push(`clock virtual needs a loopback host (127.0.0.1, ::1 or localhost): its time is the whole server's (got "${config.host}")`);
+  }
+  if (config.http.requestTimeoutMs < config.http.headersTimeoutMs) {
+    problems.push('http.request_timeout_ms must be at least http.headers_timeout_ms');
   }
   // A lease must outlast the longest job (a webhook attempt, a send), or a second run would start.
   const longestJob = Math.max(config.webhooks.timeoutMs, config.sends.timeoutMs);

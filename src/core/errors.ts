@@ -9,6 +9,8 @@ export type ErrorCode =
   | 'OD_USAGE'
   /** The database URL names a database this build cannot use. */
   | 'OD_DATABASE_UNSUPPORTED'
+  /** Another server is running on this SQLite database. */
+  | 'OD_DATABASE_IN_USE'
   /** An account with that api key exists already. */
   | 'OD_ACCOUNT_EXISTS'
   /** The account has no signature secret to sign webhooks with. */

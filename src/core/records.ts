@@ -115,12 +115,15 @@ export interface NewJob {
   dueAt: number;
   /** Groups jobs: to cancel them together (a step's timers) or to share a lane among them (a receiver, a provider). */
   key?: string;
+  /** The account the job works for, where a lane limits each account's share (webhooks). */
+  tenant?: string;
 }
 
 export interface ClaimedJob {
   id: number;
   kind: string;
   key?: string;
+  tenant?: string;
   /** JSON from the database: each job kind parses its own (src/engine/jobs/job-kinds.ts). */
   payload: unknown;
   dueAt: number;

@@ -14,3 +14,10 @@ export function applicationTargets(application: ApplicationRecord): WebhookTarge
 export function accountTargets(account: AccountRecord): WebhookTargets {
   return { statusUrl: account.defaultStatusUrl, inboundUrl: account.defaultInboundUrl };
 }
+
+/**
+ * Networks beyond the public internet that webhooks may reach unless configured otherwise
+ * (`webhooks.allow_networks`): loopback only, so a receiver on the same laptop works. Production
+ * sets `[]` (DESIGN §3 "Webhook addresses").
+ */
+export const DEFAULT_ALLOW_NETWORKS: readonly string[] = ['127.0.0.0/8', '::1/128'];

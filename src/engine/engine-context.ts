@@ -4,6 +4,7 @@ import type { Clock } from '../core/clock.js';
 import type { DispatchSettings } from '../core/dispatch/types.js';
 import type { PriceTable } from '../core/pricing.js';
 import type { Store } from '../store/store.js';
+import type { WebhookAddressPolicy } from '../webhooks/address-policy.js';
 
 /** What use cases and job handlers work with; composed once by the server. */
 export interface EngineContext {
@@ -17,6 +18,8 @@ export interface EngineContext {
     /** A provider that has not answered a send after this long has failed it (retryably). */
     timeoutMs: number;
   };
+  /** Which addresses webhooks may reach: applications naming a refused one are refused at once. */
+  webhookAddresses: WebhookAddressPolicy;
   receipts: {
     /** A held receipt whose reference no message carries after this long is given up on (and counted). */
     unmatchedTtlMs: number;

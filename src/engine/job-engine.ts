@@ -5,6 +5,7 @@ import type { Clock } from '../core/clock.js';
 import type { ClaimedJob } from '../core/records.js';
 import type { ChangeSet, Store } from '../store/store.js';
 import type { JobKind } from './jobs/job-kinds.js';
+import { LaneShare } from './lane-share.js';
 
 /**
  * What a handler decided. `done` completes the job and commits its effects in the same
@@ -54,6 +55,8 @@ export interface JobEngineOptions {
   lane?: string;
   /** At most this many jobs with the same key run at once (webhooks are keyed by receiver origin, sends by provider). */
   maxPerKey?: number;
+  /** At most this many jobs of one tenant (account) run at once, whatever their keys. */
+  maxPerTenant?: number;
   /** Upper bound on a sleep, so jobs added by another node are found. */
   pollIntervalMs: number;
   /** How long a claim holds a job; the store takes the instant (DESIGN §2 rule 4). */
@@ -74,13 +77,16 @@ export class JobEngine {
   /** Set by every wake(); a wake that lands while the loop is busy must not be lost. */
   private wakeRequested = false;
   private claimCount = 0;
-  private readonly inFlightByKey = new Map<string, number>();
+  private readonly keyShare: LaneShare;
+  private readonly tenantShare: LaneShare;
   /** True between a claim query and its jobs being counted in flight. */
   private claiming = false;
   /** The last claim threw (e.g. the database is unavailable). */
   private claimFailed = false;
 
   constructor(private readonly options: JobEngineOptions) {
+    this.keyShare = new LaneShare(options.maxPerKey);
+    this.tenantShare = new LaneShare(options.maxPerTenant);
     // Any new job may be due sooner than the current sleep ends.
     options.store.onJobsAdded(() => this.wake());
   }
@@ -150,10 +156,10 @@ export class JobEngine {
       let claimed = 0;
       if (free > 0) {
         this.claiming = true;
-        // A batch no larger than any key's remaining share cannot push a key past its limit.
-        const jobs = await this.claim(Math.min(free, this.keyAllowance()));
+        // A batch no larger than any key's or tenant's remaining share cannot push one past its limit.
+        const jobs = await this.claim(Math.min(free, this.keyShare.allowance(), this.tenantShare.allowance()));
         for (const job of jobs) {
-          if (this.atKeyLimit(job.key)) {
+          if (this.keyShare.atLimit(job.key) || this.tenantShare.atLimit(job.tenant)) {
             void this.release(job); // a safety net: the batch size above keeps this from happening
           } else {
             this.execute(job);
@@ -183,7 +189,7 @@ export class JobEngine {
         leaseMs: this.options.leaseMs,
         limit,
         ...this.laneFilter(),
-        excludeKeys: this.saturatedKeys(),
+        ...this.saturated(),
       });
     } catch (error) {
       this.options.log.error({ err: error }, 'claiming jobs failed');
@@ -195,7 +201,7 @@ export class JobEngine {
   private async sleepMs(canClaim: boolean): Promise<number> {
     const { pollIntervalMs } = this.options;
     if (!canClaim) return pollIntervalMs;
-    const next = await this.options.store.nextDueAt({ ...this.laneFilter(), excludeKeys: this.saturatedKeys() }).catch(() => undefined);
+    const next = await this.options.store.nextDueAt({ ...this.laneFilter(), ...this.saturated() }).catch(() => undefined);
     if (next === undefined) return pollIntervalMs;
     return Math.min(pollIntervalMs, this.options.clock.realDelayUntil(next));
   }
@@ -218,24 +224,8 @@ export class JobEngine {
     });
   }
 
-  private saturatedKeys(): string[] {
-    const max = this.options.maxPerKey;
-    if (max === undefined) return [];
-    return [...this.inFlightByKey].filter(([, count]) => count >= max).map(([key]) => key);
-  }
-
-  /** The smallest remaining share among keys not yet at their limit (saturated keys are excluded from claims). */
-  private keyAllowance(): number {
-    const max = this.options.maxPerKey;
-    if (max === undefined) return Infinity;
-    let busiest = 0;
-    for (const count of this.inFlightByKey.values()) if (count < max) busiest = Math.max(busiest, count);
-    return max - busiest;
-  }
-
-  private atKeyLimit(key: string | undefined): boolean {
-    const max = this.options.maxPerKey;
-    return max !== undefined && key !== undefined && (this.inFlightByKey.get(key) ?? 0) >= max;
+  private saturated(): { excludeKeys: string[]; excludeTenants: string[] } {
+    return { excludeKeys: this.keyShare.saturated(), excludeTenants: this.tenantShare.saturated() };
   }
 
   /** A job claimed in the same batch as others of its key beyond the limit goes back untouched: the claim is not an attempt. */
@@ -247,16 +237,14 @@ export class JobEngine {
 
   private execute(job: ClaimedJob): void {
     this.inFlight += 1;
-    if (job.key !== undefined) this.inFlightByKey.set(job.key, (this.inFlightByKey.get(job.key) ?? 0) + 1);
+    this.keyShare.started(job.key);
+    this.tenantShare.started(job.tenant);
     this.runHandler(job)
       .catch((error) => this.options.log.error({ err: error, job: job.id, kind: job.kind }, 'job bookkeeping failed'))
       .finally(() => {
         this.inFlight -= 1;
-        if (job.key !== undefined) {
-          const left = (this.inFlightByKey.get(job.key) ?? 1) - 1;
-          if (left > 0) this.inFlightByKey.set(job.key, left);
-          else this.inFlightByKey.delete(job.key);
-        }
+        this.keyShare.finished(job.key);
+        this.tenantShare.finished(job.tenant);
         for (const resolve of this.idle) resolve();
         this.idle.clear();
         this.wake();

@@ -65,6 +65,8 @@ export interface JobFilter {
   lanes?: readonly string[];
   /** Jobs with these keys are left for later (a receiver or provider that has its share of slots). */
   excludeKeys?: readonly string[];
+  /** Jobs of these tenants are left for later (an account that has its share of slots). */
+  excludeTenants?: readonly string[];
 }
 
 export interface ClaimRequest extends JobFilter {
@@ -134,7 +136,8 @@ export interface Store {
   /**
    * Called once by a starting server (not by CLI commands that open the database meanwhile):
    * frees what a dead predecessor held, where the adapter can know it is dead (SQLite: one
-   * process owns the file, so every lease found at start is a dead one).
+   * server owns the file, so every lease found at start is a dead one). Throws
+   * OD_DATABASE_IN_USE where only one server may run and another does (SQLite).
    */
   recoverAtStart(): Promise<void>;
   /** Whether a job with this key is due at or before `dueBy` (running or not). */

@@ -1,6 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import { Agent, type Dispatcher, request } from 'undici';
 import type { WallClock } from '../core/clock.js';
+import { WebhookAddressPolicy } from './address-policy.js';
+import { ADDRESS_REFUSED, guardedLookup } from './guarded-lookup.js';
 import { type AttemptOutcome, WEBHOOK_TIMEOUT_MS } from './retry-policy.js';
 
 /** One webhook POST. `body` is sent byte for byte, so a `payload_hash` over it stays valid. */
@@ -26,6 +28,8 @@ export interface WebhookSenderOptions {
   timeoutMs?: number;
   /** Most connections kept open to one origin; further requests wait for a free one. */
   connections?: number;
+  /** Which addresses may be connected to; default: public ones and loopback. */
+  addresses?: WebhookAddressPolicy;
 }
 
 export interface WebhookSender {
@@ -52,16 +56,18 @@ const TIMEOUT_CODES = new Set([
  */
 export function createWebhookSender(options: WebhookSenderOptions): WebhookSender {
   const timeoutMs = options.timeoutMs ?? WEBHOOK_TIMEOUT_MS;
+  const addresses = options.addresses ?? new WebhookAddressPolicy();
   const agent = new Agent({
     connections: options.connections ?? DEFAULT_CONNECTIONS,
-    connect: { timeout: timeoutMs },
+    // Every new connection resolves through the policy; literal addresses are checked in attempt().
+    connect: { timeout: timeoutMs, lookup: guardedLookup(addresses) },
   });
   let closing: Promise<void> | undefined;
 
   return {
     async send(req) {
       const startedAt = performance.now();
-      const result = await attempt(agent, req, timeoutMs, options.clock);
+      const result = await attempt(agent, addresses, req, timeoutMs, options.clock);
       return { ...result, durationMs: performance.now() - startedAt };
     },
     // Closing twice must not fail: shutdown paths often overlap.
@@ -72,9 +78,11 @@ export function createWebhookSender(options: WebhookSenderOptions): WebhookSende
 type AttemptResult = Omit<WebhookResponseInfo, 'durationMs'>;
 type ResponseData = Dispatcher.ResponseData;
 
-async function attempt(agent: Agent, req: WebhookRequest, timeoutMs: number, clock: WallClock): Promise<AttemptResult> {
+async function attempt(agent: Agent, addresses: WebhookAddressPolicy, req: WebhookRequest, timeoutMs: number, clock: WallClock): Promise<AttemptResult> {
   const target = parseWebhookUrl(req.url);
   if ('error' in target) return { outcome: { kind: 'network-error', error: target.error } };
+  const verdict = addresses.checkHost(target.url.hostname);
+  if (!verdict.allowed) return { outcome: { kind: 'refused', error: `the receiver's address is refused: ${verdict.reason}` } };
 
   // One signal bounds the whole attempt, including a receiver that accepts the connection
   // and then never answers, or answers and never finishes the body.
@@ -154,6 +162,8 @@ export function parseRetryAfter(value: string | string[] | undefined, nowMs: num
 }
 
 function outcomeOfError(error: unknown, signal: AbortSignal): AttemptOutcome {
+  const refused = refusedBy(error);
+  if (refused) return { kind: 'refused', error: refused.message };
   if (signal.aborted || TIMEOUT_CODES.has(errorCode(error) ?? '')) return { kind: 'timeout' };
   return { kind: 'network-error', error: describeError(error) };
 }
@@ -165,6 +175,14 @@ function describeError(error: unknown): string {
   const message = error.message || error.name;
   const code = errorCode(error);
   return code !== undefined && !message.includes(code) ? `${code}: ${message}` : message;
+}
+
+/** The policy's refusal, wherever undici wrapped it (a connect error may carry it as its cause). */
+function refusedBy(error: unknown): Error | undefined {
+  for (let current = error, depth = 0; current instanceof Error && depth < 4; current = current.cause, depth += 1) {
+    if (errorCode(current) === ADDRESS_REFUSED) return current;
+  }
+  return undefined;
 }
 
 function errorCode(error: unknown): string | undefined {

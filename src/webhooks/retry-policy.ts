@@ -8,7 +8,9 @@ export type AttemptOutcome =
   | { kind: 'delivered'; statusCode: number }
   | { kind: 'http-error'; statusCode: number }
   | { kind: 'network-error'; error: string }
-  | { kind: 'timeout' };
+  | { kind: 'timeout' }
+  /** The receiver's address is one webhooks may not reach (address-policy.ts): permanent. */
+  | { kind: 'refused'; error: string };
 
 /** A receiver gets this long to answer one attempt. */
 export const WEBHOOK_TIMEOUT_MS = 10_000;
@@ -32,6 +34,7 @@ export const GIVE_UP_AFTER_MS = 24 * HOUR_MS;
 export function isRetryable(outcome: AttemptOutcome): boolean {
   switch (outcome.kind) {
     case 'delivered':
+    case 'refused':
       return false;
     case 'network-error':
     case 'timeout':

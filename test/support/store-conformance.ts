@@ -723,6 +723,16 @@ export function runStoreConformance(name: string, open: OpenStore): void {
         assert.deepEqual(rest.map(nameOf), ['busy-1', 'busy-2']);
       }));
 
+      test('claims and nextDueAt skip jobs whose tenant is excluded, whatever their key; a claimed job carries its tenant', withStore(async (store) => {
+        const of = (tenant: string, name: string, dueAt: number, key: string) => ({ ...job(name, dueAt, key), tenant });
+        await store.commit({ jobs: [of('noisy', 'noisy-a', T0 - 30, 'origin:a'), of('noisy', 'noisy-b', T0 - 20, 'origin:b'), of('calm', 'calm', T0 - 10, 'origin:a'), job('none', T0)] });
+        assert.equal(await store.nextDueAt({ excludeTenants: ['noisy'] }), T0 - 10);
+        const claimed = await claim(store, { owner: 'w', excludeTenants: ['noisy'] });
+        assert.deepEqual(claimed.map((j) => [nameOf(j), j.tenant]), [['calm', 'calm'], ['none', undefined]]);
+        const rest = await claim(store, { owner: 'w', excludeKeys: ['origin:b'], excludeTenants: [] });
+        assert.deepEqual(rest.map(nameOf), ['noisy-a'], 'both filters apply together');
+      }));
+
       test('countJobs counts leased and unleased jobs', withStore(async (store) => {
         assert.equal(await store.countJobs(), 0);
         await store.commit({ jobs: [job('a', T0), job('b', T0 + 1)] });
@@ -982,7 +992,7 @@ function nameOf(job: ClaimedJob): string {
   return String((job.payload as { name?: unknown }).name);
 }
 
-function claim(store: Store, request: { owner: string; dueBy?: number; leaseMs?: number; limit?: number; lanes?: string[]; excludeKeys?: string[] }): Promise<ClaimedJob[]> {
+function claim(store: Store, request: { owner: string; dueBy?: number; leaseMs?: number; limit?: number; lanes?: string[]; excludeKeys?: string[]; excludeTenants?: string[] }): Promise<ClaimedJob[]> {
   return store.claimJobs({
     owner: request.owner,
     dueBy: request.dueBy ?? T0,
@@ -990,6 +1000,7 @@ function claim(store: Store, request: { owner: string; dueBy?: number; leaseMs?:
     limit: request.limit ?? 10,
     lanes: request.lanes,
     excludeKeys: request.excludeKeys,
+    excludeTenants: request.excludeTenants,
   });
 }
 

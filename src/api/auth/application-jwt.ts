@@ -7,6 +7,7 @@
  * the token header (`kid`, `jwk`, `jku`, `x5u`…) is ever used to choose a key.
  */
 import { createPublicKey, verify, type KeyObject } from 'node:crypto';
+import { rsaKeyProblem } from './rsa-key-policy.js';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 
 export interface JwtVerifierDeps {
@@ -28,8 +29,6 @@ const CLOCK_SKEW_S = 30;
 const DEFAULT_LIFETIME_S = 900;
 const MAX_LIFETIME_S = 24 * 60 * 60;
 const KEY_CACHE_SIZE = 1000;
-/** RFC 7518 §3.3: RSA keys for RS256 must be at least 2048 bits. */
-const MIN_RSA_BITS = 2048;
 /** Three base64url segments, signature included: anything else is not a signed JWT. */
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
@@ -159,8 +158,8 @@ function createPublicKeyCache(maxEntries: number) {
 function importRsaPublicKey(pem: string): KeyObject | undefined {
   try {
     const key = createPublicKey({ key: pem, format: 'pem' });
-    const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
-    return key.asymmetricKeyType === 'rsa' && bits >= MIN_RSA_BITS ? key : undefined;
+    // A key stored before the policy held is refused, not paid for on every token naming it.
+    return rsaKeyProblem(key) === undefined ? key : undefined;
   } catch {
     return undefined;
   }

@@ -59,6 +59,7 @@ function describe(outcome: AttemptOutcome): Pick<AttemptFacts, 'statusCode' | 'e
     case 'http-error':
       return { statusCode: outcome.statusCode };
     case 'network-error':
+    case 'refused':
       return { error: outcome.error };
     case 'timeout':
       return { error: 'timeout' };

@@ -28,7 +28,7 @@ function jobKind<Payload extends Record<string, unknown>, Fields>(
   kind: string,
   lane: Lane,
   payload: z.ZodType<Payload>,
-  plan: (fields: Fields) => { payload: Payload; dueAt: number; key?: string },
+  plan: (fields: Fields) => { payload: Payload; dueAt: number; key?: string; tenant?: string },
 ): JobKind<Payload, [Fields]> {
   return { kind, lane, payload, create: (fields) => ({ kind, lane, ...plan(fields) }) };
 }
@@ -77,12 +77,20 @@ export const dispatchTimer = jobKind(
   }),
 );
 
-/** POST one stored webhook. Keyed by the receiver's origin, which gets a share of the webhook lane. */
+/**
+ * POST one stored webhook. Keyed by the receiver's origin and tenanted by its account: each gets
+ * a share of the webhook lane, so neither one receiver nor one account's receivers can fill it.
+ */
 export const deliverWebhook = jobKind(
   'webhook.deliver',
   'webhooks',
   z.object({ webhookId: z.string() }),
-  (webhook: { id: string; url: string; createdAt: number }) => ({ payload: { webhookId: webhook.id }, dueAt: webhook.createdAt, key: originKey(webhook.url) }),
+  (webhook: { id: string; apiKey: string; url: string; createdAt: number }) => ({
+    payload: { webhookId: webhook.id },
+    dueAt: webhook.createdAt,
+    key: originKey(webhook.url),
+    tenant: webhook.apiKey,
+  }),
 );
 
 /** The receipts held for one reference share a key: taking them drops their expiry. */

@@ -1,6 +1,7 @@
 import { generateKeyPair, randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import type { ApplicationRecord } from '../../core/records.js';
+import type { InvalidParameter } from '../../core/validation.js';
 import type { Page } from '../../store/store.js';
 import type { EngineContext } from '../engine-context.js';
 
@@ -21,6 +22,24 @@ export async function createApplication(ctx: EngineContext, apiKey: string, fiel
   const application: ApplicationRecord = { id: randomUUID(), apiKey, ...editable(fields, keys.publicKey), createdAt: now, updatedAt: now };
   await ctx.store.insertApplication(application);
   return { application, ...('privateKey' in keys && { privateKey: keys.privateKey }) };
+}
+
+/**
+ * The webhook addresses of these capabilities whose host webhooks may never reach (a literal
+ * private or metadata address, `localhost` without loopback allowed), named as the payload
+ * names them. Names are judged again on every attempt, once resolved (DESIGN §3).
+ */
+export function refusedWebhookAddresses(ctx: EngineContext, capabilities: Record<string, unknown>): InvalidParameter[] {
+  const refused: InvalidParameter[] = [];
+  for (const [capability, value] of Object.entries(capabilities)) {
+    const webhooks = (value as { webhooks?: Record<string, { address?: unknown }> } | undefined)?.webhooks ?? {};
+    for (const [webhook, { address }] of Object.entries(webhooks)) {
+      if (typeof address !== 'string' || !URL.canParse(address)) continue;
+      const verdict = ctx.webhookAddresses.checkHost(new URL(address).hostname);
+      if (!verdict.allowed) refused.push({ name: `capabilities.${capability}.webhooks.${webhook}.address`, reason: `is refused: ${verdict.reason}` });
+    }
+  }
+  return refused;
 }
 
 /** Another account's application is answered exactly like an unknown id. */

@@ -3,13 +3,22 @@ import type { Caller } from '../../core/caller.js';
 import type { DispatchRequest } from '../../core/dispatch/dispatch-request.js';
 import type { OutboundMessage } from '../../core/message.js';
 import type { AccountRecord, ApplicationRecord } from '../../core/records.js';
+import type { InvalidParameter } from '../../core/validation.js';
 import type { Page } from '../../store/store.js';
 import { createBasicCredentialsCheck } from '../accounts/basic-credentials-check.js';
 import type { EngineContext } from '../engine-context.js';
 import { acceptDispatch } from './accept-dispatch.js';
 import { acceptInbound, type InboundOutcome } from './accept-inbound.js';
 import { acceptMessage } from './accept-message.js';
-import { createApplication, deleteApplication, findOwnApplication, listApplications, replaceApplication, type ApplicationFields } from './applications.js';
+import {
+  createApplication,
+  deleteApplication,
+  findOwnApplication,
+  listApplications,
+  refusedWebhookAddresses,
+  replaceApplication,
+  type ApplicationFields,
+} from './applications.js';
 import { lookUpDispatch, lookUpMessage, type DispatchView, type MessageView } from './lookups.js';
 import { recordProviderEvents } from './record-receipt.js';
 
@@ -38,6 +47,8 @@ export interface UseCases {
     list(apiKey: string, page: { limit: number; offset: number }): Promise<Page<ApplicationRecord>>;
     replace(apiKey: string, id: string, fields: ApplicationFields): Promise<ApplicationRecord | undefined>;
     delete(apiKey: string, id: string): Promise<boolean>;
+    /** Webhook addresses of these capabilities that webhooks may never reach; empty when all may be. */
+    refusedAddresses(capabilities: Record<string, unknown>): InvalidParameter[];
   };
 }
 
@@ -57,6 +68,7 @@ export function createUseCases(ctx: EngineContext): UseCases {
       list: (apiKey, page) => listApplications(ctx, apiKey, page),
       replace: (apiKey, id, fields) => replaceApplication(ctx, apiKey, id, fields),
       delete: (apiKey, id) => deleteApplication(ctx, apiKey, id),
+      refusedAddresses: (capabilities) => refusedWebhookAddresses(ctx, capabilities),
     },
   };
 }

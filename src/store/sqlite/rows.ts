@@ -212,6 +212,7 @@ export interface JobRow {
   id: number;
   kind: string;
   job_key: string | null;
+  tenant: string | null;
   payload: string;
   due_at: number;
   attempts: number;
@@ -221,6 +222,7 @@ export const toClaimedJob = (r: JobRow, owner: string): ClaimedJob => ({
   id: r.id,
   kind: r.kind,
   key: optional(r.job_key),
+  tenant: optional(r.tenant),
   payload: JSON.parse(r.payload),
   dueAt: r.due_at,
   attempts: r.attempts,

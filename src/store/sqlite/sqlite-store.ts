@@ -16,6 +16,7 @@ import type {
 import type { ChangeSet, ClaimRequest, CommitResult, JobFilter, Page, Store } from '../store.js';
 import { migrations } from './migrations/index.js';
 import * as rows from './rows.js';
+import { ServerLock } from './server-lock.js';
 
 /** Thrown inside a transaction to roll it back when a fence or a condition does not hold. */
 class Conflict extends Error {}
@@ -47,6 +48,7 @@ export class SqliteStore implements Store {
   private readonly applyChange: (change: ChangeSet) => void;
   private readonly applyBatch: (batch: PendingCommit[], outcomes: Outcome[]) => void;
   private pending: PendingCommit[] = [];
+  private serverLock: ServerLock | undefined;
 
   constructor(options: SqliteOptions) {
     this.clock = options.clock;
@@ -70,6 +72,7 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     if (this.pending.length > 0) this.flush();
     if (this.db.open) this.db.close();
+    this.serverLock?.release();
   }
 
   onJobsAdded(listener: (earliestDueAt: number) => void): void {
@@ -146,7 +149,7 @@ export class SqliteStore implements Store {
   }
 
   private insertJob(job: NewJob): void {
-    this.statements.insertJob.run(job.kind, job.lane ?? null, job.key ?? null, JSON.stringify(job.payload), job.dueAt, this.clock.wallNow());
+    this.statements.insertJob.run(job.kind, job.lane ?? null, job.key ?? null, job.tenant ?? null, JSON.stringify(job.payload), job.dueAt, this.clock.wallNow());
   }
 
   private notifyJobsAdded(change: ChangeSet): void {
@@ -287,8 +290,13 @@ export class SqliteStore implements Store {
     return earliest;
   }
 
-  /** One server process owns a SQLite file, so every lease found at its start is a dead one. */
+  /**
+   * One server process owns a SQLite file (the lock makes sure), so every lease found at its
+   * start is a dead one.
+   */
   async recoverAtStart(): Promise<void> {
+    if (this.db.memory) return void this.statements.releaseAllLeases.run();
+    this.serverLock ??= ServerLock.take(this.db.name);
     this.statements.releaseAllLeases.run();
   }
 
@@ -331,6 +339,7 @@ const filterParams = (filter: JobFilter) => ({
   lane: filter.lanes?.[0] ?? null,
   lanes: filter.lanes === undefined ? null : JSON.stringify(filter.lanes),
   excludeKeys: JSON.stringify(filter.excludeKeys ?? []),
+  excludeTenants: JSON.stringify(filter.excludeTenants ?? []),
 });
 
 function migrate(db: Database.Database, now: number): void {
@@ -346,8 +355,9 @@ function migrate(db: Database.Database, now: number): void {
   }
 }
 
-/** A job's key not among the excluded (a receiver or provider at its share). */
-const NOT_EXCLUDED = `(job_key IS NULL OR job_key NOT IN (SELECT value FROM json_each(@excludeKeys)))`;
+/** A job's key and tenant not among the excluded (a receiver, provider or account at its share). */
+const NOT_EXCLUDED = `(job_key IS NULL OR job_key NOT IN (SELECT value FROM json_each(@excludeKeys)))
+  AND (tenant IS NULL OR tenant NOT IN (SELECT value FROM json_each(@excludeTenants)))`;
 /** Jobs of the lanes asked for, or of any. (One lane, the workers' case, has statements of its own on the (lane, due_at) index.) */
 const OF_LANES = `(@lanes IS NULL OR lane IN (SELECT value FROM json_each(@lanes)))`;
 const UNLEASED = '(lease_expires_at IS NULL OR lease_expires_at < @leaseNow)';
@@ -410,18 +420,18 @@ function prepareStatements(db: Database.Database) {
     findDispatch: db.prepare('SELECT * FROM dispatches WHERE uuid = ?'),
     listDispatchMessages: db.prepare('SELECT * FROM messages WHERE dispatch_uuid = ? ORDER BY step_index'),
 
-    insertJob: db.prepare('INSERT INTO jobs (kind, lane, job_key, payload, due_at, created_at) VALUES (?, ?, ?, ?, ?, ?)'),
+    insertJob: db.prepare('INSERT INTO jobs (kind, lane, job_key, tenant, payload, due_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)'),
     // One UPDATE … RETURNING claims a batch: due, and not under a live lease. A lane's claim reads
     // its own range of the (lane, due_at) index: measured, filtering the kinds of a lane on the
     // due_at index scanned every waiting timer on each idle round (a tenth of the server's time).
     claimJobsOfLane: db.prepare(`UPDATE jobs SET lease_owner = @owner, lease_expires_at = @leaseUntil, attempts = attempts + 1
       WHERE id IN (SELECT id FROM jobs WHERE lane = @lane AND due_at <= @dueBy AND ${UNLEASED} AND ${NOT_EXCLUDED}
                    ORDER BY due_at, id LIMIT @limit)
-      RETURNING id, kind, job_key, payload, due_at, attempts`),
+      RETURNING id, kind, job_key, tenant, payload, due_at, attempts`),
     claimJobs: db.prepare(`UPDATE jobs SET lease_owner = @owner, lease_expires_at = @leaseUntil, attempts = attempts + 1
       WHERE id IN (SELECT id FROM jobs WHERE due_at <= @dueBy AND ${UNLEASED} AND ${OF_LANES} AND ${NOT_EXCLUDED}
                    ORDER BY due_at, id LIMIT @limit)
-      RETURNING id, kind, job_key, payload, due_at, attempts`),
+      RETURNING id, kind, job_key, tenant, payload, due_at, attempts`),
     nextDueOfLane: db.prepare(`SELECT due_at FROM jobs WHERE lane = @lane AND ${UNLEASED} AND ${NOT_EXCLUDED} ORDER BY due_at LIMIT 1`),
     nextDueAt: db.prepare(`SELECT due_at FROM jobs WHERE ${UNLEASED} AND ${OF_LANES} AND ${NOT_EXCLUDED} ORDER BY due_at LIMIT 1`),
     deleteLeasedJob: db.prepare('DELETE FROM jobs WHERE id = ? AND lease_owner = ?'),

@@ -2,6 +2,7 @@ import * as initial from './001-initial.js';
 import * as dispatches from './002-dispatches.js';
 import * as handsetDuplicates from './003-handset-duplicates.js';
 import * as receiptIntake from './004-receipt-intake.js';
+import * as jobTenants from './005-job-tenants.js';
 
 /**
  * Numbered, append-only: a released migration is never edited, a new one is added. (001 and 003
@@ -13,4 +14,5 @@ export const migrations: ReadonlyArray<{ version: number; name: string; sql: str
   { version: 2, name: 'dispatches', sql: dispatches.sql },
   { version: 3, name: 'handset-duplicates', sql: handsetDuplicates.sql },
   { version: 4, name: 'receipt-intake', sql: receiptIntake.sql },
+  { version: 5, name: 'job-tenants', sql: jobTenants.sql },
 ];

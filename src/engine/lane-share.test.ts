@@ -1,0 +1,37 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { LaneShare } from './lane-share.js';
+
+test('a value at its limit is saturated until one of its jobs finishes', () => {
+  const share = new LaneShare(2);
+  share.started('a');
+  share.started('a');
+  share.started('b');
+  share.started(undefined);
+  assert.deepEqual(share.saturated(), ['a']);
+  assert.equal(share.atLimit('a'), true);
+  assert.equal(share.atLimit('b'), false);
+  assert.equal(share.atLimit(undefined), false, 'jobs without the field are never limited');
+  share.finished('a');
+  assert.deepEqual(share.saturated(), []);
+});
+
+test('the allowance is the smallest remaining share of a value not at its limit', () => {
+  const share = new LaneShare(4);
+  assert.equal(share.allowance(), 4);
+  share.started('a');
+  share.started('b');
+  share.started('b');
+  assert.equal(share.allowance(), 2, 'b may take two more: a batch of two cannot push it past');
+  for (let i = 0; i < 2; i += 1) share.started('b');
+  assert.equal(share.allowance(), 3, 'b is excluded from claims now; a may take three');
+  share.finished('a');
+  assert.equal(share.allowance(), 4);
+});
+
+test('without a limit nothing is ever saturated', () => {
+  const share = new LaneShare(undefined);
+  for (let i = 0; i < 100; i += 1) share.started('a');
+  assert.deepEqual(share.saturated(), []);
+  assert.equal(share.allowance(), Infinity);
+});
