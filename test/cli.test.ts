@@ -84,7 +84,7 @@ test('account:create --json prints credentials whose secret works for Basic auth
     const stopped = await server.kill('SIGTERM');
     assert.equal(stopped.code, 0, `SIGTERM stops the server cleanly; stderr: ${server.stderr}`);
     // The database had an account, so start seeded none and printed no credentials.
-    assert.doesNotMatch(server.stdout, /api_secret|Created the first account/);
+    assert.doesNotMatch(server.stdout + server.stderr, /api_secret|Created the first account/);
   } finally {
     await server?.dispose();
     rmSync(dir, { recursive: true, force: true });
@@ -137,7 +137,7 @@ test('app:create writes a PKCS#8 key and jwt:generate signs tokens the server ac
     });
     const seeded = await server.waitForOutput(/api_key:\s+(\S+)/);
     assert.equal(seeded[1], apiKey);
-    assert.doesNotMatch(server.stdout, new RegExp(apiSecret), 'a secret from the environment is not echoed');
+    assert.doesNotMatch(server.stdout + server.stderr, new RegExp(apiSecret), 'a secret from the environment is not echoed');
 
     const keyfile = join(dir, 'private.key');
     const created = await runCli(
@@ -246,13 +246,15 @@ test('start on an empty database prints generated credentials once; the next sta
     assert.match(apiKey, HEX8);
     assert.equal(await applicationsStatus(server.url, basic(apiKey, apiSecret)), 200, 'the printed credentials work');
     assert.equal((await server.kill('SIGTERM')).code, 0);
-    assert.equal(server.stdout.split(apiSecret).length - 1, 2, 'the secret appears on its line and in the curl example only');
+    assert.equal(server.stderr.split(apiSecret).length - 1, 2, 'the secret appears on its line and in the curl example only');
+    assert.ok(!server.stdout.includes(apiSecret), 'the log (stdout) never carries it');
+    for (const line of server.stdout.split('\n').filter(Boolean)) assert.doesNotThrow(() => JSON.parse(line), `stdout holds JSON log lines only: ${line}`);
 
     server = await startServerProcess({ database, cwd: dir });
     assert.equal(await applicationsStatus(server.url, basic(apiKey, apiSecret)), 200, 'the same account, kept in the database');
     assert.equal((await server.kill('SIGTERM')).code, 0);
-    assert.doesNotMatch(server.stdout, /api_key|api_secret|Created the first account/);
-    assert.ok(!server.stdout.includes(apiSecret));
+    assert.doesNotMatch(server.stdout + server.stderr, /api_key|api_secret|Created the first account/);
+    assert.ok(!server.stdout.includes(apiSecret) && !server.stderr.includes(apiSecret));
   } finally {
     await server?.dispose();
     rmSync(dir, { recursive: true, force: true });

@@ -19,7 +19,9 @@ export function registerStart(program: Command): void {
         if (error.code === 'EACCES' || error.code === 'EADDRNOTAVAIL') throw new UsageError(`cannot listen on ${config.host}:${config.port} (${error.code})`);
         throw error;
       });
-      const out = (line = '') => process.stdout.write(`${line}\n`);
+      // The banner is for the person who started the server: stderr, apart from the JSON log on
+      // stdout, so a log shipper never carries the first account's secret.
+      const out = (line = '') => process.stderr.write(`${line}\n`);
       out(`OpenDispatch listening on ${server.url} (${config.database.kind}, ${config.clock} clock)`);
       if (server.seededAccount) {
         const { apiKey, apiSecret, signatureSecret, generated } = server.seededAccount;
