@@ -97,6 +97,7 @@ export async function startServer(config: Readonly<Config>, extras: ServerExtras
     sends: { timeoutMs: config.sends.timeoutMs },
     receipts: { unmatchedTtlMs: config.receipts.unmatchedTtlMs },
     webhookAddresses,
+    applications: config.applications,
   };
   for (const adapter of providers.all()) await adapter.start(providerSink(ctx, adapter.provider));
 
@@ -127,7 +128,7 @@ export async function startServer(config: Readonly<Config>, extras: ServerExtras
   }
 
   const closeProviders = () => Promise.all(providers.all().map((adapter) => adapter.close()));
-  const app = await buildApp({ useCases: createUseCases(ctx), clock, log, providers, sandbox, advanceClock, http: config.http });
+  const app = await buildApp({ useCases: createUseCases(ctx), clock, log, providers, sandbox, advanceClock, http: config.http, auth: config.auth });
   try {
     await app.listen({ port: config.port, host: config.host });
   } catch (error) {

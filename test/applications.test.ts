@@ -4,8 +4,9 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createSign, createVerify, generateKeyPairSync, randomUUID } from 'node:crypto';
+import { createSign, createVerify, generateKeyPair, generateKeyPairSync, randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { generateApplicationJwt } from '../src/cli/generate-jwt.js';
 import { basic, startTestServer, type TestServer } from './support/test-server.js';
@@ -38,6 +39,7 @@ const CLI_BODY = {
   privacy: { improve_ai: true },
 };
 
+const generateKeyPairAsync = promisify(generateKeyPair);
 const spkiPem = () => generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
 
 let server: TestServer;
@@ -187,8 +189,9 @@ describe('payload validation: 400 naming the field', () => {
   }
 
   it('only RSA keys of 2048 to 4096 bits with the exponent 65537, on create and on update', async () => {
-    const pem = (options: { modulusLength: number; publicExponent?: number }) =>
-      generateKeyPairSync('rsa', options).publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    // Generated off the event loop: a 4160-bit key takes seconds, and the server runs in this process.
+    const pem = async (options: { modulusLength: number; publicExponent?: number }) =>
+      (await generateKeyPairAsync('rsa', options)).publicKey.export({ type: 'spki', format: 'pem' }).toString();
     const app = await createQuick('strict keys');
     for (const [options, reason] of [
       [{ modulusLength: 2048, publicExponent: 3 }, 'must be an RSA key with the public exponent 65537'],
@@ -196,13 +199,13 @@ describe('payload validation: 400 naming the field', () => {
       [{ modulusLength: 1024 }, 'must be an RSA key of 2048 to 4096 bits'],
       [{ modulusLength: 4160 }, 'must be an RSA key of 2048 to 4096 bits'],
     ] as const) {
-      const publicKey = pem(options);
+      const publicKey = await pem(options);
       for (const answer of [await create({ name: 'x', keys: { public_key: publicKey } }), await call('PUT', `/v2/applications/${app.id}`, { body: { name: 'x', keys: { public_key: publicKey } } })]) {
         assertProblem(answer, 400, PAYLOAD_VALIDATION);
         assert.deepEqual(answer.json.invalid_parameters, [{ name: 'keys.public_key', reason }], JSON.stringify(options));
       }
     }
-    assert.equal((await create({ name: 'x', keys: { public_key: pem({ modulusLength: 4096 }) } })).status, 201);
+    assert.equal((await create({ name: 'x', keys: { public_key: await pem({ modulusLength: 4096 }) } })).status, 201);
   });
 
   it('a key stored before the policy (exponent 3) verifies no JWT', async () => {

@@ -100,3 +100,27 @@ test('routes without a body accept an empty one sent as application/json; others
   assert.equal(send.status, 400);
   assert.deepEqual(((await send.json()) as { invalid_parameters: unknown }).invalid_parameters, [{ name: 'body', reason: 'The JSON Object cannot be empty' }]);
 });
+
+test('a body over the limit gets its 413 even when the client sends it all before reading (lingering close)', async () => {
+  const { hostname, port } = new URL(server.url);
+  for (let attempt = 0; attempt < 3; attempt += 1) {
+    const answer = await new Promise<string>((resolve) => {
+      const size = 8 * 1024 * 1024;
+      const socket = connect(Number(port), hostname, () => {
+        socket.write(`POST /v0.1/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: ${server.basicAuth}\r\nContent-Type: application/json\r\nContent-Length: ${size}\r\n\r\n`);
+        socket.end(Buffer.alloc(size, 0x20));
+        // A client busy sending reads late: an immediate close would reset the connection and
+        // throw away the answer waiting in its receive buffer.
+        socket.pause();
+        setTimeout(() => socket.resume(), 300);
+      });
+      let text = '';
+      socket.setEncoding('utf8');
+      socket.on('data', (chunk: string) => (text += chunk));
+      socket.on('error', (error: NodeJS.ErrnoException) => (text += ` [${error.code}]`));
+      socket.on('close', () => resolve(text));
+    });
+    assert.match(answer, /^HTTP\/1\.1 413 /, `attempt ${attempt + 1}: ${answer.slice(0, 80)}`);
+    assert.match(answer, /"type":"https:\/\/developer\.nexmo\.com\/api-errors#payload-too-large"/);
+  }
+});

@@ -85,3 +85,19 @@ test('a second server on the same SQLite file refuses to start with one clear li
   });
   assert.equal((await fetch(`${server.url}/health`)).status, 200);
 });
+
+test('after a 413, an endless body is read and discarded for at most the request timeout', async () => {
+  const socket = await open(server.url);
+  const head = `POST /v0.1/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: ${server.basicAuth}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n`;
+  const chunk = `${(64 * 1024).toString(16)}\r\n${' '.repeat(64 * 1024)}\r\n`;
+  const started = Date.now();
+  let answer = '';
+  socket.setEncoding('utf8').on('data', (text: string) => (answer += text));
+  socket.on('error', () => undefined);
+  socket.write(head);
+  const pump = setInterval(() => socket.writable && socket.write(chunk), 5);
+  await new Promise<void>((resolve) => socket.on('close', () => resolve()));
+  clearInterval(pump);
+  assert.match(answer, /^HTTP\/1\.1 413 /);
+  assert.ok(Date.now() - started < 4000, `closed after ${Date.now() - started} ms`);
+});

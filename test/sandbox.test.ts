@@ -800,14 +800,14 @@ test('50 concurrent reads of one message: exactly one delivered and one read, ea
 test('GET /sandbox/messages pages large handsets by size: each answer stays small, the pages add up to all', async () => {
   const { server, receiver, close } = await sandboxWorld();
   try {
-    // Twelve messages of ~400 kB each (custom content may be as large as a request body).
+    // Eighty messages of ~60 kB each (custom content may hold up to 64 kB), 4.8 MB in all.
     const big = (n: number) => ({
       to: { type: 'whatsapp', number: USER },
       from: { type: 'whatsapp', number: BUSINESS },
-      message: { content: { type: 'custom', custom: { n, blob: 'x'.repeat(400_000) } } },
+      message: { content: { type: 'custom', custom: { n, blob: 'x'.repeat(60_000) } } },
     });
     const sent: string[] = [];
-    for (let n = 0; n < 12; n += 1) {
+    for (let n = 0; n < 80; n += 1) {
       sent.push(await send(server, big(n)));
       await advance(server, 1);
     }
@@ -830,7 +830,7 @@ test('GET /sandbox/messages pages large handsets by size: each answer stays smal
     const bad = await call(server, 'GET', '/sandbox/messages?after=nonsense');
     assert.equal(bad.status, 400);
     assert.deepEqual(bad.json.invalid_parameters.map((p: any) => p.name), ['after']);
-    assert.equal(receiver.matching((w) => w.json.status === 'delivered').length, 12);
+    assert.equal(receiver.matching((w) => w.json.status === 'delivered').length, 80);
   } finally {
     await close();
   }

@@ -32,9 +32,11 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     // Traces are 32 hex digits, like Nexmo's; they are every problem's `instance`.
     genReqId: newTraceId,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
-    // A slow client is cut off (DESIGN §3 "Limits"): headers, the whole request, an idle keep-alive.
+    // A slow client is cut off (docs/security.md): headers, the whole request, an idle keep-alive.
     http: { headersTimeout: services.http.headersTimeoutMs, connectionsCheckingInterval: Math.min(1000, services.http.headersTimeoutMs) },
     requestTimeout: services.http.requestTimeoutMs,
+    // Behind a reverse proxy the client's address (failed-auth throttling) is the one it forwards.
+    trustProxy: services.http.trustProxy.length > 0 ? [...services.http.trustProxy] : false,
     keepAliveTimeout: services.http.keepAliveTimeoutMs,
     // What Node's parser refuses, and a URL Fastify cannot decode, are problems like any other.
     clientErrorHandler: (error, socket) => answerClientError(error, socket, newTraceId),
@@ -64,7 +66,14 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   app.addHook('onRequest', async (request, reply) => {
     reply.headers({ ...SECURITY_HEADERS, 'x-nexmo-trace-id': request.id });
   });
-  app.setErrorHandler((error: FastifyError, request, reply) => renderProblem(request, reply, toProblem(error, request.log)));
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    // Lingering close: Fastify would close the connection at once while the client is still
+    // sending, and the reset that unread data causes makes most clients lose the 413. Kept
+    // open, Node reads and discards the rest of the body (for at most http.request_timeout_ms)
+    // and the client reads its answer.
+    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') reply.removeHeader('connection');
+    return renderProblem(request, reply, toProblem(error, request.log));
+  });
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0]!;
     // A known path asked with the wrong method is a 405 naming the right ones, as the Applications API does.
@@ -77,7 +86,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     return renderProblem(request, reply, problem('not-found', 'No route matches this method and path.'));
   });
 
-  const auth = createAuthenticator(services.useCases, services.clock);
+  const auth = createAuthenticator(services.useCases, services.clock, services.auth);
   app.get('/health', async () => ({ status: 'ok' }));
   registerApplicationRoutes(app, services, auth);
   registerMessageRoutes(app, services, auth);

@@ -31,8 +31,9 @@ export function registerApplicationRoutes(app: FastifyInstance, services: Servic
 
   /** 201; a generated private key is in this response and nowhere else, ever (DESIGN §3). */
   app.post(APPLICATIONS_PATH, route, async (request, reply) => {
-    const { application, privateKey } = await applications.create(request.caller.apiKey, readPayload(request.body, applications));
-    return reply.code(201).send(toApplicationResource(application, privateKey));
+    const created = await applications.create(request.caller.apiKey, readPayload(request.body, applications));
+    if ('limitReached' in created) throw problem('application-limit', `This account has ${created.limitReached} applications, the most it may have; delete one first.`);
+    return reply.code(201).send(toApplicationResource(created.application, created.privateKey));
   });
 
   app.get(APPLICATIONS_PATH, route, async (request) => {

@@ -5,7 +5,8 @@ import { accountTargets, applicationTargets } from '../core/webhook-targets.js';
 import type { UseCases } from '../engine/use-cases/index.js';
 import { createApplicationJwtVerifier } from './auth/application-jwt.js';
 import { parseBasicAuthorization, parseBearerAuthorization } from './auth/basic-credentials.js';
-import { invalidCredentials, invalidToken } from './problem.js';
+import { FailureThrottle } from './auth/failure-throttle.js';
+import { invalidCredentials, invalidToken, tooManyAttempts } from './problem.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -20,18 +21,43 @@ export interface Authenticator {
   basicOnly(request: FastifyRequest): Promise<void>;
 }
 
-export function createAuthenticator(useCases: UseCases, clock: Clock): Authenticator {
+export interface AuthLimits {
+  /** Failed Basic checks one api key, or one client address, may have per window… */
+  maxFailures: number;
+  /** … before it is answered 429 until the window ends. */
+  failureWindowMs: number;
+}
+
+export function createAuthenticator(useCases: UseCases, clock: Clock, limits: AuthLimits): Authenticator {
+  const throttle = new FailureThrottle({ maxFailures: limits.maxFailures, windowMs: limits.failureWindowMs, nowMs: () => clock.wallNow() });
+
   const verifyJwt = createApplicationJwtVerifier({
     findPublicKey: async (applicationId) => (await useCases.findApplication(applicationId))?.publicKey,
     // Tokens are minted with real time, even when the server runs a virtual clock.
     nowMs: () => clock.wallNow(),
   });
 
-  async function basicCaller(header: string): Promise<Caller | undefined> {
-    const credentials = parseBasicAuthorization(header);
+  /**
+   * Failures count against the api key and the client address. A throttled one is still let in
+   * with credentials verified recently (no scrypt), so a tenant's running clients keep working
+   * while guesses at its secret, or from its address, get a 429 and cost nothing.
+   */
+  async function basicCaller(request: FastifyRequest): Promise<Caller | undefined> {
+    const credentials = parseBasicAuthorization(request.headers.authorization ?? '');
     if (!credentials) return undefined;
+    const subjects = [`key:${credentials.apiKey}`, `address:${request.ip}`];
+    const retryAfter = throttle.retryAfterSeconds(subjects);
+    if (retryAfter !== undefined) {
+      const known = await useCases.authenticateBasic(credentials.apiKey, credentials.apiSecret, { knownOnly: true });
+      if (!known) throw tooManyAttempts(retryAfter);
+      return { apiKey: known.apiKey, method: 'basic', targets: accountTargets(known) };
+    }
+    // Failed until it succeeds: concurrent guesses past the limit are refused before their scrypt.
+    throttle.failed(subjects);
     const account = await useCases.authenticateBasic(credentials.apiKey, credentials.apiSecret);
-    return account && { apiKey: account.apiKey, method: 'basic', targets: accountTargets(account) };
+    if (!account) return undefined;
+    throttle.forgive(subjects);
+    return { apiKey: account.apiKey, method: 'basic', targets: accountTargets(account) };
   }
 
   async function jwtCaller(header: string): Promise<Caller | undefined> {
@@ -46,12 +72,12 @@ export function createAuthenticator(useCases: UseCases, clock: Clock): Authentic
   return {
     async jwtOrBasic(request) {
       const header = request.headers.authorization ?? '';
-      const caller = /^bearer /i.test(header) ? await jwtCaller(header) : await basicCaller(header);
+      const caller = /^bearer /i.test(header) ? await jwtCaller(header) : await basicCaller(request);
       if (!caller) throw invalidToken();
       request.caller = caller;
     },
     async basicOnly(request) {
-      const caller = await basicCaller(request.headers.authorization ?? '');
+      const caller = await basicCaller(request);
       if (!caller) throw invalidCredentials();
       request.caller = caller;
     },

@@ -22,12 +22,15 @@ export const PROBLEMS = {
   'invalid-credentials': { status: 401, type: `${NEXMO}#unauthorized`, title: 'Invalid credentials supplied' },
   'not-found': { status: 404, type: `${NEXMO}#not-found`, title: 'Not Found' },
   'wrong-verb': { status: 405, type: `${NEXMO}#wrong-verb`, title: 'Request method not allowed' },
+  'application-limit': { status: 409, type: `${NEXMO}/application#limit`, title: 'Conflict' },
   'sandbox-not-readable': { status: 409, type: `${NEXMO}/sandbox#not-readable`, title: 'Conflict' },
   'sandbox-real-clock': { status: 409, type: `${NEXMO}/sandbox#real-clock`, title: 'Conflict' },
   /** A client that took too long to send its request (headers or body). */
   'request-timeout': { status: 408, type: `${NEXMO}#request-timeout`, title: 'Request Timeout' },
   'payload-too-large': { status: 413, type: `${NEXMO}#payload-too-large`, title: 'Payload Too Large' },
   'unsupported-content-type': { status: 415, type: `${NEXMO}#content-type-header`, title: 'Unsupported Content-Type header' },
+  /** Too many failed credential checks for this api key or client address (Retry-After says when to come back). */
+  'too-many-attempts': { status: 429, type: `${NEXMO}#too-many-attempts`, title: 'Too Many Requests' },
   'sandbox-no-inbound-url': { status: 422, type: `${NEXMO}/sandbox#no-inbound-url`, title: 'Unprocessable Entity' },
   'headers-too-large': { status: 431, type: `${NEXMO}#headers-too-large`, title: 'Request Header Fields Too Large' },
   'internal-error': { status: 500, type: `${NEXMO}#internal-error`, title: 'Internal Server Error' },
@@ -39,6 +42,8 @@ export class Problem extends Error {
   readonly status: number;
   readonly type: string;
   readonly title: string;
+  /** Sent as `Retry-After` (429). */
+  retryAfterSeconds?: number;
 
   /** `status` overrides the catalogue's only where a framework error brings its own (a 4xx of Fastify's). */
   constructor(
@@ -68,6 +73,12 @@ export const invalidCredentials = (): Problem => problem('invalid-credentials', 
 
 export const notFound = (detail: string): Problem => problem('not-found', detail);
 
+export function tooManyAttempts(retryAfterSeconds: number): Problem {
+  const failure = problem('too-many-attempts', 'Too many failed attempts to authenticate; try again later.');
+  failure.retryAfterSeconds = retryAfterSeconds;
+  return failure;
+}
+
 /** Headers Nexmo's gateway sets on every response, problems included. */
 export const SECURITY_HEADERS = {
   'x-xss-protection': '1; mode=block',
@@ -89,6 +100,7 @@ export function problemBody(failure: Problem, traceId: string): Record<string, u
 
 export function renderProblem(request: FastifyRequest, reply: FastifyReply, failure: Problem): FastifyReply {
   // Also for errors raised before the onRequest hook set these (a malformed URL).
+  if (failure.retryAfterSeconds !== undefined) reply.header('retry-after', String(failure.retryAfterSeconds));
   return reply
     .headers({ ...SECURITY_HEADERS, 'x-nexmo-trace-id': request.id })
     .code(failure.status)

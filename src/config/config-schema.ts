@@ -34,6 +34,10 @@ const decimal = z.string({ error: 'must be a decimal string such as "0.002"' }).
 
 const network = z.string({ error: 'must be a network such as "10.0.0.0/8"' }).refine((value) => ipaddr.isValidCIDR(value), { error: 'must be a network such as "10.0.0.0/8" or "fd00::/8"' });
 
+const proxy = z
+  .string({ error: 'must be an address or network such as "127.0.0.1" or "10.0.0.0/8"' })
+  .refine((value) => ipaddr.isValid(value) || ipaddr.isValidCIDR(value), { error: 'must be an address or network such as "127.0.0.1" or "10.0.0.0/8"' });
+
 const channelPrice = settings({
   default: decimal,
   // A bad key is reported under its own name: "prefixes.+44 is not a prefix of digits".
@@ -78,7 +82,13 @@ export const settingsSchema = settings({
     request_timeout_ms: number(100).optional(),
     keep_alive_timeout_ms: number(100).optional(),
     max_connections: wholeNumber(1).optional(),
+    trust_proxy: z.array(proxy, { error: 'must be a list of addresses or networks such as ["127.0.0.1"]' }).optional(),
   }).optional(),
+  auth: settings({
+    max_failures: wholeNumber(1).optional(),
+    failure_window_seconds: number(1).optional(),
+  }).optional(),
+  applications: settings({ max_per_account: wholeNumber(1).optional() }).optional(),
   dispatch: settings({ ceiling_seconds: number(1).optional() }).optional(),
   receipts: settings({ unmatched_ttl_seconds: number(1).optional() }).optional(),
   log: settings({ level: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).optional() }).optional(),

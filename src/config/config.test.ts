@@ -40,7 +40,9 @@ test('without flags, environment or file: the defaults, frozen', () => {
   assert.deepEqual(config.engine, { concurrency: 64, pollIntervalMs: 1000, leaseMs: 60_000 });
   assert.deepEqual(config.sends, { concurrency: 64, concurrencyPerProvider: 32, timeoutMs: 30_000 });
   assert.deepEqual(config.webhooks, { timeoutMs: 10_000, concurrency: 128, concurrencyPerOrigin: 16, concurrencyPerAccount: 32, allowNetworks: ['127.0.0.0/8', '::1/128'] });
-  assert.deepEqual(config.http, { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5_000, maxConnections: 4_096 });
+  assert.deepEqual(config.http, { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 72_000, maxConnections: 4_096, trustProxy: [] });
+  assert.deepEqual(config.auth, { maxFailures: 10, failureWindowMs: 60_000 });
+  assert.deepEqual(config.applications, { maxPerAccount: 1000 });
   assert.deepEqual(config.receipts, { unmatchedTtlMs: 3_600_000 });
   assert.deepEqual(config.dispatch, { ceilingMs: 86_400_000 });
   assert.deepEqual(config.pricing, { currency: 'EUR', dispatchFee: '0', channels: {} });
@@ -100,7 +102,7 @@ test('every unknown key is an error that names it and says what its object takes
   assert.deepEqual(problemsOf({ config: path }), [
     'pricing.channels.fax is not a setting: pricing.channels takes sms, mms, whatsapp, messenger, viber_service_msg',
     'engine.concurency is not a setting: engine takes concurrency, poll_interval_ms, lease_ms',
-    'webhook is not a setting: the configuration takes port, host, database, sqlite_synchronous, clock, pricing, sandbox, engine, sends, webhooks, http, dispatch, receipts, log',
+    'webhook is not a setting: the configuration takes port, host, database, sqlite_synchronous, clock, pricing, sandbox, engine, sends, webhooks, http, auth, applications, dispatch, receipts, log',
   ]);
 });
 

@@ -38,7 +38,10 @@ export interface Config {
     allowNetworks: readonly string[];
   };
   /** What one client connection may hold: a slow client is cut off, and connections are bounded. */
-  http: { headersTimeoutMs: number; requestTimeoutMs: number; keepAliveTimeoutMs: number; maxConnections: number };
+  http: { headersTimeoutMs: number; requestTimeoutMs: number; keepAliveTimeoutMs: number; maxConnections: number; trustProxy: readonly string[] };
+  /** Failed Basic checks per api key and per client address per window, before a 429. */
+  auth: { maxFailures: number; failureWindowMs: number };
+  applications: { maxPerAccount: number };
   /** The last step of a dispatch ends in `error` when it has no final status this long after it started. */
   dispatch: { ceilingMs: number };
   /** A receipt held for a reference that no message carries is given up on after this long. */
@@ -129,9 +132,14 @@ function compile(settings: Settings, env: Environment, problems: string[]): Conf
     http: {
       headersTimeoutMs: settings.http?.headers_timeout_ms ?? 10_000,
       requestTimeoutMs: settings.http?.request_timeout_ms ?? 30_000,
-      keepAliveTimeoutMs: settings.http?.keep_alive_timeout_ms ?? 5_000,
+      // Longer than the idle timeout of common load balancers (60 s): a proxy reusing a connection
+      // the server has just closed would see a reset.
+      keepAliveTimeoutMs: settings.http?.keep_alive_timeout_ms ?? 72_000,
       maxConnections: settings.http?.max_connections ?? 4_096,
+      trustProxy: settings.http?.trust_proxy ?? [],
     },
+    auth: { maxFailures: settings.auth?.max_failures ?? 10, failureWindowMs: 1000 * (settings.auth?.failure_window_seconds ?? 60) },
+    applications: { maxPerAccount: settings.applications?.max_per_account ?? 1000 },
     dispatch: { ceilingMs: 1000 * (settings.dispatch?.ceiling_seconds ?? 86_400) },
     receipts: { unmatchedTtlMs: 1000 * (settings.receipts?.unmatched_ttl_seconds ?? 3600) },
     log: { level: settings.log?.level ?? 'info' },

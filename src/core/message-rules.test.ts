@@ -397,6 +397,30 @@ describe('validateOutboundMessage: content types per channel', () => {
   });
 });
 
+describe('validateOutboundMessage: what one stored message may hold', () => {
+  const whatsappTemplate = (parameters: unknown[]) =>
+    bodyWith('whatsapp', { 'message.content': { type: 'template', template: { name: 'ns:welcome', parameters } }, 'message.whatsapp': { locale: 'en_GB' } });
+
+  it('custom JSON up to 64 KB, not beyond, with the limit in the reason', () => {
+    const custom = (bytes: number) => ({ blob: 'x'.repeat(bytes - '{"blob":""}'.length) });
+    assert.deepEqual(errorsOf(bodyWith('messenger', { 'message.content': { type: 'custom', custom: custom(64 * 1024) } })), []);
+    assert.deepEqual(errorsOf(bodyWith('messenger', { 'message.content': { type: 'custom', custom: custom(64 * 1024 + 1) } })), [
+      { name: 'message.content.custom', reason: 'must be at most 64 KB as JSON' },
+    ]);
+  });
+
+  it('at most 100 template parameters of at most 1024 characters each; a huge array is one problem', () => {
+    assert.deepEqual(errorsOf(whatsappTemplate(Array.from({ length: 100 }, () => 'p'.repeat(1024)))), []);
+    assert.deepEqual(errorsOf(whatsappTemplate(Array.from({ length: 100_000 }, () => 'p'))), [
+      { name: 'message.content.template.parameters', reason: 'must hold at most 100 parameters' },
+    ]);
+    assert.deepEqual(errorsOf(whatsappTemplate(['ok', 'p'.repeat(1025), { default: 'd'.repeat(1025) }])), [
+      { name: 'message.content.template.parameters[1]', reason: 'must be at most 1024 characters' },
+      { name: 'message.content.template.parameters[2].default', reason: 'must be at most 1024 characters' },
+    ]);
+  });
+});
+
 describe('validateOutboundMessage: limits at the boundary', () => {
   const viberOptions = 'message.viber_service_msg';
   runCases([

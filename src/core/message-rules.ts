@@ -66,6 +66,11 @@ const MAX = {
   // Provider payloads nest a handful of levels (WhatsApp interactive messages about 6). A body of
   // 100 000 nested objects fits in 1 MB and overflows JSON.stringify when the message is stored.
   customDepth: 32,
+  // What one stored message may hold beyond its text (hardening): a 1 MB body of parameters
+  // or custom JSON, stored and listed many times over, must not add up to hundreds of MB.
+  customBytes: 64 * 1024,
+  templateParameters: 100,
+  templateParameter: 1024,
 } as const;
 
 const VIBER_TTL = { min: 30, max: 259_200 } as const;
@@ -265,6 +270,9 @@ function readPayload(
       if (custom && nestsDeeperThan(custom, MAX.customDepth)) {
         return issues.add(name, `must not nest objects or arrays more than ${MAX.customDepth} levels deep`);
       }
+      if (custom && Buffer.byteLength(JSON.stringify(custom)) > MAX.customBytes) {
+        return issues.add(name, `must be at most ${MAX.customBytes / 1024} KB as JSON`);
+      }
       return custom && { type, custom: { ...custom } };
     }
   }
@@ -305,13 +313,18 @@ function readTemplate(issues: Issues, raw: unknown, name: string): TemplateConte
 function readTemplateParameters(issues: Issues, raw: unknown, name: string): TemplateContent['parameters'] {
   if (isAbsent(raw)) return undefined;
   if (!Array.isArray(raw)) return issues.add(name, 'must be an array');
+  // Checked first, so a huge array is one problem, not one per item.
+  if (raw.length > MAX.templateParameters) return issues.add(name, `must hold at most ${MAX.templateParameters} parameters`);
   const parameters: NonNullable<TemplateContent['parameters']> = [];
+  const tooLong = `must be at most ${MAX.templateParameter} characters`;
   raw.forEach((item: unknown, index) => {
     const itemName = `${name}[${index}]`;
     if (typeof item === 'string') {
-      parameters.push(item);
+      if (item.length > MAX.templateParameter) issues.add(itemName, tooLong);
+      else parameters.push(item);
     } else if (isObject(item)) {
-      if (typeof item.default === 'string') parameters.push({ default: item.default });
+      if (typeof item.default === 'string' && item.default.length > MAX.templateParameter) issues.add(`${itemName}.default`, tooLong);
+      else if (typeof item.default === 'string') parameters.push({ default: item.default });
       else issues.add(`${itemName}.default`, isAbsent(item.default) ? 'is required' : 'must be a string');
     } else {
       issues.add(itemName, 'must be a string or an object {"default": string}');

@@ -18,6 +18,10 @@ export interface EngineContext {
     /** A provider that has not answered a send after this long has failed it (retryably). */
     timeoutMs: number;
   };
+  applications: {
+    /** Applications one account may have. */
+    maxPerAccount: number;
+  };
   /** Which addresses webhooks may reach: applications naming a refused one are refused at once. */
   webhookAddresses: WebhookAddressPolicy;
   receipts: {

@@ -99,7 +99,8 @@ export interface Store {
   findAccount(apiKey: string): Promise<AccountRecord | undefined>;
 
   // Applications
-  insertApplication(application: ApplicationRecord): Promise<void>;
+  /** False, and nothing written, when the account has `maxPerAccount` applications already. */
+  insertApplication(application: ApplicationRecord, maxPerAccount?: number): Promise<boolean>;
   findApplication(id: string): Promise<ApplicationRecord | undefined>;
   listApplications(apiKey: string, page: { limit: number; offset: number }): Promise<Page<ApplicationRecord>>;
   /** Replaces name, capabilities, privacy and (when given) the public key; false if not found. */

@@ -34,6 +34,11 @@ export async function verifySecret(secret: string, stored: string): Promise<bool
 
 export interface SecretVerifierCache {
   verify(apiKey: string, secret: string, stored: string): Promise<boolean>;
+  /**
+   * Whether these credentials were verified recently, or the outcome of a check of them that is
+   * running now: never a scrypt of its own, so cheap enough to answer a throttled client.
+   */
+  known(apiKey: string, secret: string, stored: string): Promise<boolean>;
 }
 
 export interface SecretVerifierCacheOptions {
@@ -89,6 +94,10 @@ export function createSecretVerifierCache(options: SecretVerifierCacheOptions): 
   }
 
   return {
+    async known(apiKey, secret, stored) {
+      const key = fingerprint(apiKey, secret, stored);
+      return isRemembered(key) || ((await inFlight.get(key)) ?? false);
+    },
     async verify(apiKey, secret, stored) {
       const key = fingerprint(apiKey, secret, stored);
       if (isRemembered(key)) return true;

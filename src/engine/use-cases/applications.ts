@@ -14,13 +14,20 @@ export interface ApplicationFields {
   privacy: { improve_ai: boolean };
 }
 
-/** A generated private key is in this answer and nowhere else, ever (DESIGN §3). */
-export async function createApplication(ctx: EngineContext, apiKey: string, fields: ApplicationFields): Promise<{ application: ApplicationRecord; privateKey?: string }> {
+export type CreatedApplication = { application: ApplicationRecord; privateKey?: string } | { limitReached: number };
+
+/**
+ * A generated private key is in this answer and nowhere else, ever (DESIGN §3). An account
+ * holds at most `applications.max_per_account` applications: each is a row and a key that every
+ * JWT naming it may make us parse.
+ */
+export async function createApplication(ctx: EngineContext, apiKey: string, fields: ApplicationFields): Promise<CreatedApplication> {
   const keys = fields.publicKey === undefined ? await generateRsaKeyPair() : { publicKey: fields.publicKey };
   // Bookkeeping: wall time, whatever the scheduling clock does.
   const now = ctx.clock.wallNow();
   const application: ApplicationRecord = { id: randomUUID(), apiKey, ...editable(fields, keys.publicKey), createdAt: now, updatedAt: now };
-  await ctx.store.insertApplication(application);
+  const { maxPerAccount } = ctx.applications;
+  if (!(await ctx.store.insertApplication(application, maxPerAccount))) return { limitReached: maxPerAccount };
   return { application, ...('privateKey' in keys && { privateKey: keys.privateKey }) };
 }
 

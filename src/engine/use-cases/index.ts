@@ -2,10 +2,10 @@ import type { InboundReport, ProviderEvent } from '../../channels/channel-adapte
 import type { Caller } from '../../core/caller.js';
 import type { DispatchRequest } from '../../core/dispatch/dispatch-request.js';
 import type { OutboundMessage } from '../../core/message.js';
-import type { AccountRecord, ApplicationRecord } from '../../core/records.js';
+import type { ApplicationRecord } from '../../core/records.js';
 import type { InvalidParameter } from '../../core/validation.js';
 import type { Page } from '../../store/store.js';
-import { createBasicCredentialsCheck } from '../accounts/basic-credentials-check.js';
+import { createBasicCredentialsCheck, type BasicCredentialsCheck } from '../accounts/basic-credentials-check.js';
 import type { EngineContext } from '../engine-context.js';
 import { acceptDispatch } from './accept-dispatch.js';
 import { acceptInbound, type InboundOutcome } from './accept-inbound.js';
@@ -18,6 +18,7 @@ import {
   refusedWebhookAddresses,
   replaceApplication,
   type ApplicationFields,
+  type CreatedApplication,
 } from './applications.js';
 import { lookUpDispatch, lookUpMessage, type DispatchView, type MessageView } from './lookups.js';
 import { recordProviderEvents } from './record-receipt.js';
@@ -30,8 +31,11 @@ export type { ApplicationFields, DispatchView, InboundOutcome, MessageView };
  * already applies the caller's visibility.
  */
 export interface UseCases {
-  /** The account whose key and secret these are; undefined, in constant time, for anything else. */
-  authenticateBasic(apiKey: string, apiSecret: string): Promise<AccountRecord | undefined>;
+  /**
+   * The account whose key and secret these are; undefined, in constant time, for anything else.
+   * `knownOnly`: only from credentials verified recently (no scrypt), for a throttled client.
+   */
+  authenticateBasic: BasicCredentialsCheck;
   /** Any account's application: JWTs name it, and it names its account. */
   findApplication(id: string): Promise<ApplicationRecord | undefined>;
   acceptMessage(caller: Caller, outbound: OutboundMessage): Promise<string>;
@@ -42,7 +46,7 @@ export interface UseCases {
   /** Receipts and inbound messages from a provider's callback, recorded before it is answered. */
   recordProviderEvents(provider: string, events: readonly ProviderEvent[]): Promise<void>;
   applications: {
-    create(apiKey: string, fields: ApplicationFields): Promise<{ application: ApplicationRecord; privateKey?: string }>;
+    create(apiKey: string, fields: ApplicationFields): Promise<CreatedApplication>;
     findOwn(apiKey: string, id: string): Promise<ApplicationRecord | undefined>;
     list(apiKey: string, page: { limit: number; offset: number }): Promise<Page<ApplicationRecord>>;
     replace(apiKey: string, id: string, fields: ApplicationFields): Promise<ApplicationRecord | undefined>;

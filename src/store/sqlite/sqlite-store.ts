@@ -176,8 +176,8 @@ export class SqliteStore implements Store {
 
   // Applications
 
-  async insertApplication(application: ApplicationRecord): Promise<void> {
-    this.statements.insertApplication.run(rows.applicationParams(application));
+  async insertApplication(application: ApplicationRecord, maxPerAccount = Number.MAX_SAFE_INTEGER): Promise<boolean> {
+    return this.statements.insertApplication.run({ ...rows.applicationParams(application), maxPerAccount }).changes === 1;
   }
 
   async findApplication(id: string): Promise<ApplicationRecord | undefined> {
@@ -370,8 +370,10 @@ function prepareStatements(db: Database.Database) {
     countAccounts: db.prepare('SELECT count(*) AS n FROM accounts'),
     findAccount: db.prepare('SELECT * FROM accounts WHERE api_key = ?'),
 
+    // Counted and inserted in one statement, so concurrent creates cannot pass the limit together.
     insertApplication: db.prepare(`INSERT INTO applications (id, api_key, name, public_key, capabilities, privacy, created_at, updated_at)
-      VALUES (@id, @apiKey, @name, @publicKey, @capabilities, @privacy, @createdAt, @updatedAt)`),
+      SELECT @id, @apiKey, @name, @publicKey, @capabilities, @privacy, @createdAt, @updatedAt
+      WHERE (SELECT count(*) FROM applications WHERE api_key = @apiKey) < @maxPerAccount`),
     findApplication: db.prepare('SELECT * FROM applications WHERE id = ?'),
     countApplications: db.prepare('SELECT count(*) AS n FROM applications WHERE api_key = ?'),
     listApplications: db.prepare('SELECT * FROM applications WHERE api_key = ? ORDER BY created_at, id LIMIT ? OFFSET ?'),
