@@ -124,3 +124,18 @@ test('a body over the limit gets its 413 even when the client sends it all befor
     assert.match(answer, /"type":"https:\/\/developer\.nexmo\.com\/api-errors#payload-too-large"/);
   }
 });
+
+test('a 404 names an id only when it has the shape of one (letters, digits, dashes); anything else a client sent is not echoed', async () => {
+  const uuid = '0f6c3a53-0000-4000-8000-000000000000';
+  const named = (await (await fetch(`${server.url}/v0.1/messages/${uuid}`, { headers: { authorization: server.basicAuth } })).json()) as Record<string, string>;
+  assert.equal(named.detail, `Message '${uuid}' does not exist, or you do not have access`);
+  for (const [path, detail] of [
+    ['/v0.1/messages/%3Cscript%3Ex%3C%2Fscript%3E', 'That message does not exist, or you do not have access'],
+    ['/v0.1/dispatch/%22%3E%3Cimg%3E', 'That dispatch does not exist, or you do not have access'],
+    ['/v2/applications/it%27s%20me', 'That id does not exist, or you do not have access'],
+  ] as const) {
+    const answer = await fetch(`${server.url}${path}`, { headers: { authorization: server.basicAuth } });
+    assert.equal(answer.status, 404, path);
+    assert.equal(((await answer.json()) as Record<string, string>).detail, detail, path);
+  }
+});

@@ -15,14 +15,14 @@ import {
   type ListPage,
 } from './application-payload.js';
 import type { Authenticator } from './authenticate.js';
-import { notFound, problem } from './problem.js';
+import { problem, unknownId } from './problem.js';
 import type { Services } from './services.js';
 
 type ById = { Params: { id: string } };
 
 const VALIDATION_DETAIL = 'The request failed due to validation errors';
 
-const missing = (id: string) => notFound(`ID '${id}' does not exist, or you do not have access`);
+const missing = (id: string) => unknownId('ID', id);
 
 export function registerApplicationRoutes(app: FastifyInstance, services: Services, auth: Authenticator): void {
   const { applications } = services.useCases;

@@ -4,7 +4,7 @@ import type { StepOutcome, StepPlan } from '../core/dispatch/types.js';
 import { isoTimestamp } from '../core/webhook-payloads.js';
 import type { DispatchView } from '../engine/use-cases/index.js';
 import type { Authenticator } from './authenticate.js';
-import { invalidParams, notFound } from './problem.js';
+import { invalidParams, unknownId } from './problem.js';
 import type { Services } from './services.js';
 
 export function registerDispatchRoutes(app: FastifyInstance, services: Services, auth: Authenticator): void {
@@ -22,7 +22,7 @@ export function registerDispatchRoutes(app: FastifyInstance, services: Services,
   /** An extension: the workflow's state and a timeline of every step. */
   app.get<{ Params: { uuid: string } }>('/v0.1/dispatch/:uuid', { onRequest: authenticate }, async (request) => {
     const view = await useCases.lookUpDispatch(request.caller, request.params.uuid);
-    if (!view) throw notFound(`Dispatch '${request.params.uuid}' does not exist, or you do not have access`);
+    if (!view) throw unknownId('Dispatch', request.params.uuid);
     return dispatchResource(view);
   });
 }

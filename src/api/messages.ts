@@ -3,7 +3,7 @@ import { validateOutboundMessage } from '../core/message-rules.js';
 import { isoTimestamp } from '../core/webhook-payloads.js';
 import type { MessageView } from '../engine/use-cases/index.js';
 import type { Authenticator } from './authenticate.js';
-import { invalidParams, notFound } from './problem.js';
+import { invalidParams, unknownId } from './problem.js';
 import type { Services } from './services.js';
 
 export function registerMessageRoutes(app: FastifyInstance, services: Services, auth: Authenticator): void {
@@ -21,7 +21,7 @@ export function registerMessageRoutes(app: FastifyInstance, services: Services, 
   /** An extension Nexmo lacked: the message with its status history, send attempts and webhook deliveries. */
   app.get<{ Params: { uuid: string } }>('/v0.1/messages/:uuid', { onRequest: authenticate }, async (request) => {
     const view = await useCases.lookUpMessage(request.caller, request.params.uuid);
-    if (!view) throw notFound(`Message '${request.params.uuid}' does not exist, or you do not have access`);
+    if (!view) throw unknownId('Message', request.params.uuid);
     return messageResource(view);
   });
 }

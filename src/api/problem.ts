@@ -73,6 +73,18 @@ export const invalidCredentials = (): Problem => problem('invalid-credentials', 
 
 export const notFound = (detail: string): Problem => problem('not-found', detail);
 
+/** Letters, digits and dashes: the alphabet of ids (uuids, Nexmo's `ABC123`), no markup, no quotes. */
+const ID_SHAPE = /^[A-Za-z0-9-]{1,64}$/;
+
+/**
+ * Nexmo's 404 names the id (`ID 'ABC123' does not exist, or you do not have access`). Named only
+ * when it has the shape of an id, so no other text a client sent comes back to it.
+ */
+export function unknownId(what: string, id: string): Problem {
+  const named = ID_SHAPE.test(id) ? `${what} '${id}'` : `That ${what.toLowerCase()}`;
+  return notFound(`${named} does not exist, or you do not have access`);
+}
+
 export function tooManyAttempts(retryAfterSeconds: number): Problem {
   const failure = problem('too-many-attempts', 'Too many failed attempts to authenticate; try again later.');
   failure.retryAfterSeconds = retryAfterSeconds;

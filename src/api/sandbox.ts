@@ -50,7 +50,7 @@ export function registerSandboxRoutes(app: FastifyInstance, services: Services, 
     const outcome = await sandbox.read(request.caller.apiKey, request.params.uuid);
     switch (outcome.kind) {
       case 'unknown':
-        throw notFound(`No sandbox handset received a message '${request.params.uuid}'`);
+        throw notFound('No sandbox handset received that message');
       case 'not-readable':
         throw problem('sandbox-not-readable', `The message is ${outcome.status}; it cannot be read.`);
       case 'read':
