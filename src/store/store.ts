@@ -60,6 +60,13 @@ export interface ChangeSet {
 
 export type CommitResult = 'committed' | 'conflict';
 
+export interface JobsAdded {
+  /** The earliest due time among the jobs added or rescheduled. */
+  earliestDueAt: number;
+  /** The lanes of the jobs added (a reschedule adds none: the engine that did it looks again anyway). */
+  lanes: ReadonlySet<string>;
+}
+
 export interface JobFilter {
   /** Only jobs of these lanes; absent: every job. */
   lanes?: readonly string[];
@@ -90,8 +97,8 @@ export interface Page<T> {
 export interface Store {
   close(): Promise<void>;
   commit(change: ChangeSet): Promise<CommitResult>;
-  /** Called after a commit that added jobs, with the earliest due time among them. */
-  onJobsAdded(listener: (earliestDueAt: number) => void): void;
+  /** Called after a commit that added (or rescheduled) jobs. */
+  onJobsAdded(listener: (added: JobsAdded) => void): void;
 
   // Accounts
   insertAccount(account: AccountRecord): Promise<void>;

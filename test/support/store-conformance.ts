@@ -801,7 +801,7 @@ export function runStoreConformance(name: string, open: OpenStore): void {
     describe('onJobsAdded', () => {
       test('is told the earliest due time after a commit that adds jobs, a reschedule or a release', withStore(async (store) => {
         const heard: Array<{ dueAt: number; jobsVisible: Promise<number> }> = [];
-        store.onJobsAdded((dueAt) => heard.push({ dueAt, jobsVisible: store.countJobs() }));
+        store.onJobsAdded(({ earliestDueAt: dueAt }) => heard.push({ dueAt, jobsVisible: store.countJobs() }));
 
         await store.commit({ jobs: [job('b', T0 + 20), job('a', T0 + 10), job('c', T0 + 30)] });
         assert.deepEqual(heard.map((h) => h.dueAt), [T0 + 10]);
@@ -819,7 +819,7 @@ export function runStoreConformance(name: string, open: OpenStore): void {
 
       test('is not told after a commit without new jobs, nor after a conflict', withStore(async (store) => {
         const heard: number[] = [];
-        store.onJobsAdded((dueAt) => heard.push(dueAt));
+        store.onJobsAdded(({ earliestDueAt }) => heard.push(earliestDueAt));
         await store.commit({ messages: [message('m-1')], events: [event('m-1', 'submitted', T0)], cancelJobKeys: ['k'], webhooks: [webhook('w-0')] });
         assert.deepEqual(heard, []);
 
@@ -836,11 +836,21 @@ export function runStoreConformance(name: string, open: OpenStore): void {
         assert.deepEqual(heard, []);
       }));
 
+      test('is told the lanes of the jobs added; a reschedule adds none', withStore(async (store) => {
+        const heard: string[][] = [];
+        store.onJobsAdded(({ lanes }) => heard.push([...lanes].sort()));
+        await store.commit({ jobs: [{ ...job('a', T0), lane: 'sends' }, { ...job('b', T0), lane: 'webhooks' }, { ...job('c', T0), lane: 'sends' }, job('no-lane', T0)] });
+        const [claimed] = await claim(store, { owner: 'w', lanes: ['sends'] });
+        assert.ok(claimed);
+        await store.commit({ reschedule: { lease: claimed.lease, dueAt: T0 + 5 } });
+        assert.deepEqual(heard, [['sends', 'webhooks'], []]);
+      }));
+
       test('every listener is told', withStore(async (store) => {
         const first: number[] = [];
         const second: number[] = [];
-        store.onJobsAdded((dueAt) => first.push(dueAt));
-        store.onJobsAdded((dueAt) => second.push(dueAt));
+        store.onJobsAdded(({ earliestDueAt }) => first.push(earliestDueAt));
+        store.onJobsAdded(({ earliestDueAt }) => second.push(earliestDueAt));
         await store.commit({ jobs: [job('a', T0)] });
         assert.deepEqual([first, second], [[T0], [T0]]);
       }));

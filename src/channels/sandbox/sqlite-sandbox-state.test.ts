@@ -12,7 +12,8 @@ const T0 = 1_700_000_000_000;
 function openState(t: TestContext): SqliteSandboxState {
   const dir = mkdtempSync(join(tmpdir(), 'opendispatch-sandbox-'));
   const db = new Database(join(dir, 'sandbox.db'));
-  const state = new SqliteSandboxState({ db, now: T0 });
+  // Each write applied at once, in a transaction of its own (the server lends its group commit instead).
+  const state = new SqliteSandboxState({ db, now: T0, write: async (apply) => db.transaction(apply)() });
   t.after(async () => {
     await state.close();
     db.close();

@@ -13,25 +13,20 @@ import type {
   WebhookAttemptRecord,
   WebhookRecord,
 } from '../../core/records.js';
-import type { ChangeSet, ClaimRequest, CommitResult, JobFilter, Page, Store } from '../store.js';
+import type { ChangeSet, ClaimRequest, CommitResult, JobFilter, JobsAdded, Page, Store } from '../store.js';
 import { migrations } from './migrations/index.js';
 import * as rows from './rows.js';
+import { GroupCommit } from './group-commit.js';
 import { ServerLock } from './server-lock.js';
 
 /** Thrown inside a transaction to roll it back when a fence or a condition does not hold. */
 class Conflict extends Error {}
 
-interface PendingCommit {
-  change: ChangeSet;
-  resolve(result: CommitResult): void;
-  reject(error: unknown): void;
-}
-
-type Outcome = { result: CommitResult } | { error: unknown };
-
 export interface SqliteOptions {
   /** An open connection (sqlite-database.ts); the store closes it when it closes. */
   db: Database.Database;
+  /** The connection's group commit, shared with other modules writing on it (the sandbox); default: one of its own. */
+  writes?: GroupCommit;
   /** Lease instants and bookkeeping times. */
   clock: WallClock;
 }
@@ -44,10 +39,8 @@ export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly statements: ReturnType<typeof prepareStatements>;
   private readonly clock: WallClock;
-  private readonly jobListeners: Array<(dueAt: number) => void> = [];
-  private readonly applyChange: (change: ChangeSet) => void;
-  private readonly applyBatch: (batch: PendingCommit[], outcomes: Outcome[]) => void;
-  private pending: PendingCommit[] = [];
+  private readonly jobListeners: Array<(added: JobsAdded) => void> = [];
+  private readonly writes: GroupCommit;
   private serverLock: ServerLock | undefined;
 
   constructor(options: SqliteOptions) {
@@ -55,62 +48,32 @@ export class SqliteStore implements Store {
     this.db = options.db;
     migrate(this.db, this.clock.wallNow());
     this.statements = prepareStatements(this.db);
-    // Inside the batch's transaction each change set is a nested transaction, i.e. a savepoint.
-    this.applyChange = this.db.transaction((change: ChangeSet) => this.apply(change));
-    this.applyBatch = this.db.transaction((batch: PendingCommit[], outcomes: Outcome[]) => {
-      for (const { change } of batch) {
-        try {
-          this.applyChange(change);
-          outcomes.push({ result: 'committed' });
-        } catch (error) {
-          outcomes.push(error instanceof Conflict ? { result: 'conflict' } : { error });
-        }
-      }
-    });
+    this.writes = options.writes ?? new GroupCommit(this.db);
   }
 
   async close(): Promise<void> {
-    if (this.pending.length > 0) this.flush();
+    if (this.db.open) this.writes.flush();
     if (this.db.open) this.db.close();
     this.serverLock?.release();
   }
 
-  onJobsAdded(listener: (earliestDueAt: number) => void): void {
+  onJobsAdded(listener: (added: JobsAdded) => void): void {
     this.jobListeners.push(listener);
   }
 
   /**
-   * Group commit: change sets committed in the same turn of the event loop are written in one
-   * transaction, each inside its own savepoint, so one conflict rolls back only its own change.
-   * A commit resolves once its transaction is durable. Measured with bench/: one transaction per
-   * change set made the commit half of the server's time, as WAL pages and syscalls per commit
-   * barely depend on its size.
+   * Written with the other writes of this turn of the event loop in one transaction, in a
+   * savepoint of its own (group-commit.ts): a conflict rolls back only this change set.
    */
-  commit(change: ChangeSet): Promise<CommitResult> {
-    return new Promise((resolve, reject) => {
-      this.pending.push({ change, resolve, reject });
-      if (this.pending.length === 1) setImmediate(() => this.flush());
-    });
-  }
-
-  private flush(): void {
-    const batch = this.pending;
-    if (batch.length === 0) return;
-    this.pending = [];
-    const outcomes: Outcome[] = [];
+  async commit(change: ChangeSet): Promise<CommitResult> {
     try {
-      this.applyBatch(batch, outcomes);
+      await this.writes.write(() => this.apply(change));
     } catch (error) {
-      // The transaction itself failed (disk full, database closed): nothing of the batch is written.
-      for (const { reject } of batch) reject(error);
-      return;
+      if (error instanceof Conflict) return 'conflict';
+      throw error;
     }
-    batch.forEach(({ change, resolve, reject }, index) => {
-      const outcome = outcomes[index]!;
-      if ('error' in outcome) return reject(outcome.error);
-      if (outcome.result === 'committed') this.notifyJobsAdded(change);
-      resolve(outcome.result);
-    });
+    this.notifyJobsAdded(change);
+    return 'committed';
   }
 
   private apply(change: ChangeSet): void {
@@ -153,10 +116,15 @@ export class SqliteStore implements Store {
   }
 
   private notifyJobsAdded(change: ChangeSet): void {
-    const dueTimes = [...(change.jobs ?? []).map((job) => job.dueAt), ...(change.reschedule ? [change.reschedule.dueAt] : [])];
-    if (dueTimes.length === 0) return;
-    const earliest = Math.min(...dueTimes);
-    for (const listener of this.jobListeners) listener(earliest);
+    const jobs = change.jobs ?? [];
+    if (jobs.length === 0 && !change.reschedule) return;
+    let earliestDueAt = change.reschedule?.dueAt ?? Infinity;
+    const lanes = new Set<string>();
+    for (const job of jobs) {
+      earliestDueAt = Math.min(earliestDueAt, job.dueAt);
+      if (job.lane !== undefined) lanes.add(job.lane);
+    }
+    for (const listener of this.jobListeners) listener({ earliestDueAt, lanes });
   }
 
   // Accounts

@@ -1,0 +1,64 @@
+import type Database from 'better-sqlite3';
+
+interface PendingWrite {
+  apply(): unknown;
+  resolve(answer: unknown): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * Group commit for everything written on one SQLite connection (the store's change sets, the
+ * sandbox's state): the writes queued in one turn of the event loop are applied in one
+ * transaction, each inside its own savepoint, so one that throws rolls back only itself. A write
+ * resolves with what it returned once the transaction is durable, or rejects with what it threw.
+ *
+ * Measured with bench/: one transaction per change set made the commit half of the server's
+ * time (WAL pages and syscalls per commit barely depend on its size), and a second batch for the
+ * sandbox's writes, committing apart from the store's, cost a quarter of accept throughput.
+ */
+export class GroupCommit {
+  private pending: PendingWrite[] = [];
+  private readonly inSavepoint: (apply: () => unknown) => unknown;
+  private readonly applyBatch: (batch: PendingWrite[], outcomes: Array<{ value: unknown } | { error: unknown }>) => void;
+
+  constructor(db: Database.Database) {
+    // Inside the batch's transaction a nested transaction is a savepoint.
+    this.inSavepoint = db.transaction((apply: () => unknown) => apply());
+    this.applyBatch = db.transaction((batch: PendingWrite[], outcomes: Array<{ value: unknown } | { error: unknown }>) => {
+      for (const { apply } of batch) {
+        try {
+          outcomes.push({ value: this.inSavepoint(apply) });
+        } catch (error) {
+          outcomes.push({ error });
+        }
+      }
+    });
+  }
+
+  write<T>(apply: () => T): Promise<T> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ apply, resolve: (value) => resolve(value as T), reject });
+      if (this.pending.length === 1) setImmediate(() => this.flush());
+    });
+  }
+
+  /** Commits what is queued now (before the connection closes). */
+  flush(): void {
+    const batch = this.pending;
+    if (batch.length === 0) return;
+    this.pending = [];
+    const outcomes: Array<{ value: unknown } | { error: unknown }> = [];
+    try {
+      this.applyBatch(batch, outcomes);
+    } catch (error) {
+      // The transaction itself failed (disk full, database closed): nothing of the batch is written.
+      for (const { reject } of batch) reject(error);
+      return;
+    }
+    batch.forEach(({ resolve, reject }, index) => {
+      const outcome = outcomes[index]!;
+      if ('error' in outcome) reject(outcome.error);
+      else resolve(outcome.value);
+    });
+  }
+}
