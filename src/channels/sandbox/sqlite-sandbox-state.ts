@@ -6,7 +6,7 @@ import type { HandsetArrival, HandsetFilter, HandsetMessage, HandsetPage, Recipi
  * Applies a write on the lent connection and resolves once it is durable: the connection's group
  * commit, so the sandbox's writes of a turn of the event loop share the store's transaction
  * (each in a savepoint of its own) instead of committing apart. Measured with `npm run bench`:
- * a transaction per write cost a fifth of the server's time, a batch of its own a quarter of
+ * a transaction per write cost a fifth of the server's time, a batch of its own about a fifth of
  * accept throughput.
  */
 export type BatchedWrite = <T>(apply: () => T) => Promise<T>;

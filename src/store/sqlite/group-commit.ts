@@ -14,7 +14,8 @@ interface PendingWrite {
  *
  * Measured with bench/: one transaction per change set made the commit half of the server's
  * time (WAL pages and syscalls per commit barely depend on its size), and a second batch for the
- * sandbox's writes, committing apart from the store's, cost a quarter of accept throughput.
+ * sandbox's writes, committing apart from the store's, cost about a fifth of accept throughput
+ * (messages with the engine on: 2 550/s apart, 3 100/s shared).
  */
 export class GroupCommit {
   private pending: PendingWrite[] = [];
