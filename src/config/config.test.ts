@@ -39,7 +39,7 @@ test('without flags, environment or file: the defaults, frozen', () => {
   assert.equal(config.clock, 'real');
   assert.deepEqual(config.engine, { concurrency: 64, pollIntervalMs: 1000, leaseMs: 60_000 });
   assert.deepEqual(config.sends, { concurrency: 64, concurrencyPerProvider: 32, timeoutMs: 30_000 });
-  assert.deepEqual(config.webhooks, { timeoutMs: 10_000, concurrency: 128, concurrencyPerOrigin: 16, concurrencyPerAccount: 32, allowNetworks: ['127.0.0.0/8', '::1/128'] });
+  assert.deepEqual(config.webhooks, { timeoutMs: 10_000, concurrency: 128, concurrencyPerOrigin: 32, concurrencyPerAccount: 48, allowNetworks: ['127.0.0.0/8', '::1/128'] });
   assert.deepEqual(config.http, { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 72_000, maxConnections: 4_096, trustProxy: [] });
   assert.deepEqual(config.auth, { maxFailures: 10, failureWindowMs: 60_000 });
   assert.deepEqual(config.applications, { maxPerAccount: 1000 });
@@ -73,7 +73,7 @@ test('YAML and JSON files read alike; numbers may be numeric strings', () => {
   const config = loadConfig({ config: yaml }, {});
   assert.equal(config.port, 4000);
   assert.equal(config.engine.concurrency, 8);
-  assert.deepEqual(config.webhooks, { timeoutMs: 2000, concurrency: 128, concurrencyPerOrigin: 4, concurrencyPerAccount: 32, allowNetworks: ['127.0.0.0/8', '::1/128'] });
+  assert.deepEqual(config.webhooks, { timeoutMs: 2000, concurrency: 128, concurrencyPerOrigin: 4, concurrencyPerAccount: 48, allowNetworks: ['127.0.0.0/8', '::1/128'] });
   assert.deepEqual(config.pricing, { currency: 'EUR', dispatchFee: '0.002', channels: { sms: { default: '0.0333', prefixes: { 1: '0.0075' } } } });
   assert.deepEqual(loadConfig({ config: configFile('empty.yml', '') }, {}).port, 3000, 'an empty YAML file is no settings');
 });

@@ -125,8 +125,10 @@ function compile(settings: Settings, env: Environment, problems: string[]): Conf
       timeoutMs: settings.webhooks?.timeout_ms ?? 10_000,
       concurrency: settings.webhooks?.concurrency ?? 128,
       // One receiver that hangs holds at most this many of the lane's slots; the rest serve others.
-      concurrencyPerOrigin: settings.webhooks?.concurrency_per_origin ?? 16,
-      concurrencyPerAccount: settings.webhooks?.concurrency_per_account ?? 32,
+      concurrencyPerOrigin: settings.webhooks?.concurrency_per_origin ?? 32,
+      // Above one origin's share, so one receiver gets its full share; below the lane, so two
+      // tenants whose receivers all hang still leave a quarter of it to everyone else.
+      concurrencyPerAccount: settings.webhooks?.concurrency_per_account ?? 48,
       allowNetworks: settings.webhooks?.allow_networks ?? DEFAULT_ALLOW_NETWORKS,
     },
     http: {
