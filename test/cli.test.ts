@@ -247,8 +247,8 @@ test('start on an empty database prints generated credentials once; the next sta
     assert.equal(await applicationsStatus(server.url, basic(apiKey, apiSecret)), 200, 'the printed credentials work');
     assert.equal((await server.kill('SIGTERM')).code, 0);
     assert.equal(server.stderr.split(apiSecret).length - 1, 2, 'the secret appears on its line and in the curl example only');
-    assert.ok(!server.stdout.includes(apiSecret), 'the log (stdout) never carries it');
-    for (const line of server.stdout.split('\n').filter(Boolean)) assert.doesNotThrow(() => JSON.parse(line), `stdout holds JSON log lines only: ${line}`);
+    assert.ok(!server.stdout.includes(apiSecret), 'stdout (the log) never carries it');
+    assert.match(server.stdout, /OpenDispatch listening on http/, 'where it listens stays on stdout');
 
     server = await startServerProcess({ database, cwd: dir });
     assert.equal(await applicationsStatus(server.url, basic(apiKey, apiSecret)), 200, 'the same account, kept in the database');

@@ -103,14 +103,14 @@ export class ServerProcess {
     return this.exitInfo === undefined;
   }
 
-  /** Resolves with the first match of `pattern` in the banner (stderr), waiting for more output if needed. */
+  /** Resolves with the first match of `pattern` in stdout or stderr (the credentials block), waiting for more output if needed. */
   async waitForOutput(pattern: RegExp, timeoutMs = 10_000): Promise<RegExpMatchArray> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const match = this.output.stderr.match(pattern);
+      const match = this.output.stdout.match(pattern) ?? this.output.stderr.match(pattern);
       if (match) return match;
       if (!this.running) throw new Error(`server exited before printing ${pattern}\nstdout: ${this.stdout}\nstderr: ${this.stderr}`);
-      if (Date.now() > deadline) throw new Error(`server did not print ${pattern} within ${timeoutMs} ms\nstderr: ${this.stderr}`);
+      if (Date.now() > deadline) throw new Error(`server did not print ${pattern} within ${timeoutMs} ms\nstdout: ${this.stdout}\nstderr: ${this.stderr}`);
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   }
@@ -155,7 +155,7 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
   let done = false;
   void exited.then(() => (done = true));
   for (;;) {
-    const match = output.stderr.match(BANNER);
+    const match = output.stdout.match(BANNER);
     if (match) return new ServerProcess(child, match[1]!, output, exited);
     if (done) throw new Error(`opendispatch start exited before listening\nstdout: ${output.stdout}\nstderr: ${output.stderr}`);
     if (Date.now() > deadline) {

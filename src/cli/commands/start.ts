@@ -19,19 +19,21 @@ export function registerStart(program: Command): void {
         if (error.code === 'EACCES' || error.code === 'EADDRNOTAVAIL') throw new UsageError(`cannot listen on ${config.host}:${config.port} (${error.code})`);
         throw error;
       });
-      // The banner is for the person who started the server: stderr, apart from the JSON log on
-      // stdout, so a log shipper never carries the first account's secret.
-      const out = (line = '') => process.stderr.write(`${line}\n`);
+      // Where it listens goes to stdout with the log, as before. The first account's credentials
+      // are for the person who started the server: stderr, shown once, so a log shipper reading
+      // stdout never carries a secret.
+      const out = (line = '') => process.stdout.write(`${line}\n`);
+      const say = (line = '') => process.stderr.write(`${line}\n`);
       out(`OpenDispatch listening on ${server.url} (${config.database.kind}, ${config.clock} clock)`);
       if (server.seededAccount) {
         const { apiKey, apiSecret, signatureSecret, generated } = server.seededAccount;
-        out();
-        out(generated ? 'Created the first account. Keep these; the secret is not shown again:' : 'Created the first account from OPENDISPATCH_API_KEY:');
-        out(`  api_key:    ${apiKey}`);
-        if (generated) out(`  api_secret: ${apiSecret}`);
-        out(`  signature_secret: ${signatureSecret}   (verifies the webhooks' signatures)`);
-        out();
-        out(`  curl -u "${apiKey}:${generated ? apiSecret : '$OPENDISPATCH_API_SECRET'}" ${server.url}/v2/applications`);
+        say();
+        say(generated ? 'Created the first account. Keep these; the secret is not shown again:' : 'Created the first account from OPENDISPATCH_API_KEY:');
+        say(`  api_key:    ${apiKey}`);
+        if (generated) say(`  api_secret: ${apiSecret}`);
+        say(`  signature_secret: ${signatureSecret}   (verifies the webhooks' signatures)`);
+        say();
+        say(`  curl -u "${apiKey}:${generated ? apiSecret : '$OPENDISPATCH_API_SECRET'}" ${server.url}/v2/applications`);
       }
       out('Every channel is served by the sandbox phone network. Ctrl-C stops the server.');
 
