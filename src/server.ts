@@ -1,3 +1,4 @@
+import { OpenDispatchError } from './core/errors.js';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { pino, type DestinationStream, type Logger } from 'pino';
@@ -66,6 +67,10 @@ export function createLogger(config: Readonly<Config>, destination?: Destination
 /** The composition root: store, clock, providers, engine lanes and the HTTP API, started in that order. */
 export async function startServer(config: Readonly<Config>, extras: ServerExtras = {}): Promise<RunningServer> {
   const { log = createLogger(config), providers: extraProviders = [], clock = defaultClock(config) } = extras;
+  // Checked before anything is opened: the real provider types come with their adapters (#8).
+  for (const [name, settings] of Object.entries(config.providers)) {
+    if (settings.type !== 'sandbox') throw new OpenDispatchError('OD_CONFIG', `provider ${name}: type ${settings.type} is not in this build yet; so far only providers of type sandbox can be configured`);
+  }
   const database = await openStore(config.database, clock);
   const { store } = database;
   try {
@@ -75,17 +80,17 @@ export async function startServer(config: Readonly<Config>, extras: ServerExtras
     throw error;
   }
 
-  const sandbox = new SandboxNetwork({
-    provider: SANDBOX_PROVIDER,
-    state: openSandboxState(database, clock.wallNow()),
-    clock,
-    defaultDeliveredAfterSeconds: config.sandbox.defaultDeliveredAfterSeconds,
-  });
-  const providers = new ProviderRegistry(
-    [sandbox, ...extraProviders.map(({ adapter }) => adapter)],
-    Object.fromEntries(extraProviders.flatMap(({ adapter, channels }) => channels.map((channel) => [channel, adapter.provider]))),
-    SANDBOX_PROVIDER,
+  const sandboxState = openSandboxState(database, clock.wallNow());
+  const sandboxNamed = (provider: string, defaultDeliveredAfterSeconds: number) => new SandboxNetwork({ provider, state: sandboxState, clock, defaultDeliveredAfterSeconds });
+  const sandbox = sandboxNamed(SANDBOX_PROVIDER, config.sandbox.defaultDeliveredAfterSeconds);
+  const configured = Object.entries(config.providers).map(([name, settings]) =>
+    sandboxNamed(name, (settings.type === 'sandbox' ? settings.default_delivered_after : undefined) ?? config.sandbox.defaultDeliveredAfterSeconds),
   );
+  // A test's extra providers serve their channels before any configured route.
+  const extraRoutes = extraProviders.flatMap(({ adapter, channels }) => channels.map((channel) => [channel, { prefixes: [], via: [adapter.provider] }] as const));
+  const routes = { ...config.routing.routes };
+  for (const [channel, route] of extraRoutes) routes[channel] = [route, ...(routes[channel] ?? [])];
+  const providers = new ProviderRegistry([sandbox, ...configured, ...extraProviders.map(({ adapter }) => adapter)], { ...config.routing, routes });
   const webhookAddresses = new WebhookAddressPolicy(config.webhooks.allowNetworks);
   const ctx: EngineContext = {
     store,

@@ -271,3 +271,27 @@ test('start rejects a bad --clock, naming the field', async () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('config:check prints channel → routes → providers, names and types only; an error is exit 1 naming the setting', async () => {
+  const dir = tempDir();
+  try {
+    writeFileSync(
+      join(dir, 'gw.yaml'),
+      ['providers:', '  sim-uk: { type: sandbox }', '  smsc: { type: smpp, host: h, port: 2775, system_id: acme, password: "${SMPP_PASSWORD}" }', 'channels:', '  sms: [ { prefix: ["44"], via: [smsc, sim-uk] } ]', ''].join('\n'),
+    );
+    const ok = await runCli(['config:check', '--config', 'gw.yaml'], { cwd: dir, env: { SMPP_PASSWORD: 'pa55-secret' } });
+    assert.equal(ok.code, 0, ok.stderr);
+    const lines = ok.stdout.trim().split('\n');
+    assert.match(lines[0]!, /^channel\s+route\s+providers$/);
+    assert.match(lines[1]!, /^sms\s+prefix 44\s+smsc \(smpp\), sim-uk \(sandbox\)$/);
+    assert.match(lines[2]!, /^sms\s+any other\s+none: rejected 1250 \(Unroutable\)$/);
+    assert.match(lines[3]!, /^mms\s+any destination\s+none: rejected 1250 \(Unroutable\)$/);
+    assert.ok(!ok.stdout.includes('pa55-secret') && !ok.stdout.includes('acme'), 'no setting is printed');
+
+    const unset = await runCli(['config:check', '--config', 'gw.yaml'], { cwd: dir, env: { SMPP_PASSWORD: undefined } });
+    assert.equal(unset.code, 1);
+    assert.match(unset.stderr, /SMPP_PASSWORD/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,31 +1,33 @@
 import type { Channel } from '../core/channel.js';
+import { providersFor, type RoutingTable } from '../core/routing.js';
 import type { ChannelAdapter } from './channel-adapter.js';
 
 /**
- * The provider instances of this server and which one serves each channel. Every channel
- * without a provider of its own is served by the fallback (the sandbox in the laptop default).
- * Routing by destination prefix and provider failover come with the provider configuration.
+ * The provider instances of this server and the routes that choose among them (core/routing.ts).
+ * A message goes to the first provider of its route; failover between a route's providers and
+ * their circuits come with the real providers.
  */
 export class ProviderRegistry {
   private readonly byProvider = new Map<string, ChannelAdapter>();
 
   constructor(
     adapters: readonly ChannelAdapter[],
-    private readonly channelProviders: Partial<Record<Channel, string>>,
-    private readonly fallback: string,
+    private readonly routing: RoutingTable,
   ) {
     for (const adapter of adapters) {
       if (this.byProvider.has(adapter.provider)) throw new RangeError(`two providers are named ${adapter.provider}`);
       this.byProvider.set(adapter.provider, adapter);
     }
-    for (const name of [fallback, ...Object.values(channelProviders)]) {
+    const named = [...(routing.unrouted === undefined ? [] : [routing.unrouted]), ...Object.values(routing.routes).flatMap((routes) => routes.flatMap((route) => route.via))];
+    for (const name of named) {
       if (!this.byProvider.has(name)) throw new RangeError(`no provider is named ${name}`);
     }
   }
 
-  /** The provider that sends messages of this channel. */
-  forChannel(channel: Channel): ChannelAdapter {
-    return this.byProvider.get(this.channelProviders[channel] ?? this.fallback)!;
+  /** The provider that sends a message of this channel to this destination; undefined: no route serves it (1250). */
+  route(channel: Channel, destination: string): ChannelAdapter | undefined {
+    const [first] = providersFor(this.routing, channel, destination) ?? [];
+    return first === undefined ? undefined : this.byProvider.get(first);
   }
 
   byName(provider: string): ChannelAdapter | undefined {

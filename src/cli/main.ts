@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { isOpenDispatchError } from '../core/errors.js';
 import { registerAccountCreate } from './commands/account-create.js';
 import { registerAppCreate } from './commands/app-create.js';
+import { registerConfigCheck } from './commands/config-check.js';
 import { registerDemo } from './commands/demo.js';
 import { registerJwtGenerate } from './commands/jwt-generate.js';
 import { registerStart } from './commands/start.js';
@@ -19,6 +20,7 @@ export async function main(argv: string[]): Promise<void> {
   registerJwtGenerate(program);
   registerWebhookListen(program);
   registerDemo(program);
+  registerConfigCheck(program);
   try {
     await program.parseAsync(argv);
   } catch (error) {

@@ -2,6 +2,7 @@ import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 import { CHANNELS } from '../core/channel.js';
 import { isDecimalPrice } from '../core/pricing.js';
+import { channelsSchema, providersSchema } from './provider-schema.js';
 
 /**
  * The settings as they may be written (config file keys, with flags and environment variables
@@ -58,7 +59,11 @@ export const settingsSchema = settings({
     dispatch_fee: decimal.optional(),
     channels: settings(Object.fromEntries(CHANNELS.map((channel) => [channel, channelPrice.optional()])) as Record<(typeof CHANNELS)[number], z.ZodOptional<typeof channelPrice>>).optional(),
   }).optional(),
-  sandbox: settings({ default_delivered_after: number(0).optional() }).optional(),
+  /** How providers reach `POST /webhooks/{provider}` (their callback URLs are built from it). */
+  public_url: z.url({ protocol: /^https?$/, error: 'must be an http or https URL' }).optional(),
+  providers: providersSchema.optional(),
+  channels: channelsSchema.optional(),
+  sandbox: settings({ default_delivered_after: number(0).optional(), serve_unrouted: z.boolean({ error: 'must be true or false' }).optional() }).optional(),
   engine: settings({
     concurrency: wholeNumber(1).optional(),
     poll_interval_ms: number(10).optional(),

@@ -102,7 +102,7 @@ test('every unknown key is an error that names it and says what its object takes
   assert.deepEqual(problemsOf({ config: path }), [
     'pricing.channels.fax is not a setting: pricing.channels takes sms, mms, whatsapp, messenger, viber_service_msg',
     'engine.concurency is not a setting: engine takes concurrency, poll_interval_ms, lease_ms',
-    'webhook is not a setting: the configuration takes port, host, database, sqlite_synchronous, clock, pricing, sandbox, engine, sends, webhooks, http, auth, applications, dispatch, receipts, log',
+    'webhook is not a setting: the configuration takes port, host, database, sqlite_synchronous, clock, pricing, public_url, providers, channels, sandbox, engine, sends, webhooks, http, auth, applications, dispatch, receipts, log',
   ]);
 });
 
@@ -177,4 +177,44 @@ test('secret-looking settings never have their value repeated in an error', asyn
   const parsed = schema.safeParse(input);
   assert.ok(!parsed.success);
   assert.deepEqual(describeIssues(parsed.error, input), ['api_secret must be a number', 'name must be a number (got "shown")']);
+});
+
+test('providers and routes: each type takes its keys, routes name existing providers, the sandbox serves the unrouted only in the laptop default', () => {
+  assert.deepEqual(loadConfig({}, {}).routing, { routes: {}, unrouted: 'sandbox' }, 'no provider at all: the sandbox serves every channel');
+
+  const path = configFile(
+    'routes.yaml',
+    [
+      'providers:',
+      '  sim-uk: { type: sandbox }',
+      '  smsc: { type: smpp, host: smsc.example.net, port: "2775", system_id: acme, password: "${SMPP_PASSWORD}" }',
+      'channels:',
+      '  sms: [ { prefix: ["44", "353"], via: [smsc, sim-uk] }, { via: [sandbox] } ]',
+      '',
+    ].join('\n'),
+  );
+  const config = loadConfig({ config: path }, { SMPP_PASSWORD: 'hunter2' });
+  assert.deepEqual(config.routing, { routes: { sms: [{ prefixes: ['44', '353'], via: ['smsc', 'sim-uk'] }, { prefixes: [], via: ['sandbox'] }] } });
+  assert.deepEqual(config.providers.smsc, { type: 'smpp', host: 'smsc.example.net', port: 2775, system_id: 'acme', password: 'hunter2' });
+  const serving = configFile('serve.json', JSON.stringify({ providers: { 'sim-uk': { type: 'sandbox' } }, sandbox: { serve_unrouted: true } }));
+  assert.equal(loadConfig({ config: serving }, {}).routing.unrouted, 'sandbox');
+
+  const bad = configFile(
+    'bad.json',
+    JSON.stringify({
+      providers: { sandbox: { type: 'sandbox' }, tw: { type: 'twilio', account_sid: 'AC1', auth_token: 'very-secret-token', region: 'x' }, q: { type: 'fax' } },
+      channels: { sms: [{ prefix: ['+44'], via: ['tw'] }] },
+    }),
+  );
+  const problems = problemsOf({ config: bad });
+  assert.ok(problems.includes('providers.tw.region is not a setting: providers.tw takes type, base_url, rate_per_second, account_sid, auth_token, messaging_service_sid'), problems.join('\n'));
+  assert.ok(problems.includes('providers.q.type must be one of messenger, whatsapp, smpp, twilio, vonage-sms, vonage-messages, sandbox (got "fax")'), problems.join('\n'));
+  assert.ok(problems.includes('channels.sms.0.prefix.0 must be a prefix of digits such as "44" (got "+44")'), problems.join('\n'));
+  assert.ok(!problems.join('\n').includes('very-secret-token'));
+
+  const unknownVia = configFile('via.json', JSON.stringify({ providers: { sandbox: { type: 'sandbox' }, a: { type: 'sandbox' } }, channels: { sms: [{ via: ['b'] }] } }));
+  assert.deepEqual(problemsOf({ config: unknownVia }), [
+    'providers.sandbox is the built-in sandbox\'s name; give this provider another',
+    'channels.sms.0.via names "b", which is not a provider: providers has sandbox, sandbox, a',
+  ]);
 });

@@ -2,6 +2,9 @@ import { resolve } from 'node:path';
 import type { PriceTable } from '../core/pricing.js';
 import { isHttpUrl } from '../core/url.js';
 import { DEFAULT_ALLOW_NETWORKS } from '../core/webhook-targets.js';
+import type { Channel } from '../core/channel.js';
+import type { Route, RoutingTable } from '../core/routing.js';
+import type { ProviderSettings } from './provider-schema.js';
 import { readConfigFile } from './config-file.js';
 import { ConfigError } from './config-error.js';
 import { describeIssues, settingsSchema, type Settings } from './config-schema.js';
@@ -22,6 +25,12 @@ export interface Config {
   seedWebhooks: { statusUrl?: string; inboundUrl?: string };
   pricing: PriceTable;
   sandbox: { defaultDeliveredAfterSeconds: number };
+  /** Named provider instances with their type's settings (DESIGN §4); the built-in sandbox is not among them. */
+  providers: Readonly<Record<string, ProviderSettings>>;
+  /** Channel → routes → providers; the sandbox serves what no route does only in the laptop default or with sandbox.serve_unrouted. */
+  routing: RoutingTable;
+  /** How providers reach POST /webhooks/{provider}. */
+  publicUrl?: string;
   /** The lane of the engine's own work: failover timers, provider follow-ups, housekeeping. */
   engine: { concurrency: number; pollIntervalMs: number; leaseMs: number };
   /** Sends run in their own lane; one provider holds at most its share of it, so a provider that hangs delays no other. */
@@ -110,6 +119,9 @@ function compile(settings: Settings, env: Environment, problems: string[]): Conf
       ),
     },
     sandbox: { defaultDeliveredAfterSeconds: settings.sandbox?.default_delivered_after ?? 1 },
+    providers: settings.providers ?? {},
+    routing: compileRouting(settings, problems),
+    ...(settings.public_url !== undefined && { publicUrl: settings.public_url }),
     engine: {
       concurrency: settings.engine?.concurrency ?? 64,
       pollIntervalMs: settings.engine?.poll_interval_ms ?? 1000,
@@ -160,6 +172,30 @@ function compile(settings: Settings, env: Environment, problems: string[]): Conf
   }
   return config;
 }
+
+/**
+ * The routes as the registry reads them. Every provider a route names must exist; the built-in
+ * sandbox is always there as `sandbox`, and serves unrouted channels when no provider is
+ * configured at all (the laptop default) or `sandbox.serve_unrouted` says so (DESIGN §3).
+ */
+function compileRouting(settings: Settings, problems: string[]): RoutingTable {
+  const providers = settings.providers ?? {};
+  if (Object.hasOwn(providers, SANDBOX)) problems.push(`providers.${SANDBOX} is the built-in sandbox's name; give this provider another`);
+  const routes: Partial<Record<Channel, Route[]>> = {};
+  for (const [channel, channelRoutes] of Object.entries(settings.channels ?? {}) as Array<[Channel, Array<{ prefix?: string[]; via: string[] }> | undefined]>) {
+    routes[channel] = (channelRoutes ?? []).map((route, index) => {
+      for (const name of route.via) {
+        if (name !== SANDBOX && !Object.hasOwn(providers, name)) problems.push(`channels.${channel}.${index}.via names ${JSON.stringify(name)}, which is not a provider: providers has ${[SANDBOX, ...Object.keys(providers)].join(', ')}`);
+      }
+      return { prefixes: route.prefix ?? [], via: route.via };
+    });
+  }
+  const servesUnrouted = settings.sandbox?.serve_unrouted ?? Object.keys(providers).length === 0;
+  return { routes, ...(servesUnrouted && { unrouted: SANDBOX }) };
+}
+
+/** The built-in sandbox provider's name. */
+const SANDBOX = 'sandbox';
 
 function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfig, type ConfigFlags } from '../../config/config.js';
+import { routingTableText } from '../../config/routing-table-text.js';
 import { startServer } from '../../server.js';
 import { UsageError } from '../usage-error.js';
 
@@ -35,7 +36,9 @@ export function registerStart(program: Command): void {
         say();
         say(`  curl -u "${apiKey}:${generated ? apiSecret : '$OPENDISPATCH_API_SECRET'}" ${server.url}/v2/applications`);
       }
-      out('Every channel is served by the sandbox phone network. Ctrl-C stops the server.');
+      out();
+      out(routingTableText(config));
+      out('Ctrl-C stops the server.');
 
       const stop = async (signal: string) => {
         server.log.info({ signal }, 'stopping');

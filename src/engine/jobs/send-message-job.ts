@@ -7,6 +7,7 @@ import { exponentialBackoffMs, handle, type JobHandler } from '../job-engine.js'
 import { messageAndWorkflowChange } from '../use-cases/message-reports.js';
 import { submissionChange } from '../use-cases/record-receipt.js';
 import { providerFollowUp, sendMessage } from './job-kinds.js';
+import { routeOf } from '../send-route.js';
 
 /**
  * Transient provider failures of a plain message are retried for this long, then it is rejected.
@@ -14,6 +15,8 @@ import { providerFollowUp, sendMessage } from './job-kinds.js';
  * the ceiling), which marks it rejected and so ends the retries.
  */
 const SEND_RETRY_WINDOW_MS = 60 * 60 * 1000;
+
+const UNROUTABLE = { code: 1250, reason: 'Unroutable: no provider is configured for this channel and destination' };
 
 const NO_ANSWER_RECORDED = { code: 1100, reason: 'Communication failed: no try of it was recorded as answered within an hour' };
 
@@ -38,7 +41,12 @@ export function sendMessageHandler(ctx: EngineContext): [string, JobHandler] {
       const gaveUp = { status: 'rejected' as const, at: ctx.clock.now(), error: NO_ANSWER_RECORDED, fromSend: true };
       return { record: async (recomputing) => messageAndWorkflowChange(ctx, await reread(recomputing), [gaveUp]) };
     }
-    const adapter = ctx.providers.forChannel(message.channel);
+    const adapter = routeOf(ctx, message);
+    if (!adapter) {
+      // No route serves it (DESIGN §3): rejected at once, so a Dispatch moves to its next step.
+      const unroutable = { status: 'rejected' as const, at: ctx.clock.now(), error: UNROUTABLE, fromSend: true };
+      return { record: async (recomputing) => messageAndWorkflowChange(ctx, await reread(recomputing), [unroutable]) };
+    }
     // Each claim is a try; every try whose outcome was recorded has an attempt. The others' answers were lost.
     const unanswered = job.attempts > 1 ? job.attempts - 1 - (await ctx.store.countSendAttempts(messageUuid)) : 0;
     const result = await trySend(ctx, adapter, sendRequest(message, job.attempts, unanswered));

@@ -1,3 +1,4 @@
+import { sendKeyProvider } from '../send-route.js';
 import type { Caller } from '../../core/caller.js';
 import { OpenDispatchError } from '../../core/errors.js';
 import type { OutboundMessage } from '../../core/message.js';
@@ -26,7 +27,7 @@ export async function acceptMessage(ctx: EngineContext, caller: Caller, outbound
     createdAt: now,
     updatedAt: now,
   };
-  const provider = ctx.providers.forChannel(record.channel).provider;
+  const provider = sendKeyProvider(ctx, record);
   const result = await ctx.store.commit({ messages: [record], jobs: [sendMessage.create({ messageUuid: record.uuid, provider, dueAt: now })] });
   // Inserts only, guarded on nothing: a conflict would be a bug in the store.
   if (result !== 'committed') throw new OpenDispatchError('OD_INTERNAL', `accepting message ${record.uuid} conflicted`);

@@ -1,3 +1,4 @@
+import { sendKeyProvider } from '../send-route.js';
 import { addressValue } from '../../core/channel.js';
 import { decide } from '../../core/dispatch/decide.js';
 import { finalReportPayload } from '../../core/dispatch/final-report.js';
@@ -67,7 +68,7 @@ function commandEffect(ctx: EngineContext, dispatch: DispatchRecord, state: Disp
     case 'send': {
       const message = stepMessage(dispatch, command.step, at);
       state.steps[command.step]!.messageUuid = message.uuid;
-      return { messages: [message], jobs: [sendMessage.create({ messageUuid: message.uuid, provider: ctx.providers.forChannel(message.channel).provider, dueAt: at })] };
+      return { messages: [message], jobs: [sendMessage.create({ messageUuid: message.uuid, provider: sendKeyProvider(ctx, message), dueAt: at })] };
     }
     case 'schedule-timer':
       return { jobs: [dispatchTimer.create({ dispatchUuid: dispatch.uuid, step: command.step, timer: command.timer, dueAt: command.dueAt })] };

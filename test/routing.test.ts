@@ -1,0 +1,86 @@
+/**
+ * Routes (DESIGN §3 "Routing and providers", §4): the first route whose prefix matches the
+ * destination names the provider; a channel or destination no route serves is rejected 1250
+ * (Unroutable) when providers are configured, and a Dispatch then moves on at once.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { pino } from 'pino';
+import { loadConfig } from '../src/config/config.js';
+import { startServer } from '../src/server.js';
+import { getJson, postJson } from './support/api-client.js';
+import { startTestServer, type TestServer } from './support/test-server.js';
+
+let server: TestServer;
+before(async () => {
+  server = await startTestServer({
+    clock: 'virtual',
+    configFile: {
+      providers: { 'sim-uk': { type: 'sandbox', default_delivered_after: 0 } },
+      channels: { sms: [{ prefix: ['44'], via: ['sim-uk'] }] },
+    },
+  });
+});
+after(() => server.close());
+
+const sms = (to: string) => ({ to: { type: 'sms', number: to }, from: { type: 'sms', number: '447700900000' }, message: { content: { type: 'text', text: 'hi' } } });
+
+async function settled(uuid: string): Promise<any> {
+  for (let i = 0; i < 200; i += 1) {
+    const { json } = await getJson(`${server.url}/v0.1/messages/${uuid}`, server.basicAuth);
+    if (json.status !== 'queued') return json;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  assert.fail(`message ${uuid} stayed queued`);
+}
+
+test('a destination its route matches goes through the provider that route names', async () => {
+  const { json } = await postJson(`${server.url}/v0.1/messages`, server.basicAuth, sms('447700900123'));
+  const message = await settled(json.message_uuid);
+  assert.equal(message.status === 'submitted' || message.status === 'delivered', true, message.status);
+  assert.deepEqual(message.attempts.map((attempt: any) => [attempt.provider, attempt.outcome]), [['sim-uk', 'submitted']]);
+});
+
+test('a destination or channel no route serves is rejected 1250 when providers are configured', async () => {
+  const other = await postJson(`${server.url}/v0.1/messages`, server.basicAuth, sms('14155550100'));
+  const whatsapp = await postJson(`${server.url}/v0.1/messages`, server.basicAuth, {
+    to: { type: 'whatsapp', number: '447700900123' },
+    from: { type: 'whatsapp', number: '447700900000' },
+    message: { content: { type: 'text', text: 'hi' } },
+  });
+  for (const { json } of [other, whatsapp]) {
+    const message = await settled(json.message_uuid);
+    assert.equal(message.status, 'rejected');
+    assert.deepEqual(message.error, { code: 1250, reason: 'Unroutable: no provider is configured for this channel and destination' });
+  }
+});
+
+test('a Dispatch whose first step is unroutable moves to its next step at once', async () => {
+  const { status, json } = await postJson(`${server.url}/v0.1/dispatch`, server.basicAuth, {
+    template: 'failover',
+    workflow: [
+      { from: { type: 'messenger', id: '1234567890' }, to: { type: 'messenger', id: '999' }, message: { content: { type: 'text', text: 'a' } }, failover: { expiry_time: 600, condition_status: 'read' } },
+      sms('447700900456'),
+    ],
+  });
+  assert.equal(status, 202);
+  for (let i = 0; i < 200; i += 1) {
+    const { json: dispatch } = await getJson(`${server.url}/v0.1/dispatch/${json.dispatch_uuid}`, server.basicAuth);
+    const [first, second] = dispatch.workflow;
+    if (first?.message_status === 'rejected' && second?.message_uuid) {
+      assert.equal((await settled(second.message_uuid)).attempts[0].provider, 'sim-uk');
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  assert.fail('the dispatch did not move on');
+});
+
+test('a provider type without an adapter yet stops the start, before anything is opened', async () => {
+  const { writeFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const path = join(server.dataDir, 'real.json');
+  writeFileSync(path, JSON.stringify({ providers: { fb: { type: 'messenger', app_secret: 's', verify_token: 'v', pages: { '1': { access_token: 't' } } } } }));
+  const config = loadConfig({ port: 0, database: `sqlite:${join(server.dataDir, 'other.db')}`, config: path }, {});
+  await assert.rejects(startServer(config, { log: pino({ level: 'silent' }) }), { code: 'OD_CONFIG', message: /^provider fb: type messenger is not in this build yet/ });
+});
