@@ -1,4 +1,5 @@
 import { OpenDispatchError } from './core/errors.js';
+import { BUILT_IN_SANDBOX } from './core/routing.js';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { pino, type DestinationStream, type Logger } from 'pino';
@@ -48,8 +49,6 @@ export interface ServerExtras {
   clock?: Clock;
 }
 
-/** The provider name of the built-in network in the laptop default. */
-const SANDBOX_PROVIDER = 'sandbox';
 
 /** The server's log: JSON lines on stdout (or `destination`), credentials redacted, request paths only. */
 export function createLogger(config: Readonly<Config>, destination?: DestinationStream): Logger {
@@ -82,7 +81,7 @@ export async function startServer(config: Readonly<Config>, extras: ServerExtras
 
   const sandboxState = openSandboxState(database, clock.wallNow());
   const sandboxNamed = (provider: string, defaultDeliveredAfterSeconds: number) => new SandboxNetwork({ provider, state: sandboxState, clock, defaultDeliveredAfterSeconds });
-  const sandbox = sandboxNamed(SANDBOX_PROVIDER, config.sandbox.defaultDeliveredAfterSeconds);
+  const sandbox = sandboxNamed(BUILT_IN_SANDBOX, config.sandbox.defaultDeliveredAfterSeconds);
   const configured = Object.entries(config.providers).map(([name, settings]) =>
     sandboxNamed(name, (settings.type === 'sandbox' ? settings.default_delivered_after : undefined) ?? config.sandbox.defaultDeliveredAfterSeconds),
   );

@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { Caller } from '../core/caller.js';
+import type { AccountRecord } from '../core/records.js';
 import type { Clock } from '../core/clock.js';
 import { accountTargets, applicationTargets } from '../core/webhook-targets.js';
 import type { UseCases } from '../engine/use-cases/index.js';
@@ -38,26 +39,25 @@ export function createAuthenticator(useCases: UseCases, clock: Clock, limits: Au
   });
 
   /**
-   * Failures count against the api key and the client address. A throttled one is still let in
-   * with credentials verified recently (no scrypt), so a tenant's running clients keep working
-   * while guesses at its secret, or from its address, get a 429 and cost nothing.
+   * Credentials verified recently pass at once (no scrypt, no bookkeeping: the hot path). Any
+   * other check counts as a failure of the api key and the client address until it succeeds,
+   * so concurrent guesses past `maxFailures` are refused too; a throttled key or address gets a
+   * 429 before any scrypt runs, while its verified clients keep working.
    */
   async function basicCaller(request: FastifyRequest): Promise<Caller | undefined> {
     const credentials = parseBasicAuthorization(request.headers.authorization ?? '');
     if (!credentials) return undefined;
+    const asCaller = (account: AccountRecord): Caller => ({ apiKey: account.apiKey, method: 'basic', targets: accountTargets(account) });
+    const known = await useCases.authenticateBasic(credentials.apiKey, credentials.apiSecret, { knownOnly: true });
+    if (known) return asCaller(known);
     const subjects = [`key:${credentials.apiKey}`, `address:${request.ip}`];
     const retryAfter = throttle.retryAfterSeconds(subjects);
-    if (retryAfter !== undefined) {
-      const known = await useCases.authenticateBasic(credentials.apiKey, credentials.apiSecret, { knownOnly: true });
-      if (!known) throw tooManyAttempts(retryAfter);
-      return { apiKey: known.apiKey, method: 'basic', targets: accountTargets(known) };
-    }
-    // Failed until it succeeds: concurrent guesses past the limit are refused before their scrypt.
+    if (retryAfter !== undefined) throw tooManyAttempts(retryAfter);
     throttle.failed(subjects);
     const account = await useCases.authenticateBasic(credentials.apiKey, credentials.apiSecret);
     if (!account) return undefined;
     throttle.forgive(subjects);
-    return { apiKey: account.apiKey, method: 'basic', targets: accountTargets(account) };
+    return asCaller(account);
   }
 
   async function jwtCaller(header: string): Promise<Caller | undefined> {

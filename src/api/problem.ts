@@ -111,9 +111,9 @@ export function problemBody(failure: Problem, traceId: string): Record<string, u
 }
 
 export function renderProblem(request: FastifyRequest, reply: FastifyReply, failure: Problem): FastifyReply {
-  // Also for errors raised before the onRequest hook set these (a malformed URL).
   if (failure.retryAfterSeconds !== undefined) reply.header('retry-after', String(failure.retryAfterSeconds));
   return reply
+    // Also for errors raised before the onRequest hook set these (a malformed URL).
     .headers({ ...SECURITY_HEADERS, 'x-nexmo-trace-id': request.id })
     .code(failure.status)
     .type('application/problem+json')

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { CHANNELS } from '../core/channel.js';
 import { isDecimalPrice } from '../core/pricing.js';
 import { channelsSchema, providersSchema } from './provider-schema.js';
+import { httpUrl, number, settings, text, wholeNumber } from './schema-parts.js';
 
 /**
  * The settings as they may be written (config file keys, with flags and environment variables
@@ -11,26 +12,6 @@ import { channelsSchema, providersSchema } from './provider-schema.js';
  * substitution and environment variables produce strings.
  */
 
-/** An object that refuses unknown keys, saying which keys it takes. */
-function settings<Shape extends z.ZodRawShape>(shape: Shape) {
-  const known = Object.keys(shape).join(', ');
-  return z.strictObject(shape, { error: (issue) => (issue.code === 'unrecognized_keys' ? `takes ${known}` : undefined) });
-}
-
-const numericString = (value: unknown): unknown => (typeof value === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(value) ? Number(value) : value);
-
-function wholeNumber(min: number, max?: number) {
-  const error = max === undefined ? `must be a whole number >= ${min}` : `must be a whole number from ${min} to ${max}`;
-  const number = z.number({ error }).int({ error }).min(min, { error });
-  return z.preprocess(numericString, max === undefined ? number : number.max(max, { error }));
-}
-
-function number(min: number) {
-  const error = `must be a number >= ${min}`;
-  return z.preprocess(numericString, z.number({ error }).min(min, { error }));
-}
-
-const text = z.string({ error: 'must be a non-empty string' }).min(1, { error: 'must be a non-empty string' });
 const decimal = z.string({ error: 'must be a decimal string such as "0.002"' }).refine(isDecimalPrice, { error: 'must be a decimal string such as "0.002"' });
 
 const network = z.string({ error: 'must be a network such as "10.0.0.0/8"' }).refine((value) => ipaddr.isValidCIDR(value), { error: 'must be a network such as "10.0.0.0/8" or "fd00::/8"' });
@@ -60,7 +41,7 @@ export const settingsSchema = settings({
     channels: settings(Object.fromEntries(CHANNELS.map((channel) => [channel, channelPrice.optional()])) as Record<(typeof CHANNELS)[number], z.ZodOptional<typeof channelPrice>>).optional(),
   }).optional(),
   /** How providers reach `POST /webhooks/{provider}` (their callback URLs are built from it). */
-  public_url: z.url({ protocol: /^https?$/, error: 'must be an http or https URL' }).optional(),
+  public_url: httpUrl.optional(),
   providers: providersSchema.optional(),
   channels: channelsSchema.optional(),
   sandbox: settings({ default_delivered_after: number(0).optional(), serve_unrouted: z.boolean({ error: 'must be true or false' }).optional() }).optional(),

@@ -3,7 +3,7 @@ import type { PriceTable } from '../core/pricing.js';
 import { isHttpUrl } from '../core/url.js';
 import { DEFAULT_ALLOW_NETWORKS } from '../core/webhook-targets.js';
 import type { Channel } from '../core/channel.js';
-import type { Route, RoutingTable } from '../core/routing.js';
+import { BUILT_IN_SANDBOX, type Route, type RoutingTable } from '../core/routing.js';
 import type { ProviderSettings } from './provider-schema.js';
 import { readConfigFile } from './config-file.js';
 import { ConfigError } from './config-error.js';
@@ -180,22 +180,19 @@ function compile(settings: Settings, env: Environment, problems: string[]): Conf
  */
 function compileRouting(settings: Settings, problems: string[]): RoutingTable {
   const providers = settings.providers ?? {};
-  if (Object.hasOwn(providers, SANDBOX)) problems.push(`providers.${SANDBOX} is the built-in sandbox's name; give this provider another`);
+  if (Object.hasOwn(providers, BUILT_IN_SANDBOX)) problems.push(`providers.${BUILT_IN_SANDBOX} is the built-in sandbox's name; give this provider another`);
   const routes: Partial<Record<Channel, Route[]>> = {};
   for (const [channel, channelRoutes] of Object.entries(settings.channels ?? {}) as Array<[Channel, Array<{ prefix?: string[]; via: string[] }> | undefined]>) {
     routes[channel] = (channelRoutes ?? []).map((route, index) => {
       for (const name of route.via) {
-        if (name !== SANDBOX && !Object.hasOwn(providers, name)) problems.push(`channels.${channel}.${index}.via names ${JSON.stringify(name)}, which is not a provider: providers has ${[SANDBOX, ...Object.keys(providers)].join(', ')}`);
+        if (name !== BUILT_IN_SANDBOX && !Object.hasOwn(providers, name)) problems.push(`channels.${channel}.${index}.via names ${JSON.stringify(name)}, which is not a provider: providers has ${[BUILT_IN_SANDBOX, ...Object.keys(providers)].join(', ')}`);
       }
       return { prefixes: route.prefix ?? [], via: route.via };
     });
   }
   const servesUnrouted = settings.sandbox?.serve_unrouted ?? Object.keys(providers).length === 0;
-  return { routes, ...(servesUnrouted && { unrouted: SANDBOX }) };
+  return { routes, ...(servesUnrouted && { unrouted: BUILT_IN_SANDBOX }) };
 }
-
-/** The built-in sandbox provider's name. */
-const SANDBOX = 'sandbox';
 
 function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);

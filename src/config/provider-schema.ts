@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CHANNELS } from '../core/channel.js';
+import { httpUrl, number, positiveNumber, settings, text, wholeNumber } from './schema-parts.js';
 
 /**
  * The provider instances and channel routes of the config file (DESIGN §4 "Provider types and
@@ -7,32 +8,15 @@ import { CHANNELS } from '../core/channel.js';
  * misspelt key is an error that names it. Secrets arrive as `${NAME}` and are never echoed.
  */
 
-const text = z.string({ error: 'must be a non-empty string' }).min(1, { error: 'must be a non-empty string' });
-const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http or https URL' });
-const positive = z.preprocess(
-  (value) => (typeof value === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(value) ? Number(value) : value),
-  z.number({ error: 'must be a number > 0' }).positive({ error: 'must be a number > 0' }),
-);
-const port = z.preprocess(
-  (value) => (typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : value),
-  z.number({ error: 'must be a whole number from 1 to 65535' }).int({ error: 'must be a whole number from 1 to 65535' }).min(1, { error: 'must be a whole number from 1 to 65535' }).max(65535, { error: 'must be a whole number from 1 to 65535' }),
-);
-const count = z.preprocess(
-  (value) => (typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : value),
-  z.number({ error: 'must be a whole number >= 1' }).int({ error: 'must be a whole number >= 1' }).min(1, { error: 'must be a whole number >= 1' }),
-);
+const port = wholeNumber(1, 65535);
+const count = wholeNumber(1);
 
 /** An object of exactly these keys (and the ones every provider takes), saying which it takes. */
 function providerType<Type extends string, Shape extends z.ZodRawShape>(type: Type, shape: Shape) {
-  const full = { type: z.literal(type), base_url: httpUrl.optional(), rate_per_second: positive.optional(), ...shape };
-  const known = Object.keys(full).join(', ');
-  return z.strictObject(full, { error: (issue) => (issue.code === 'unrecognized_keys' ? `takes ${known}` : undefined) });
+  return settings({ type: z.literal(type), base_url: httpUrl.optional(), rate_per_second: positiveNumber().optional(), ...shape });
 }
 
 const apiVersion = z.string().regex(/^v\d+\.\d+$/, { error: 'must look like v21.0' });
-
-export const PROVIDER_TYPES = ['messenger', 'whatsapp', 'smpp', 'twilio', 'vonage-sms', 'vonage-messages', 'sandbox'] as const;
-export type ProviderType = (typeof PROVIDER_TYPES)[number];
 
 export const providerSchema = z.discriminatedUnion(
   'type',
@@ -59,7 +43,7 @@ export const providerSchema = z.discriminatedUnion(
       system_type: z.string().optional(),
       tls: z.boolean({ error: 'must be true or false' }).optional(),
       window: count.optional(),
-      enquire_link_seconds: positive.optional(),
+      enquire_link_seconds: positiveNumber().optional(),
       binds: count.optional(),
     }),
     providerType('twilio', { account_sid: text, auth_token: text, messaging_service_sid: text.optional() }),
@@ -70,27 +54,26 @@ export const providerSchema = z.discriminatedUnion(
       signature_method: z.enum(['md5hash', 'md5', 'sha1', 'sha256', 'sha512'], { error: 'must be one of md5hash, md5, sha1, sha256, sha512' }).optional(),
     }),
     providerType('vonage-messages', { application_id: text, private_key: text.optional(), private_key_pem: text.optional(), signature_secret: text.optional() }),
-    providerType('sandbox', { default_delivered_after: z.number({ error: 'must be a number >= 0' }).min(0, { error: 'must be a number >= 0' }).optional() }),
+    providerType('sandbox', { default_delivered_after: number(0).optional() }),
   ],
-  { error: (issue) => (issue.code === 'invalid_union' ? `must be one of ${PROVIDER_TYPES.join(', ')}` : undefined) },
+  { error: (issue): string | undefined => (issue.code === 'invalid_union' ? `must be one of ${PROVIDER_TYPES.join(', ')}` : undefined) },
 );
+
+/** Every type, as the schema lists them (read lazily by the union's error above). */
+const PROVIDER_TYPES: string[] = providerSchema.options.map((option) => option.shape.type.value);
 
 export type ProviderSettings = z.infer<typeof providerSchema>;
 
 /** A provider instance's name, as it appears in `/webhooks/{name}` and in routes. */
 const providerName = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, { error: 'is not a provider name: lower-case letters, digits, - and _' });
 
-const route = z.strictObject(
-  {
-    prefix: z.array(z.string().regex(/^\d{1,15}$/, { error: 'must be a prefix of digits such as "44"' }), { error: 'must be a list of digit prefixes such as ["44"]' }).optional(),
-    via: z.array(text, { error: 'must be a list of provider names' }).min(1, { error: 'must name at least one provider' }),
-  },
-  { error: (issue) => (issue.code === 'unrecognized_keys' ? 'takes prefix, via' : undefined) },
-);
+const route = settings({
+  prefix: z.array(z.string().regex(/^\d{1,15}$/, { error: 'must be a prefix of digits such as "44"' }), { error: 'must be a list of digit prefixes such as ["44"]' }).optional(),
+  via: z.array(text, { error: 'must be a list of provider names' }).min(1, { error: 'must name at least one provider' }),
+});
 
 export const providersSchema = z.record(providerName, providerSchema, { error: (issue) => (issue.code === 'invalid_key' ? issue.message : undefined) });
 
-export const channelsSchema = z.strictObject(
+export const channelsSchema = settings(
   Object.fromEntries(CHANNELS.map((channel) => [channel, z.array(route, { error: 'must be a list of routes' }).optional()])) as Record<(typeof CHANNELS)[number], z.ZodOptional<z.ZodArray<typeof route>>>,
-  { error: (issue) => (issue.code === 'unrecognized_keys' ? `takes ${CHANNELS.join(', ')}` : undefined) },
 );

@@ -1,4 +1,5 @@
 import { CHANNELS } from '../core/channel.js';
+import { BUILT_IN_SANDBOX } from '../core/routing.js';
 import type { Config } from './config.js';
 
 /**
@@ -6,7 +7,7 @@ import type { Config } from './config.js';
  * names and types only, never a setting (secrets live there).
  */
 export function routingTableText(config: Pick<Config, 'providers' | 'routing'>): string {
-  const typeOf = (name: string) => (name === 'sandbox' ? 'sandbox, built in' : (config.providers[name]?.type ?? '?'));
+  const typeOf = (name: string) => (name === BUILT_IN_SANDBOX ? 'sandbox, built in' : (config.providers[name]?.type ?? '?'));
   const providers = (names: readonly string[]) => names.map((name) => `${name} (${typeOf(name)})`).join(', ');
   const rows: Array<[string, string, string]> = [];
   for (const channel of CHANNELS) {

@@ -1,5 +1,8 @@
 import type { Channel } from './channel.js';
 
+/** The built-in sandbox provider's name: always present, reserved, and usable in routes. */
+export const BUILT_IN_SANDBOX = 'sandbox';
+
 /** One route of a channel: destinations starting with one of `prefixes` (all, when there are none) go `via` these providers. */
 export interface Route {
   prefixes: readonly string[];

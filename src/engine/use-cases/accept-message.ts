@@ -1,11 +1,10 @@
-import { sendKeyProvider } from '../send-route.js';
 import type { Caller } from '../../core/caller.js';
 import { OpenDispatchError } from '../../core/errors.js';
 import type { OutboundMessage } from '../../core/message.js';
 import type { MessageRecord } from '../../core/records.js';
 import type { EngineContext } from '../engine-context.js';
+import { sendJobOf } from '../send-route.js';
 import { newId } from '../ids.js';
-import { sendMessage } from '../jobs/job-kinds.js';
 
 /** Messages v0.1 send: the message and its send job commit together; only then is it accepted. */
 export async function acceptMessage(ctx: EngineContext, caller: Caller, outbound: OutboundMessage): Promise<string> {
@@ -27,8 +26,7 @@ export async function acceptMessage(ctx: EngineContext, caller: Caller, outbound
     createdAt: now,
     updatedAt: now,
   };
-  const provider = sendKeyProvider(ctx, record);
-  const result = await ctx.store.commit({ messages: [record], jobs: [sendMessage.create({ messageUuid: record.uuid, provider, dueAt: now })] });
+  const result = await ctx.store.commit({ messages: [record], jobs: [sendJobOf(ctx, record, now)] });
   // Inserts only, guarded on nothing: a conflict would be a bug in the store.
   if (result !== 'committed') throw new OpenDispatchError('OD_INTERNAL', `accepting message ${record.uuid} conflicted`);
   return record.uuid;

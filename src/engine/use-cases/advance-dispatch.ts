@@ -1,4 +1,3 @@
-import { sendKeyProvider } from '../send-route.js';
 import { addressValue } from '../../core/channel.js';
 import { decide } from '../../core/dispatch/decide.js';
 import { finalReportPayload } from '../../core/dispatch/final-report.js';
@@ -8,8 +7,9 @@ import type { DispatchRecord, MessageRecord } from '../../core/records.js';
 import { mergeChanges } from '../../store/merge-changes.js';
 import type { ChangeSet } from '../../store/store.js';
 import type { EngineContext } from '../engine-context.js';
+import { sendJobOf } from '../send-route.js';
 import { newId } from '../ids.js';
-import { dispatchTimer, dispatchTimerKey, sendMessage } from '../jobs/job-kinds.js';
+import { dispatchTimer, dispatchTimerKey } from '../jobs/job-kinds.js';
 import { messageStatusChange } from '../message-status-change.js';
 import { webhookDelivery } from '../webhook-delivery.js';
 
@@ -68,7 +68,7 @@ function commandEffect(ctx: EngineContext, dispatch: DispatchRecord, state: Disp
     case 'send': {
       const message = stepMessage(dispatch, command.step, at);
       state.steps[command.step]!.messageUuid = message.uuid;
-      return { messages: [message], jobs: [sendMessage.create({ messageUuid: message.uuid, provider: sendKeyProvider(ctx, message), dueAt: at })] };
+      return { messages: [message], jobs: [sendJobOf(ctx, message, at)] };
     }
     case 'schedule-timer':
       return { jobs: [dispatchTimer.create({ dispatchUuid: dispatch.uuid, step: command.step, timer: command.timer, dueAt: command.dueAt })] };

@@ -41,7 +41,8 @@ export function refusedWebhookAddresses(ctx: EngineContext, capabilities: Record
   for (const [capability, value] of Object.entries(capabilities)) {
     const webhooks = (value as { webhooks?: Record<string, { address?: unknown }> } | undefined)?.webhooks ?? {};
     for (const [webhook, { address }] of Object.entries(webhooks)) {
-      if (typeof address !== 'string' || !URL.canParse(address)) continue;
+      // Validated and normalised by the payload rules already: an absolute http(s) URL.
+      if (typeof address !== 'string') continue;
       const verdict = ctx.webhookAddresses.checkHost(new URL(address).hostname);
       if (!verdict.allowed) refused.push({ name: `capabilities.${capability}.webhooks.${webhook}.address`, reason: `is refused: ${verdict.reason}` });
     }
