@@ -81,10 +81,15 @@ export async function startServer(config: Readonly<Config>, extras: ServerExtras
 
   const sandboxState = openSandboxState(database, clock.wallNow());
   const sandboxNamed = (provider: string, defaultDeliveredAfterSeconds: number) => new SandboxNetwork({ provider, state: sandboxState, clock, defaultDeliveredAfterSeconds });
-  const sandbox = sandboxNamed(BUILT_IN_SANDBOX, config.sandbox.defaultDeliveredAfterSeconds);
-  const configured = Object.entries(config.providers).map(([name, settings]) =>
-    sandboxNamed(name, (settings.type === 'sandbox' ? settings.default_delivered_after : undefined) ?? config.sandbox.defaultDeliveredAfterSeconds),
-  );
+  const deliveredAfter = (name: string) => {
+    const settings = config.providers[name];
+    return (settings?.type === 'sandbox' ? settings.default_delivered_after : undefined) ?? config.sandbox.defaultDeliveredAfterSeconds;
+  };
+  // The built-in sandbox is always there; a provider named `sandbox` only configures it.
+  const sandbox = sandboxNamed(BUILT_IN_SANDBOX, deliveredAfter(BUILT_IN_SANDBOX));
+  const configured = Object.keys(config.providers)
+    .filter((name) => name !== BUILT_IN_SANDBOX)
+    .map((name) => sandboxNamed(name, deliveredAfter(name)));
   // A test's extra providers serve their channels before any configured route.
   const extraRoutes = extraProviders.flatMap(({ adapter, channels }) => channels.map((channel) => [channel, { prefixes: [], via: [adapter.provider] }] as const));
   const routes = { ...config.routing.routes };

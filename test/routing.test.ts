@@ -84,3 +84,21 @@ test('a provider type without an adapter yet stops the start, before anything is
   const config = loadConfig({ port: 0, database: `sqlite:${join(server.dataDir, 'other.db')}`, config: path }, {});
   await assert.rejects(startServer(config, { log: pino({ level: 'silent' }) }), { code: 'OD_CONFIG', message: /^provider fb: type messenger is not in this build yet/ });
 });
+
+test('a provider named sandbox configures the built-in sandbox instead of adding one', async () => {
+  const configured = await startTestServer({ configFile: { providers: { sandbox: { type: 'sandbox', default_delivered_after: 0 } }, channels: { sms: [{ via: ['sandbox'] }] } } });
+  try {
+    const { json } = await postJson(`${configured.url}/v0.1/messages`, configured.basicAuth, sms('14155550100'));
+    for (let i = 0; i < 200; i += 1) {
+      const { json: message } = await getJson(`${configured.url}/v0.1/messages/${json.message_uuid}`, configured.basicAuth);
+      if (message.status === 'delivered') {
+        assert.deepEqual(message.attempts.map((attempt: any) => attempt.provider), ['sandbox']);
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    assert.fail('not delivered at once (default_delivered_after: 0)');
+  } finally {
+    await configured.close();
+  }
+});

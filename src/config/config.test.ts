@@ -212,9 +212,40 @@ test('providers and routes: each type takes its keys, routes name existing provi
   assert.ok(problems.includes('channels.sms.0.prefix.0 must be a prefix of digits such as "44" (got "+44")'), problems.join('\n'));
   assert.ok(!problems.join('\n').includes('very-secret-token'));
 
-  const unknownVia = configFile('via.json', JSON.stringify({ providers: { sandbox: { type: 'sandbox' }, a: { type: 'sandbox' } }, channels: { sms: [{ via: ['b'] }] } }));
+  const unknownVia = configFile('via.json', JSON.stringify({ providers: { sandbox: { type: 'twilio', account_sid: 'AC1', auth_token: 't' }, a: { type: 'sandbox' } }, channels: { sms: [{ via: ['b'] }] } }));
   assert.deepEqual(problemsOf({ config: unknownVia }), [
-    'providers.sandbox is the built-in sandbox\'s name; give this provider another',
-    'channels.sms.0.via names "b", which is not a provider: providers has sandbox, sandbox, a',
+    "providers.sandbox is the built-in sandbox's name: it must be of type sandbox, or give this provider another name",
+    'channels.sms.0.via names "b", which is not a provider: providers has sandbox, a',
   ]);
+  const builtIn = configFile('built-in.json', JSON.stringify({ providers: { sandbox: { type: 'sandbox', default_delivered_after: 3 } }, channels: { sms: [{ via: ['sandbox'] }] } }));
+  assert.deepEqual(loadConfig({ config: builtIn }, {}).routing, { routes: { sms: [{ prefixes: [], via: ['sandbox'] }] } }, 'naming it configures the built-in sandbox');
+});
+
+test("DESIGN §4's example configuration is read as written", () => {
+  const example = [
+    'public_url: https://gw.example.com',
+    'providers:',
+    '  fb:      { type: messenger, app_secret: "${FB_APP_SECRET}", verify_token: "${FB_VERIFY}",',
+    '             pages: { "107083064136738": { access_token: "${FB_PAGE_TOKEN}" } },',
+    '             base_url: https://graph.facebook.com, api_version: v21.0 }',
+    '  smsc-uk: { type: smpp, host: smsc.example.net, port: 2775, system_id: acme,',
+    '             password: "${SMPP_PASSWORD}", window: 10, rate_per_second: 50 }',
+    '  twilio:  { type: twilio, account_sid: AC123, auth_token: "${TWILIO_TOKEN}", base_url: https://api.twilio.com }',
+    '  vonage:  { type: vonage-sms, api_key: abc, api_secret: "${VONAGE_SECRET}", signature_secret: "${VONAGE_SIG}",',
+    '             base_url: https://rest.nexmo.com }',
+    'channels:',
+    '  messenger: [ { via: [fb] } ]',
+    '  sms:       [ { prefix: ["44"], via: [smsc-uk, twilio] }, { via: [vonage] } ]',
+    'sandbox: { serve_unrouted: false }',
+    'webhooks: { allow_networks: [] }',
+    '',
+  ].join('\n');
+  const env = { FB_APP_SECRET: 'a', FB_VERIFY: 'b', FB_PAGE_TOKEN: 'c', SMPP_PASSWORD: 'd', TWILIO_TOKEN: 'e', VONAGE_SECRET: 'f', VONAGE_SIG: 'g' };
+  const config = loadConfig({ config: configFile('design.yaml', example) }, env);
+  assert.equal(config.publicUrl, 'https://gw.example.com');
+  assert.deepEqual(Object.entries(config.providers).map(([name, { type }]) => [name, type]), [['fb', 'messenger'], ['smsc-uk', 'smpp'], ['twilio', 'twilio'], ['vonage', 'vonage-sms']]);
+  assert.deepEqual(config.routing, {
+    routes: { messenger: [{ prefixes: [], via: ['fb'] }], sms: [{ prefixes: ['44'], via: ['smsc-uk', 'twilio'] }, { prefixes: [], via: ['vonage'] }] },
+  });
+  assert.deepEqual(config.webhooks.allowNetworks, []);
 });

@@ -25,7 +25,7 @@ export interface Config {
   seedWebhooks: { statusUrl?: string; inboundUrl?: string };
   pricing: PriceTable;
   sandbox: { defaultDeliveredAfterSeconds: number };
-  /** Named provider instances with their type's settings (DESIGN §4); the built-in sandbox is not among them. */
+  /** Named provider instances with their type's settings (DESIGN §4); one named `sandbox` configures the built-in sandbox. */
   providers: Readonly<Record<string, ProviderSettings>>;
   /** Channel → routes → providers; the sandbox serves what no route does only in the laptop default or with sandbox.serve_unrouted. */
   routing: RoutingTable;
@@ -180,12 +180,15 @@ function compile(settings: Settings, env: Environment, problems: string[]): Conf
  */
 function compileRouting(settings: Settings, problems: string[]): RoutingTable {
   const providers = settings.providers ?? {};
-  if (Object.hasOwn(providers, BUILT_IN_SANDBOX)) problems.push(`providers.${BUILT_IN_SANDBOX} is the built-in sandbox's name; give this provider another`);
+  // Naming it configures the built-in sandbox (its default_delivered_after); it cannot be another type.
+  if (Object.hasOwn(providers, BUILT_IN_SANDBOX) && providers[BUILT_IN_SANDBOX]!.type !== 'sandbox') {
+    problems.push(`providers.${BUILT_IN_SANDBOX} is the built-in sandbox's name: it must be of type sandbox, or give this provider another name`);
+  }
   const routes: Partial<Record<Channel, Route[]>> = {};
   for (const [channel, channelRoutes] of Object.entries(settings.channels ?? {}) as Array<[Channel, Array<{ prefix?: string[]; via: string[] }> | undefined]>) {
     routes[channel] = (channelRoutes ?? []).map((route, index) => {
       for (const name of route.via) {
-        if (name !== BUILT_IN_SANDBOX && !Object.hasOwn(providers, name)) problems.push(`channels.${channel}.${index}.via names ${JSON.stringify(name)}, which is not a provider: providers has ${[BUILT_IN_SANDBOX, ...Object.keys(providers)].join(', ')}`);
+        if (name !== BUILT_IN_SANDBOX && !Object.hasOwn(providers, name)) problems.push(`channels.${channel}.${index}.via names ${JSON.stringify(name)}, which is not a provider: providers has ${[...new Set([BUILT_IN_SANDBOX, ...Object.keys(providers)])].join(', ')}`);
       }
       return { prefixes: route.prefix ?? [], via: route.via };
     });

@@ -12,7 +12,7 @@ export function routingTableText(config: Pick<Config, 'providers' | 'routing'>):
   const rows: Array<[string, string, string]> = [];
   for (const channel of CHANNELS) {
     const routes = config.routing.routes[channel] ?? [];
-    for (const route of routes) rows.push([channel, route.prefixes.length === 0 ? 'any destination' : `prefix ${route.prefixes.join(', ')}`, providers(route.via)]);
+    routes.forEach((route, index) => rows.push([channel, route.prefixes.length > 0 ? `prefix ${route.prefixes.join(', ')}` : index === 0 ? 'any destination' : 'any other', providers(route.via)]));
     if (routes.some((route) => route.prefixes.length === 0)) continue;
     const rest = routes.length === 0 ? 'any destination' : 'any other';
     rows.push([channel, rest, config.routing.unrouted === undefined ? 'none: rejected 1250 (Unroutable)' : providers([config.routing.unrouted])]);
