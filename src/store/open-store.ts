@@ -11,7 +11,7 @@ export type StoreLocation = { kind: 'sqlite'; path: string; synchronous: 'NORMAL
 
 export interface OpenedStore {
   store: Store;
-  /** The SQLite connection and its group commit, lent to modules that keep tables of their own in the same file (the sandbox). */
+  /** The SQLite connection and its group commit (for single-statement writes), lent to modules that keep tables of their own in the same file (the sandbox). */
   sqlite?: { db: Database.Database; write: <T>(apply: () => T) => Promise<T> };
 }
 
@@ -21,7 +21,7 @@ export async function openStore(location: StoreLocation, clock: WallClock): Prom
       const db = openSqliteDatabase(location);
       // One group commit for every writer on the connection: their writes of a turn share one transaction.
       const writes = new GroupCommit(db);
-      return { store: new SqliteStore({ db, clock, writes }), sqlite: { db, write: (apply) => writes.write(apply) } };
+      return { store: new SqliteStore({ db, clock, writes }), sqlite: { db, write: (apply) => writes.writeStatement(apply) } };
     }
     case 'postgres':
       throw new OpenDispatchError('OD_DATABASE_UNSUPPORTED', 'database postgres:// is not supported yet (it comes with the scale-out work); use sqlite:PATH');

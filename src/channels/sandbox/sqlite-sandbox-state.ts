@@ -3,9 +3,9 @@ import { addressValue, type Channel } from '../../core/channel.js';
 import type { HandsetArrival, HandsetFilter, HandsetMessage, HandsetPage, RecipientKey, SandboxState } from './sandbox-state.js';
 
 /**
- * Applies a write on the lent connection and resolves once it is durable: the connection's group
- * commit, so the sandbox's writes of a turn of the event loop share the store's transaction
- * (each in a savepoint of its own) instead of committing apart. Measured with `npm run bench`:
+ * Applies a write of one statement on the lent connection and resolves once it is durable: the
+ * connection's group commit, so the sandbox's writes of a turn of the event loop share the
+ * store's transaction instead of committing apart. Measured with `npm run bench`:
  * a transaction per write cost a fifth of the server's time, a batch of its own about a fifth of
  * accept throughput.
  */
