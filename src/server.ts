@@ -1,10 +1,10 @@
-import { OpenDispatchError } from './core/errors.js';
 import { BUILT_IN_SANDBOX } from './core/routing.js';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { pino, type DestinationStream, type Logger } from 'pino';
 import { buildApp } from './api/app.js';
 import type { ChannelAdapter } from './channels/channel-adapter.js';
+import { checkProviderTypesBuilt, configuredAdapter } from './channels/configured-providers.js';
 import { ProviderRegistry } from './channels/provider-registry.js';
 import { SandboxNetwork } from './channels/sandbox/sandbox-network.js';
 import { openSandboxState } from './channels/sandbox/open-sandbox-state.js';
@@ -66,10 +66,7 @@ export function createLogger(config: Readonly<Config>, destination?: Destination
 /** The composition root: store, clock, providers, engine lanes and the HTTP API, started in that order. */
 export async function startServer(config: Readonly<Config>, extras: ServerExtras = {}): Promise<RunningServer> {
   const { log = createLogger(config), providers: extraProviders = [], clock = defaultClock(config) } = extras;
-  // Checked before anything is opened: the real provider types come with their adapters (#8).
-  for (const [name, settings] of Object.entries(config.providers)) {
-    if (settings.type !== 'sandbox') throw new OpenDispatchError('OD_CONFIG', `provider ${name}: type ${settings.type} is not in this build yet; so far only providers of type sandbox can be configured`);
-  }
+  checkProviderTypesBuilt(config.providers);
   const database = await openStore(config.database, clock);
   const { store } = database;
   try {
@@ -81,15 +78,17 @@ export async function startServer(config: Readonly<Config>, extras: ServerExtras
 
   const sandboxState = openSandboxState(database, clock.wallNow());
   const sandboxNamed = (provider: string, defaultDeliveredAfterSeconds: number) => new SandboxNetwork({ provider, state: sandboxState, clock, defaultDeliveredAfterSeconds });
-  const deliveredAfter = (name: string) => {
-    const settings = config.providers[name];
-    return (settings?.type === 'sandbox' ? settings.default_delivered_after : undefined) ?? config.sandbox.defaultDeliveredAfterSeconds;
-  };
+  const builtInSettings = config.providers[BUILT_IN_SANDBOX];
   // The built-in sandbox is always there; a provider named `sandbox` only configures it.
-  const sandbox = sandboxNamed(BUILT_IN_SANDBOX, deliveredAfter(BUILT_IN_SANDBOX));
-  const configured = Object.keys(config.providers)
-    .filter((name) => name !== BUILT_IN_SANDBOX)
-    .map((name) => sandboxNamed(name, deliveredAfter(name)));
+  const sandbox = sandboxNamed(BUILT_IN_SANDBOX, (builtInSettings?.type === 'sandbox' ? builtInSettings.default_delivered_after : undefined) ?? config.sandbox.defaultDeliveredAfterSeconds);
+  const configured = Object.entries(config.providers)
+    .filter(([name]) => name !== BUILT_IN_SANDBOX)
+    .map(([name, settings]) =>
+      configuredAdapter(name, settings, {
+        sendTimeoutMs: config.sends.timeoutMs,
+        sandbox: (sandboxName, sandboxSettings) => sandboxNamed(sandboxName, sandboxSettings.default_delivered_after ?? config.sandbox.defaultDeliveredAfterSeconds),
+      }),
+    );
   // A test's extra providers serve their channels before any configured route.
   const extraRoutes = extraProviders.flatMap(({ adapter, channels }) => channels.map((channel) => [channel, { prefixes: [], via: [adapter.provider] }] as const));
   const routes = { ...config.routing.routes };

@@ -80,9 +80,9 @@ test('a provider type without an adapter yet stops the start, before anything is
   const { writeFileSync } = await import('node:fs');
   const { join } = await import('node:path');
   const path = join(server.dataDir, 'real.json');
-  writeFileSync(path, JSON.stringify({ providers: { fb: { type: 'messenger', app_secret: 's', verify_token: 'v', pages: { '1': { access_token: 't' } } } } }));
+  writeFileSync(path, JSON.stringify({ providers: { upstream: { type: 'vonage-messages', application_id: 'app', private_key_pem: 'pem' } } }));
   const config = loadConfig({ port: 0, database: `sqlite:${join(server.dataDir, 'other.db')}`, config: path }, {});
-  await assert.rejects(startServer(config, { log: pino({ level: 'silent' }) }), { code: 'OD_CONFIG', message: /^provider fb: type messenger is not in this build yet/ });
+  await assert.rejects(startServer(config, { log: pino({ level: 'silent' }) }), { code: 'OD_CONFIG', message: /^provider upstream: type vonage-messages is not in this build yet/ });
 });
 
 test('a provider named sandbox configures the built-in sandbox instead of adding one', async () => {

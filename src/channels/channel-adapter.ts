@@ -47,12 +47,22 @@ export interface SendFailure {
   error: MessageError;
   /** The provider asked us to wait this long (e.g. a Retry-After header). */
   retryAfterMs?: number;
+  /**
+   * A rejection about the provider itself (bad credentials, an expired token, a barred account),
+   * not about the recipient or the content: another provider could send it (DESIGN §3).
+   */
+  aboutProvider?: boolean;
 }
 
 export interface SendAccepted {
   ok: true;
   /** The provider's id for the message; its receipts name it. */
   providerRef: string;
+  /**
+   * When the provider carries the message in pieces (a concatenated SMS): each piece's id, which
+   * its receipts name. `providerRef` is then the whole's (core/message-parts.ts wholeMessageRef).
+   */
+  partRefs?: string[];
   /**
    * Reports the provider will make later, kept durably by the engine and committed with the
    * submission (the sandbox's scripted network): a crash can neither lose them nor leave them
@@ -98,7 +108,24 @@ export interface InboundReport {
   apiKey?: string;
 }
 
-export type ProviderEvent = { type: 'receipt'; providerRef: string; report: ProviderReport } | { type: 'inbound'; inbound: InboundReport };
+/**
+ * A report about every message of one thread sent by an instant, not about one reference
+ * (Messenger's delivery and read watermarks): it covers the provider's messages from
+ * `businessAddress` to `userAddress` whose try began at or before `sentBy`.
+ */
+export interface ThreadReport {
+  channel: Channel;
+  businessAddress: string;
+  userAddress: string;
+  sentBy: number;
+  status: 'delivered' | 'read';
+  at: number;
+}
+
+export type ProviderEvent =
+  | { type: 'receipt'; providerRef: string; report: ProviderReport }
+  | { type: 'thread-receipt'; report: ThreadReport }
+  | { type: 'inbound'; inbound: InboundReport };
 
 /** Where an adapter pushes what its provider says outside a send (an SMPP deliver_sm): the one receipt intake. */
 export interface ProviderSink {

@@ -90,6 +90,7 @@ export interface SendAttemptRecord {
   /** 1-based, in the order the tries began. */
   attempt: number;
   provider: string;
+  /** When the try began (an unanswered one: when it was found unanswered). */
   at: number;
   outcome: 'submitted' | 'rejected' | 'failed' | 'unanswered';
   providerRef?: string;

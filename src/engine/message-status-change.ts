@@ -68,6 +68,16 @@ export function messageStatusChange<Report extends StatusReport>(message: Messag
   return { message: { ...next, version: message.version + 1 }, change: mergeChanges(...changes, { messageUpdates: [update] }), fresh };
 }
 
+/**
+ * A write of the message that changes nothing but its version. Receipts of different parts of
+ * one message write different rows; each also writes this, so two of them cannot both decide on
+ * parts the other has not seen: one conflicts and decides again.
+ */
+export function versionOnlyUpdate(message: MessageRecord): ChangeSet {
+  const { uuid, version, status, reported, provider, providerRef, error, usage, updatedAt } = message;
+  return { messageUpdates: [{ uuid, expectedVersion: version, status, reported, provider, providerRef, error, usage, updatedAt }] };
+}
+
 function statusWebhook(message: MessageRecord, event: MessageEventRecord): ChangeSet {
   if (!message.statusUrl) return {};
   return webhookDelivery({

@@ -1,4 +1,5 @@
 import type { Channel } from '../core/channel.js';
+import type { MessagePart, PartStatus } from '../core/message-parts.js';
 import type {
   AccountRecord,
   ApplicationRecord,
@@ -52,10 +53,18 @@ export interface ChangeSet {
    * pass, so there both take a lock per (provider, provider_ref) first.
    */
   inboxTaken?: Array<{ provider: string; providerRef: string; ids: string[] }>;
+  /** Parts of messages carried in pieces (a concatenated SMS); a conflict if a (provider, partRef) is taken already. */
+  messageParts?: MessagePart[];
+  /** Each guarded on the part still having `expectedStatus`. */
+  partUpdates?: PartUpdate[];
   /** Held receipts given up on; a conflict if one is gone already (it was taken). */
   inboxExpired?: string[];
   /** Named counters to add to (e.g. receipts that never matched a message). */
   counters?: Record<string, number>;
+}
+
+export interface PartUpdate extends Pick<MessagePart, 'provider' | 'partRef' | 'status' | 'at' | 'error'> {
+  expectedStatus: PartStatus;
 }
 
 export type CommitResult = 'committed' | 'conflict';
@@ -82,6 +91,17 @@ export interface ClaimRequest extends JobFilter {
   dueBy: number;
   /** How long the lease lasts. The adapter takes the instant itself (wall clock; the database's on PostgreSQL). */
   leaseMs: number;
+  limit: number;
+}
+
+/** One conversation of a provider: a business address (a page) and one of its users. */
+export interface ThreadQuery {
+  provider: string;
+  channel: Channel;
+  businessAddress: string;
+  userAddress: string;
+  /** Only messages whose accepted try began at or before this instant (scheduling clock). */
+  sentBy: number;
   limit: number;
 }
 
@@ -126,6 +146,15 @@ export interface Store {
    * Without an account, across accounts (a provider's inbound message names none).
    */
   findLatestConversation(conversation: { apiKey?: string; channel: Channel; businessAddress: string; userAddress: string }): Promise<MessageRecord | undefined>;
+  /**
+   * What a watermark receipt covers (Messenger's delivery and read): the provider's outbound
+   * messages in the thread that are submitted or delivered and were sent by `sentBy`, newest first.
+   */
+  listThreadMessages(thread: ThreadQuery): Promise<MessageRecord[]>;
+  /** The part a provider's reference names, for receipts of a message carried in pieces. */
+  findMessagePart(provider: string, partRef: string): Promise<MessagePart | undefined>;
+  /** A message's parts, in order (none: it went as one piece). */
+  listMessageParts(messageUuid: string): Promise<MessagePart[]>;
 
   // Receipts held for a reference not recorded yet
   listInboxReceipts(provider: string, providerRef: string): Promise<InboxReceiptRecord[]>;

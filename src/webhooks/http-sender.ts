@@ -3,6 +3,7 @@ import { Agent, type Dispatcher, request } from 'undici';
 import type { WallClock } from '../core/clock.js';
 import { WebhookAddressPolicy } from './address-policy.js';
 import { ADDRESS_REFUSED, guardedLookup } from './guarded-lookup.js';
+import { parseRetryAfter } from '../core/retry-after.js';
 import { type AttemptOutcome, WEBHOOK_TIMEOUT_MS } from './retry-policy.js';
 
 /** One webhook POST. `body` is sent byte for byte, so a `payload_hash` over it stays valid. */
@@ -147,18 +148,6 @@ function resultOf(statusCode: number, headers: ResponseData['headers'], nowMs: n
 /** Retry-After means "come back later" only on these two; elsewhere it is not ours to honour. */
 function asksToWait(statusCode: number): boolean {
   return statusCode === 429 || statusCode === 503;
-}
-
-/** Retry-After is either delay-seconds or an HTTP-date (RFC 9110 §10.2.3); junk is ignored. */
-export function parseRetryAfter(value: string | string[] | undefined, nowMs: number): number | undefined {
-  const text = (Array.isArray(value) ? value[0] : value)?.trim();
-  if (!text) return undefined;
-  if (/^\d+$/.test(text)) return Number(text);
-  // All three HTTP-date forms start with a day name; the check keeps Date.parse's leniency
-  // from reading "1.5" or "-5" as dates.
-  const dateMs = /^[a-z]{3}/i.test(text) ? Date.parse(text) : Number.NaN;
-  if (Number.isNaN(dateMs)) return undefined;
-  return Math.max(0, Math.ceil((dateMs - nowMs) / 1000));
 }
 
 function outcomeOfError(error: unknown, signal: AbortSignal): AttemptOutcome {

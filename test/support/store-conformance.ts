@@ -1,5 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { MessagePart } from '../../src/core/message-parts.js';
 import type { WallClock } from '../../src/core/clock.js';
 import type { DispatchState } from '../../src/core/dispatch/types.js';
 import type {
@@ -376,6 +377,49 @@ export function runStoreConformance(name: string, open: OpenStore): void {
         assert.equal((await latest('key-1', 'messenger', 'PAGE', 'PSID'))?.uuid, 'fb');
       }));
     });
+
+    test('a thread lists what a watermark covers: the provider’s submitted or delivered messages sent by then, newest first', withStore(async (store) => {
+      const fb = (uuid: string, createdAt: number, overrides: Partial<MessageRecord> = {}) =>
+        message(uuid, { createdAt, updatedAt: createdAt, channel: 'messenger', from: { type: 'messenger', id: 'PAGE' }, to: { type: 'messenger', id: 'PSID' }, provider: 'fb', status: 'submitted', providerRef: `mid-${uuid}`, ...overrides });
+      const submittedAt = (uuid: string, at: number): SendAttemptRecord => ({ messageUuid: uuid, attempt: 1, provider: 'fb', at, outcome: 'submitted', providerRef: `mid-${uuid}` });
+      await store.commit({
+        messages: [
+          fb('first', T0),
+          fb('second', T0 + 10, { status: 'delivered' }),
+          fb('late', T0 + 20),
+          fb('read', T0 + 5, { status: 'read' }),
+          fb('failed', T0 + 6, { status: 'undeliverable' }),
+          fb('queued', T0 + 7, { status: 'queued', providerRef: undefined, provider: undefined }),
+          fb('other-provider', T0 + 8, { provider: 'fb-2' }),
+          fb('other-user', T0 + 9, { to: { type: 'messenger', id: 'PSID-2' } }),
+          fb('other-account', T0 + 11, { apiKey: 'key-2' }),
+        ],
+        sendAttempts: ['first', 'second', 'read', 'failed', 'other-provider', 'other-user', 'other-account'].map((uuid, index) => submittedAt(uuid, T0 + 100 + index)).concat([submittedAt('late', T0 + 500)]),
+      });
+      const thread = (sentBy: number, limit = 10) => store.listThreadMessages({ provider: 'fb', channel: 'messenger', businessAddress: 'PAGE', userAddress: 'PSID', sentBy, limit });
+      assert.deepEqual((await thread(T0 + 499)).map((found) => found.uuid), ['other-account', 'second', 'first'], 'across accounts: a thread names none');
+      assert.deepEqual((await thread(T0 + 500)).map((found) => found.uuid), ['late', 'other-account', 'second', 'first'], 'at the watermark counts');
+      assert.deepEqual((await thread(T0 + 100)).map((found) => found.uuid), ['first']);
+      assert.deepEqual((await thread(T0 + 99)).map((found) => found.uuid), []);
+      assert.deepEqual((await thread(T0 + 500, 2)).map((found) => found.uuid), ['late', 'other-account'], 'the newest, up to the limit');
+    }));
+
+    test('the parts of a message carried in pieces are found by reference, listed in order, and updated only from the status read', withStore(async (store) => {
+      const part = (index: number, overrides: Partial<MessagePart> = {}): MessagePart => ({ provider: 'smsc', partRef: `p-${index}`, messageUuid: 'm-1', index, status: 'submitted', at: T0, ...overrides });
+      await store.commit({ messages: [message('m-1', { status: 'submitted', provider: 'smsc', providerRef: 'p-0+1' })], messageParts: [part(1), part(0)] });
+      assert.deepEqual(await store.listMessageParts('m-1'), [part(0), part(1)]);
+      assert.deepEqual(await store.findMessagePart('smsc', 'p-1'), part(1));
+      assert.equal(await store.findMessagePart('other', 'p-1'), undefined);
+      assert.deepEqual(await store.listMessageParts('m-2'), []);
+
+      const failed = { provider: 'smsc', partRef: 'p-1', expectedStatus: 'submitted' as const, status: 'undeliverable' as const, at: T0 + 5, error: { code: 1330, reason: 'gone' } };
+      assert.equal(await store.commit({ partUpdates: [failed] }), 'committed');
+      assert.deepEqual(await store.findMessagePart('smsc', 'p-1'), part(1, { status: 'undeliverable', at: T0 + 5, error: { code: 1330, reason: 'gone' } }));
+      assert.equal(await store.commit({ partUpdates: [{ ...failed, status: 'delivered' }] }), 'conflict', 'read as submitted, it is not any more');
+      assert.equal(await store.commit({ messageParts: [part(7, { partRef: 'p-0', messageUuid: 'm-2' })] }), 'conflict', 'a reference is one part’s');
+      assert.equal(await store.commit({ inbox: [heldReceipt('r-1', 'smsc', 'p-1')] }), 'conflict', 'a part carries it: nothing to hold');
+      assert.equal(await store.commit({ inbox: [heldReceipt('r-2', 'smsc', 'p-9')] }), 'committed');
+    }));
 
     describe('the receipt inbox', () => {
       test('held receipts are listed per reference, oldest first, and found by id', withStore(async (store) => {

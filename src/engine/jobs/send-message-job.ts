@@ -49,12 +49,15 @@ export function sendMessageHandler(ctx: EngineContext): [string, JobHandler] {
     }
     // Each claim is a try; every try whose outcome was recorded has an attempt. The others' answers were lost.
     const unanswered = job.attempts > 1 ? job.attempts - 1 - (await ctx.store.countSendAttempts(messageUuid)) : 0;
+    const startedAt = ctx.clock.now();
     const result = await trySend(ctx, adapter, sendRequest(message, job.attempts, unanswered));
     const now = ctx.clock.now();
-    const tries: ChangeSet = { sendAttempts: [...unansweredTries(message, adapter.provider, job.attempts - unanswered, unanswered, now), attemptOf(result, message, adapter.provider, job.attempts, now)] };
+    const tries: ChangeSet = {
+      sendAttempts: [...unansweredTries(message, adapter.provider, job.attempts - unanswered, unanswered, now), attemptOf(result, message, adapter.provider, job.attempts, startedAt)],
+    };
 
     if (result.ok) {
-      const { providerRef, followUps = [] } = result;
+      const { providerRef, partRefs, followUps = [] } = result;
       const scheduled: ChangeSet = {
         jobs: followUps.map((followUp) =>
           providerFollowUp.create({ provider: adapter.provider, providerRef, messageUuid, at: now + followUp.afterMs, event: followUp.event }),
@@ -64,7 +67,7 @@ export function sendMessageHandler(ctx: EngineContext): [string, JobHandler] {
       // submission on the message as it is now, and never send it again for a lost race.
       return {
         record: async (recomputing) => {
-          const submitted = await submissionChange(ctx, await reread(recomputing), { provider: adapter.provider, providerRef, at: now }, { recomputing });
+          const submitted = await submissionChange(ctx, await reread(recomputing), { provider: adapter.provider, providerRef, partRefs, at: now }, { recomputing });
           return mergeChanges(submitted, scheduled, tries);
         },
       };
@@ -122,6 +125,7 @@ function describeError(error: unknown): string {
   return text.replace(/(https?:\/\/[^\s?#]*)[?#]\S*/g, '$1?…').slice(0, 300);
 }
 
+/** Dated when the try began: a provider stamps the message during the call, and watermarks compare with that (listThreadMessages). */
 function attemptOf(result: SendResult, message: MessageRecord, provider: string, attempt: number, at: number): SendAttemptRecord {
   const base = { messageUuid: message.uuid, attempt, provider, at };
   if (result.ok) return { ...base, outcome: 'submitted', providerRef: result.providerRef };

@@ -1,5 +1,6 @@
-import type { ProviderEvent, ProviderReport, ProviderSink } from '../../channels/channel-adapter.js';
+import type { ProviderEvent, ProviderReport, ProviderSink, ThreadReport } from '../../channels/channel-adapter.js';
 import { OpenDispatchError } from '../../core/errors.js';
+import { applyPartReports, type MessagePart, wholeMessageReport } from '../../core/message-parts.js';
 import type { InboxReceiptRecord, MessageRecord } from '../../core/records.js';
 import { mergeChanges } from '../../store/merge-changes.js';
 import type { ChangeSet } from '../../store/store.js';
@@ -7,6 +8,7 @@ import type { EngineContext } from '../engine-context.js';
 import { newId } from '../ids.js';
 import { expireInboxReceipt, inboxKey } from '../jobs/job-kinds.js';
 import { inboundChange } from './accept-inbound.js';
+import { versionOnlyUpdate } from '../message-status-change.js';
 import { messageAndWorkflowChange, type DispatchesInChange } from './message-reports.js';
 
 /**
@@ -43,11 +45,12 @@ export async function recordProviderEvents(ctx: EngineContext, provider: string,
 /** The change that records provider events on the state as it is now (for a job to commit with its completion). */
 export async function providerEventsChange(ctx: EngineContext, provider: string, events: readonly ProviderEvent[]): Promise<ChangeSet> {
   const receipts = events.flatMap((event) => (event.type === 'receipt' ? [{ provider, providerRef: event.providerRef, report: event.report }] : []));
+  const threads = events.flatMap((event) => (event.type === 'thread-receipt' ? [event.report] : []));
   const inbound = await Promise.all(events.flatMap((event) => (event.type === 'inbound' ? [inboundChange(ctx, provider, event.inbound)] : [])));
   for (const { outcome } of inbound) {
     if (!outcome.accepted) ctx.log.warn({ provider, reason: outcome.reason }, 'an inbound message had nowhere to go and was dropped');
   }
-  return mergeChanges(await receiptsByReferenceChange(ctx, receipts), ...inbound.map((accepted) => accepted.change));
+  return mergeChanges(await receiptsChange(ctx, provider, receipts, threads), ...inbound.map((accepted) => accepted.change));
 }
 
 /** Where an adapter's long-lived connections report: the receipt intake and the inbound routing, for that provider. */
@@ -58,17 +61,70 @@ export function providerSink(ctx: EngineContext, provider: string): ProviderSink
   };
 }
 
-/** Each reference's receipts go to its message, or are held; one change for all of them. */
-async function receiptsByReferenceChange(ctx: EngineContext, receipts: readonly ProviderReceipt[]): Promise<ChangeSet> {
-  const changes: ChangeSet[] = [];
-  const dispatches: DispatchesInChange = new Map();
+/** A watermark covers at most this many messages of its thread, the newest: a bound on what one callback may cost. */
+const THREAD_REPORT_LIMIT = 100;
+
+/** The reports found for one message: its own, and those about its parts by part reference. */
+interface MessageReports {
+  message: MessageRecord;
+  reports: ProviderReport[];
+  parts?: Map<string, ProviderReport[]>;
+}
+
+/**
+ * Each report goes to its message (or the part of one it names), or is held for its reference;
+ * one change for all of them. A message is changed once with all its reports, however they found
+ * it (by its reference, a part's, a watermark), so one callback never conflicts with itself.
+ */
+async function receiptsChange(ctx: EngineContext, provider: string, receipts: readonly ProviderReceipt[], threads: readonly ThreadReport[]): Promise<ChangeSet> {
+  const found = new Map<string, MessageReports>();
+  const entryOf = (message: MessageRecord) => {
+    const entry = found.get(message.uuid) ?? { message, reports: [] };
+    found.set(message.uuid, entry);
+    return entry;
+  };
+  const held: ChangeSet[] = [];
   for (const [, group] of groupByReference(receipts)) {
-    const { provider, providerRef } = group[0]!;
-    const message = await ctx.store.findMessageByProviderRef(provider, providerRef);
+    const { providerRef } = group[0]!;
     const reports = group.map((receipt) => receipt.report);
-    changes.push(message ? await messageAndWorkflowChange(ctx, message, reports, dispatches) : hold(ctx, provider, providerRef, reports));
+    const message = await ctx.store.findMessageByProviderRef(provider, providerRef);
+    if (message) {
+      entryOf(message).reports.push(...reports);
+      continue;
+    }
+    const part = await ctx.store.findMessagePart(provider, providerRef);
+    const whole = part && (found.get(part.messageUuid)?.message ?? (await ctx.store.findMessage(part.messageUuid)));
+    if (whole) {
+      const entry = entryOf(whole);
+      entry.parts ??= new Map();
+      entry.parts.set(providerRef, [...(entry.parts.get(providerRef) ?? []), ...reports]);
+    } else held.push(hold(ctx, provider, providerRef, reports));
   }
-  return mergeChanges(...changes);
+  for (const thread of threads) {
+    const covered = await ctx.store.listThreadMessages({ provider, ...thread, limit: THREAD_REPORT_LIMIT });
+    for (const message of covered) entryOf(message).reports.push({ status: thread.status, at: thread.at });
+  }
+  const dispatches: DispatchesInChange = new Map();
+  const changes: ChangeSet[] = [];
+  for (const { message, reports, parts } of found.values()) {
+    if (!parts) {
+      changes.push(await messageAndWorkflowChange(ctx, message, reports, dispatches));
+      continue;
+    }
+    const { whole, change: partsChange } = await partReportsChange(ctx, message.uuid, parts);
+    const change = await messageAndWorkflowChange(ctx, message, whole ? [...reports, whole] : reports, dispatches);
+    changes.push(change, partsChange, (change.messageUpdates ?? []).some((update) => update.uuid === message.uuid) ? {} : versionOnlyUpdate(message));
+  }
+  return mergeChanges(...changes, ...held);
+}
+
+/** Part reports applied to the stored parts: their updates, and what they now say about the whole message. */
+async function partReportsChange(ctx: EngineContext, messageUuid: string, reports: ReadonlyMap<string, readonly ProviderReport[]>): Promise<{ whole?: ProviderReport; change: ChangeSet }> {
+  const stored = await ctx.store.listMessageParts(messageUuid);
+  const { parts, changed } = applyPartReports(stored, reports);
+  const before = new Map(stored.map((part) => [part.partRef, part.status]));
+  const partUpdates = changed.map(({ provider, partRef, status, at, error }) => ({ provider, partRef, status, at, error, expectedStatus: before.get(partRef)! }));
+  return { whole: wholeMessageReport(parts), change: { partUpdates } };
 }
 
 /** Receipts that wait for their reference; the store refuses them (a conflict) if a message carries it by now. */
@@ -83,7 +139,8 @@ function hold(ctx: EngineContext, provider: string, providerRef: string, reports
  * A provider accepted a message: `submitted` with its reference, and the receipts already held
  * for that reference, in one change. It takes the held receipts guarded on being all there are,
  * so one held meanwhile makes the commit conflict and be recomputed with it: no receipt can slip
- * between the holding and the taking.
+ * between the holding and the taking. A message carried in pieces records its parts, and takes
+ * what is held for each of them, the same way.
  *
  * The first computation (`recomputing: false`) assumes the usual case, nothing held and the
  * reference free, without reading either: if that is wrong the guards make the commit conflict,
@@ -93,13 +150,15 @@ function hold(ctx: EngineContext, provider: string, providerRef: string, reports
 export async function submissionChange(
   ctx: EngineContext,
   message: MessageRecord,
-  submission: { provider: string; providerRef: string; at: number },
+  submission: { provider: string; providerRef: string; partRefs?: readonly string[]; at: number },
   { recomputing }: { recomputing: boolean },
 ): Promise<ChangeSet> {
-  const { provider, providerRef, at } = submission;
+  const { provider, providerRef, partRefs = [], at } = submission;
+  const submitted = { status: 'submitted' as const, at, provider, providerRef };
+  const parts: MessagePart[] = partRefs.map((partRef, index) => ({ provider, partRef, messageUuid: message.uuid, index, status: 'submitted', at }));
   if (!recomputing) {
-    const reports = [{ status: 'submitted' as const, at, provider, providerRef }];
-    return mergeChanges(await messageAndWorkflowChange(ctx, message, reports), { inboxTaken: [{ provider, providerRef, ids: [] }] });
+    const nothingHeld = [providerRef, ...partRefs].map((ref) => ({ provider, providerRef: ref, ids: [] }));
+    return mergeChanges(await messageAndWorkflowChange(ctx, message, [submitted]), { inboxTaken: nothingHeld, ...(parts.length > 0 && { messageParts: parts }) });
   }
   const holder = await ctx.store.findMessageByProviderRef(provider, providerRef);
   if (holder && holder.uuid !== message.uuid) {
@@ -108,10 +167,15 @@ export async function submissionChange(
     return messageAndWorkflowChange(ctx, message, [{ status: 'submitted', at, provider }]);
   }
   const held = await ctx.store.listInboxReceipts(provider, providerRef);
-  const reports = [{ status: 'submitted' as const, at, provider, providerRef }, ...held.map(({ status, at: heldAt, error }) => ({ status, at: heldAt, error }))];
+  const heldForParts = new Map<string, InboxReceiptRecord[]>();
+  for (const partRef of partRefs) heldForParts.set(partRef, await ctx.store.listInboxReceipts(provider, partRef));
+  const { parts: partsNow } = applyPartReports(parts, heldForParts);
+  const whole = wholeMessageReport(partsNow);
+  const reports = [submitted, ...held.map(({ status, at: heldAt, error }) => ({ status, at: heldAt, error })), ...(whole ? [whole] : [])];
   const taken: ChangeSet = {
-    inboxTaken: [{ provider, providerRef, ids: held.map((receipt) => receipt.id) }],
-    ...(held.length > 0 && { cancelJobKeys: [inboxKey(provider, providerRef)] }),
+    inboxTaken: [[providerRef, held] as const, ...heldForParts].map(([ref, receipts]) => ({ provider, providerRef: ref, ids: receipts.map((receipt) => receipt.id) })),
+    cancelJobKeys: [[providerRef, held] as const, ...heldForParts].filter(([, receipts]) => receipts.length > 0).map(([ref]) => inboxKey(provider, ref)),
+    ...(partsNow.length > 0 && { messageParts: partsNow }),
   };
   return mergeChanges(await messageAndWorkflowChange(ctx, message, reports), taken);
 }

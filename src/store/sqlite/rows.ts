@@ -1,5 +1,7 @@
 import { addressValue, type Channel } from '../../core/channel.js';
+import type { MessagePart, PartStatus } from '../../core/message-parts.js';
 import type { MessageError, MessageStatus, StoredMessageStatus } from '../../core/message-status.js';
+import type { PartUpdate } from '../store.js';
 import type {
   AccountRecord,
   ApplicationRecord,
@@ -418,4 +420,46 @@ export const toDispatch = (r: DispatchRow): DispatchRecord => ({
   version: r.version,
   createdAt: r.created_at,
   updatedAt: r.updated_at,
+});
+
+export interface PartRow {
+  provider: string;
+  part_ref: string;
+  message_uuid: string;
+  part_index: number;
+  status: PartStatus;
+  at: number;
+  error_code: number | null;
+  error_reason: string | null;
+}
+
+export const partParams = (p: MessagePart) => ({
+  provider: p.provider,
+  partRef: p.partRef,
+  messageUuid: p.messageUuid,
+  index: p.index,
+  status: p.status,
+  at: p.at,
+  errorCode: p.error?.code ?? null,
+  errorReason: p.error?.reason ?? null,
+});
+
+export const partUpdateParams = (u: PartUpdate) => ({
+  provider: u.provider,
+  partRef: u.partRef,
+  expectedStatus: u.expectedStatus,
+  status: u.status,
+  at: u.at,
+  errorCode: u.error?.code ?? null,
+  errorReason: u.error?.reason ?? null,
+});
+
+export const toPart = (r: PartRow): MessagePart => ({
+  provider: r.provider,
+  partRef: r.part_ref,
+  messageUuid: r.message_uuid,
+  index: r.part_index,
+  status: r.status,
+  at: r.at,
+  ...(r.error_code !== null && { error: errorOf(r) }),
 });

@@ -13,7 +13,8 @@ import type {
   WebhookAttemptRecord,
   WebhookRecord,
 } from '../../core/records.js';
-import type { ChangeSet, ClaimRequest, CommitResult, JobFilter, JobsAdded, Page, Store } from '../store.js';
+import type { MessagePart } from '../../core/message-parts.js';
+import type { ChangeSet, ClaimRequest, CommitResult, JobFilter, JobsAdded, Page, Store, ThreadQuery } from '../store.js';
 import { migrations } from './migrations/index.js';
 import * as rows from './rows.js';
 import { GroupCommit } from './group-commit.js';
@@ -98,8 +99,15 @@ export class SqliteStore implements Store {
     for (const webhook of change.webhooks ?? []) s.insertWebhook.run(rows.webhookParams(webhook));
     for (const update of change.webhookUpdates ?? []) s.updateWebhook.run(rows.webhookUpdateParams(update));
     for (const attempt of change.webhookAttempts ?? []) s.insertWebhookAttempt.run(rows.webhookAttemptParams(attempt));
+    for (const part of change.messageParts ?? []) {
+      if (s.findMessagePart.get(part.provider, part.partRef) !== undefined) throw new Conflict();
+      s.insertMessagePart.run(rows.partParams(part));
+    }
+    for (const update of change.partUpdates ?? []) expectOne(s.updateMessagePart.run(rows.partUpdateParams(update)).changes);
     for (const held of change.inbox ?? []) {
+      // Held only while no message, and no part of one, carries the reference.
       if (s.findMessageByProviderRef.get(held.provider, held.providerRef) !== undefined) throw new Conflict();
+      if (s.findMessagePart.get(held.provider, held.providerRef) !== undefined) throw new Conflict();
       s.insertInboxReceipt.run(rows.inboxParams(held));
     }
     for (const taken of change.inboxTaken ?? []) {
@@ -199,6 +207,21 @@ export class SqliteStore implements Store {
         : this.statements.findLatestConversation.get(apiKey, channel, businessAddress, userAddress)
     ) as rows.MessageRow | undefined;
     return row && rows.toMessage(row);
+  }
+
+  async listThreadMessages(thread: ThreadQuery): Promise<MessageRecord[]> {
+    const { provider, channel, businessAddress, userAddress, sentBy, limit } = thread;
+    const found = this.statements.listThreadMessages.all(channel, businessAddress, userAddress, provider, sentBy, limit) as rows.MessageRow[];
+    return found.map(rows.toMessage);
+  }
+
+  async findMessagePart(provider: string, partRef: string): Promise<MessagePart | undefined> {
+    const row = this.statements.findMessagePart.get(provider, partRef) as rows.PartRow | undefined;
+    return row && rows.toPart(row);
+  }
+
+  async listMessageParts(messageUuid: string): Promise<MessagePart[]> {
+    return (this.statements.listMessageParts.all(messageUuid) as rows.PartRow[]).map(rows.toPart);
   }
 
   // Receipts held for a reference not recorded yet
@@ -366,6 +389,16 @@ function prepareStatements(db: Database.Database) {
       AND from_value = ? AND to_value = ? ORDER BY created_at DESC LIMIT 1`),
     findLatestConversationAnywhere: db.prepare(`SELECT * FROM messages WHERE channel = ? AND direction = 'outbound'
       AND from_value = ? AND to_value = ? ORDER BY created_at DESC LIMIT 1`),
+    listThreadMessages: db.prepare(`SELECT * FROM messages m WHERE channel = ? AND from_value = ? AND to_value = ? AND direction = 'outbound'
+      AND provider = ? AND status IN ('submitted', 'delivered')
+      AND EXISTS (SELECT 1 FROM send_attempts a WHERE a.message_uuid = m.uuid AND a.outcome = 'submitted' AND a.at <= ?)
+      ORDER BY created_at DESC LIMIT ?`),
+    findMessagePart: db.prepare('SELECT * FROM message_parts WHERE provider = ? AND part_ref = ?'),
+    listMessageParts: db.prepare('SELECT * FROM message_parts WHERE message_uuid = ? ORDER BY part_index'),
+    insertMessagePart: db.prepare(`INSERT INTO message_parts (provider, part_ref, message_uuid, part_index, status, at, error_code, error_reason)
+      VALUES (@provider, @partRef, @messageUuid, @index, @status, @at, @errorCode, @errorReason)`),
+    updateMessagePart: db.prepare(`UPDATE message_parts SET status = @status, at = @at, error_code = @errorCode, error_reason = @errorReason
+      WHERE provider = @provider AND part_ref = @partRef AND status = @expectedStatus`),
     insertEvent: db.prepare(`INSERT INTO message_events (message_uuid, status, at, error_code, error_reason, price, currency)
       VALUES (@messageUuid, @status, @at, @errorCode, @errorReason, @price, @currency)`),
     listEvents: db.prepare('SELECT * FROM message_events WHERE message_uuid = ? ORDER BY id'),

@@ -3,6 +3,8 @@ import * as dispatches from './002-dispatches.js';
 import * as handsetDuplicates from './003-handset-duplicates.js';
 import * as receiptIntake from './004-receipt-intake.js';
 import * as jobTenants from './005-job-tenants.js';
+import * as messageThreads from './006-message-threads.js';
+import * as messageParts from './007-message-parts.js';
 
 /**
  * Numbered, append-only: a released migration is never edited, a new one is added. (001 and 003
@@ -15,4 +17,6 @@ export const migrations: ReadonlyArray<{ version: number; name: string; sql: str
   { version: 3, name: 'handset-duplicates', sql: handsetDuplicates.sql },
   { version: 4, name: 'receipt-intake', sql: receiptIntake.sql },
   { version: 5, name: 'job-tenants', sql: jobTenants.sql },
+  { version: 6, name: 'message-threads', sql: messageThreads.sql },
+  { version: 7, name: 'message-parts', sql: messageParts.sql },
 ];

@@ -1,0 +1,48 @@
+import type { ProviderSettings } from '../config/provider-schema.js';
+import { OpenDispatchError } from '../core/errors.js';
+import type { ChannelAdapter } from './channel-adapter.js';
+import { MessengerAdapter } from './messenger/messenger-adapter.js';
+
+/** The provider types this build has adapters for; the others stop the start (config:check says so too). */
+const BUILT = new Set<ProviderSettings['type']>(['sandbox', 'messenger']);
+
+/** Graph API versions move; the config names one, else this (DESIGN §4). */
+const DEFAULT_GRAPH_VERSION = 'v21.0';
+
+export interface AdapterContext {
+  /** How long one call to a provider may take (sends.timeout_ms). */
+  sendTimeoutMs: number;
+  /** The sandbox is made by the server: its instances share the network's state. */
+  sandbox(name: string, settings: Extract<ProviderSettings, { type: 'sandbox' }>): ChannelAdapter;
+}
+
+/** Fails before anything is opened when the config names a provider type this build cannot run. */
+export function checkProviderTypesBuilt(providers: Readonly<Record<string, ProviderSettings>>): void {
+  for (const [name, settings] of Object.entries(providers)) {
+    if (!BUILT.has(settings.type)) {
+      throw new OpenDispatchError('OD_CONFIG', `provider ${name}: type ${settings.type} is not in this build yet; this build runs providers of type ${[...BUILT].join(', ')}`);
+    }
+  }
+}
+
+/** One adapter per configured provider instance. */
+export function configuredAdapter(name: string, settings: ProviderSettings, context: AdapterContext): ChannelAdapter {
+  switch (settings.type) {
+    case 'sandbox':
+      return context.sandbox(name, settings);
+    case 'messenger':
+      return new MessengerAdapter(
+        name,
+        {
+          appSecret: settings.app_secret,
+          verifyToken: settings.verify_token,
+          pages: Object.fromEntries(Object.entries(settings.pages).map(([pageId, page]) => [pageId, { accessToken: page.access_token }])),
+          baseUrl: (settings.base_url ?? 'https://graph.facebook.com').replace(/\/+$/, ''),
+          apiVersion: settings.api_version ?? DEFAULT_GRAPH_VERSION,
+        },
+        context.sendTimeoutMs,
+      );
+    default:
+      throw new OpenDispatchError('OD_CONFIG', `provider ${name}: type ${settings.type} is not in this build yet`);
+  }
+}
