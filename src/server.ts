@@ -86,6 +86,8 @@ export async function startServer(config: Readonly<Config>, extras: ServerExtras
     .map(([name, settings]) =>
       configuredAdapter(name, settings, {
         sendTimeoutMs: config.sends.timeoutMs,
+        clock,
+        log,
         sandbox: (sandboxName, sandboxSettings) => sandboxNamed(sandboxName, sandboxSettings.default_delivered_after ?? config.sandbox.defaultDeliveredAfterSeconds),
       }),
     );

@@ -123,14 +123,18 @@ export interface ThreadReport {
 }
 
 export type ProviderEvent =
-  | { type: 'receipt'; providerRef: string; report: ProviderReport }
+  | { type: 'receipt'; providerRef: string; report: ProviderReport; alternateRefs?: readonly string[] }
   | { type: 'thread-receipt'; report: ThreadReport }
   | { type: 'inbound'; inbound: InboundReport };
 
 /** Where an adapter pushes what its provider says outside a send (an SMPP deliver_sm): the one receipt intake. */
 export interface ProviderSink {
-  /** A status report about one of its messages, by its reference. Resolves once recorded, or held until the reference is. */
-  receipt(providerRef: string, report: ProviderReport): Promise<void>;
+  /**
+   * A status report about one of its messages, by its reference. Resolves once recorded, or held
+   * until the reference is. `alternateRefs`: other forms the reference may have been given in
+   * (an SMSC that answers submits in hex and writes receipts in decimal), tried in order.
+   */
+  receipt(providerRef: string, report: ProviderReport, alternateRefs?: readonly string[]): Promise<void>;
   /** A message a user sent to one of the business addresses. Resolves once recorded (or, with nowhere to go, logged and dropped). */
   inbound(inbound: InboundReport): Promise<void>;
 }

@@ -1,10 +1,13 @@
+import type { Logger } from 'pino';
 import type { ProviderSettings } from '../config/provider-schema.js';
+import type { Clock } from '../core/clock.js';
 import { OpenDispatchError } from '../core/errors.js';
 import type { ChannelAdapter } from './channel-adapter.js';
 import { MessengerAdapter } from './messenger/messenger-adapter.js';
+import { SmppAdapter } from './smpp/smpp-adapter.js';
 
 /** The provider types this build has adapters for; the others stop the start (config:check says so too). */
-const BUILT = new Set<ProviderSettings['type']>(['sandbox', 'messenger']);
+const BUILT = new Set<ProviderSettings['type']>(['sandbox', 'messenger', 'smpp']);
 
 /** Graph API versions move; the config names one, else this (DESIGN §4). */
 const DEFAULT_GRAPH_VERSION = 'v21.0';
@@ -12,6 +15,8 @@ const DEFAULT_GRAPH_VERSION = 'v21.0';
 export interface AdapterContext {
   /** How long one call to a provider may take (sends.timeout_ms). */
   sendTimeoutMs: number;
+  clock: Clock;
+  log: Logger;
   /** The sandbox is made by the server: its instances share the network's state. */
   sandbox(name: string, settings: Extract<ProviderSettings, { type: 'sandbox' }>): ChannelAdapter;
 }
@@ -40,6 +45,24 @@ export function configuredAdapter(name: string, settings: ProviderSettings, cont
           baseUrl: (settings.base_url ?? 'https://graph.facebook.com').replace(/\/+$/, ''),
           apiVersion: settings.api_version ?? DEFAULT_GRAPH_VERSION,
         },
+        context.sendTimeoutMs,
+      );
+    case 'smpp':
+      return new SmppAdapter(
+        name,
+        {
+          host: settings.host,
+          port: settings.port,
+          tls: settings.tls ?? false,
+          systemId: settings.system_id,
+          password: settings.password,
+          systemType: settings.system_type ?? '',
+          window: settings.window ?? 10,
+          enquireLinkMs: (settings.enquire_link_seconds ?? 30) * 1000,
+          binds: settings.binds ?? 1,
+        },
+        context.clock,
+        context.log,
         context.sendTimeoutMs,
       );
     default:

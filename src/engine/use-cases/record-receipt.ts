@@ -23,6 +23,7 @@ export interface ProviderReceipt {
   provider: string;
   providerRef: string;
   report: ProviderReport;
+  alternateRefs?: readonly string[];
 }
 
 /** Commits a conflicting change again on fresh state at most this often; more means something keeps racing it. */
@@ -44,7 +45,7 @@ export async function recordProviderEvents(ctx: EngineContext, provider: string,
 
 /** The change that records provider events on the state as it is now (for a job to commit with its completion). */
 export async function providerEventsChange(ctx: EngineContext, provider: string, events: readonly ProviderEvent[]): Promise<ChangeSet> {
-  const receipts = events.flatMap((event) => (event.type === 'receipt' ? [{ provider, providerRef: event.providerRef, report: event.report }] : []));
+  const receipts = events.flatMap((event) => (event.type === 'receipt' ? [{ provider, providerRef: event.providerRef, report: event.report, alternateRefs: event.alternateRefs }] : []));
   const threads = events.flatMap((event) => (event.type === 'thread-receipt' ? [event.report] : []));
   const inbound = await Promise.all(events.flatMap((event) => (event.type === 'inbound' ? [inboundChange(ctx, provider, event.inbound)] : [])));
   for (const { outcome } of inbound) {
@@ -56,7 +57,7 @@ export async function providerEventsChange(ctx: EngineContext, provider: string,
 /** Where an adapter's long-lived connections report: the receipt intake and the inbound routing, for that provider. */
 export function providerSink(ctx: EngineContext, provider: string): ProviderSink {
   return {
-    receipt: (providerRef, report) => recordReceipt(ctx, provider, providerRef, report),
+    receipt: (providerRef, report, alternateRefs) => recordProviderEvents(ctx, provider, [{ type: 'receipt', providerRef, report, alternateRefs }]),
     inbound: (inbound) => recordProviderEvents(ctx, provider, [{ type: 'inbound', inbound }]),
   };
 }
@@ -85,19 +86,14 @@ async function receiptsChange(ctx: EngineContext, provider: string, receipts: re
   };
   const held: ChangeSet[] = [];
   for (const [, group] of groupByReference(receipts)) {
-    const { providerRef } = group[0]!;
+    const { providerRef, alternateRefs = [] } = group[0]!;
     const reports = group.map((receipt) => receipt.report);
-    const message = await ctx.store.findMessageByProviderRef(provider, providerRef);
-    if (message) {
-      entryOf(message).reports.push(...reports);
-      continue;
-    }
-    const part = await ctx.store.findMessagePart(provider, providerRef);
-    const whole = part && (found.get(part.messageUuid)?.message ?? (await ctx.store.findMessage(part.messageUuid)));
-    if (whole) {
-      const entry = entryOf(whole);
+    const target = await referenceTarget(ctx, provider, [providerRef, ...alternateRefs]);
+    if (target?.kind === 'message') entryOf(target.message).reports.push(...reports);
+    else if (target?.kind === 'part') {
+      const entry = entryOf(found.get(target.message.uuid)?.message ?? target.message);
       entry.parts ??= new Map();
-      entry.parts.set(providerRef, [...(entry.parts.get(providerRef) ?? []), ...reports]);
+      entry.parts.set(target.partRef, [...(entry.parts.get(target.partRef) ?? []), ...reports]);
     } else held.push(hold(ctx, provider, providerRef, reports));
   }
   for (const thread of threads) {
@@ -116,6 +112,22 @@ async function receiptsChange(ctx: EngineContext, provider: string, receipts: re
     changes.push(change, partsChange, (change.messageUpdates ?? []).some((update) => update.uuid === message.uuid) ? {} : versionOnlyUpdate(message));
   }
   return mergeChanges(...changes, ...held);
+}
+
+/** What the first of these references that anything carries names: a message, or a part of one. */
+async function referenceTarget(
+  ctx: EngineContext,
+  provider: string,
+  refs: readonly string[],
+): Promise<{ kind: 'message'; message: MessageRecord } | { kind: 'part'; message: MessageRecord; partRef: string } | undefined> {
+  for (const ref of refs) {
+    const message = await ctx.store.findMessageByProviderRef(provider, ref);
+    if (message) return { kind: 'message', message };
+    const part = await ctx.store.findMessagePart(provider, ref);
+    const whole = part && (await ctx.store.findMessage(part.messageUuid));
+    if (whole) return { kind: 'part', message: whole, partRef: ref };
+  }
+  return undefined;
 }
 
 /** Part reports applied to the stored parts: their updates, and what they now say about the whole message. */
