@@ -28,7 +28,7 @@ const sms = (to: string) => ({ to: { type: 'sms', number: to }, from: { type: 's
 async function settled(uuid: string): Promise<any> {
   for (let i = 0; i < 200; i += 1) {
     const { json } = await getJson(`${server.url}/v0.1/messages/${uuid}`, server.basicAuth);
-    if (json.status !== 'queued') return json;
+    if (json.status !== 'accepted') return json;
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   assert.fail(`message ${uuid} stayed queued`);
