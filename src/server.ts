@@ -1,4 +1,5 @@
 import { BUILT_IN_SANDBOX } from './core/routing.js';
+import { pacedConcurrency } from './core/send-pace.js';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { pino, type DestinationStream, type Logger } from 'pino';
@@ -95,7 +96,8 @@ export async function startServer(config: Readonly<Config>, extras: ServerExtras
   const extraRoutes = extraProviders.flatMap(({ adapter, channels }) => channels.map((channel) => [channel, { prefixes: [], via: [adapter.provider] }] as const));
   const routes = { ...config.routing.routes };
   for (const [channel, route] of extraRoutes) routes[channel] = [route, ...(routes[channel] ?? [])];
-  const providers = new ProviderRegistry([sandbox, ...configured, ...extraProviders.map(({ adapter }) => adapter)], { ...config.routing, routes });
+  const rates = new Map(Object.entries(config.providers).flatMap(([name, settings]) => (settings.rate_per_second === undefined ? [] : [[name, settings.rate_per_second] as const])));
+  const providers = new ProviderRegistry([sandbox, ...configured, ...extraProviders.map(({ adapter }) => adapter)], { ...config.routing, routes }, rates);
   const webhookAddresses = new WebhookAddressPolicy(config.webhooks.allowNetworks);
   const ctx: EngineContext = {
     store,
@@ -119,12 +121,15 @@ export async function startServer(config: Readonly<Config>, extras: ServerExtras
     addresses: webhookAddresses,
   });
   const handlers = createJobHandlers(ctx, sender);
-  const lane = (name: Lane, concurrency: number, shares: { maxPerKey?: number; maxPerTenant?: number } = {}) =>
+  const lane = (name: Lane, concurrency: number, shares: { maxPerKey?: number; keyLimits?: ReadonlyMap<string, number>; maxPerTenant?: number } = {}) =>
     new JobEngine({ store, clock, log, handlers, lane: name, concurrency, ...shares, pollIntervalMs: config.engine.pollIntervalMs, leaseMs: config.engine.leaseMs });
   const engine = new JobWorkers(
     {
       engine: lane('engine', config.engine.concurrency),
-      sends: lane('sends', config.sends.concurrency, { maxPerKey: config.sends.concurrencyPerProvider }),
+      sends: lane('sends', config.sends.concurrency, {
+        maxPerKey: config.sends.concurrencyPerProvider,
+        keyLimits: new Map([...rates].map(([name, rate]) => [name, pacedConcurrency(rate, config.sends.concurrencyPerProvider)])),
+      }),
       webhooks: lane('webhooks', config.webhooks.concurrency, { maxPerKey: config.webhooks.concurrencyPerOrigin, maxPerTenant: config.webhooks.concurrencyPerAccount }),
     },
     store,

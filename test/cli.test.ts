@@ -188,6 +188,19 @@ test('app:create writes a PKCS#8 key and jwt:generate signs tokens the server ac
     const shortClaims = decodeJwtPart(shortLived.stdout.trim().split('.')[1]!);
     assert.equal(Number(shortClaims.exp) - Number(shortClaims.iat), 60);
 
+    // link:app / unlink:app route a business address's inbound messages to the application.
+    const credentials = ['--url', server.url, '--api-key', apiKey, '--api-secret', apiSecret];
+    const linksOf = async () => ((await (await fetch(`${server!.url}/v2/applications/${applicationId}/links`, { headers: { authorization: `Basic ${Buffer.from(`${apiKey}:${apiSecret}`).toString('base64')}` } })).json()) as { links: unknown[] }).links;
+    const linked = await runCli(['link:app', '+447700900000', applicationId!, '--channel', 'sms', ...credentials], { cwd: dir });
+    assert.equal(linked.code, 0, linked.stderr);
+    assert.match(linked.stdout, /^Linked sms \+447700900000 to application /);
+    assert.deepEqual(await linksOf(), [{ channel: 'sms', address: '447700900000', application_id: applicationId }]);
+    assertUsageFailure(await runCli(['link:app', '447700900000', applicationId!, '--channel', 'fax', ...credentials], { cwd: dir }), 'channel: must be one of');
+    const unlinked = await runCli(['unlink:app', '447700900000', applicationId!, '--channel', 'sms', ...credentials], { cwd: dir });
+    assert.equal(unlinked.code, 0, unlinked.stderr);
+    assert.deepEqual(await linksOf(), []);
+    assertUsageFailure(await runCli(['unlink:app', '447700900000', applicationId!, '--channel', 'sms', ...credentials], { cwd: dir }), '404');
+
     // The default --keyfile is ./private.key in the working directory.
     const second = await runCli(
       ['app:create', 'second', '--messages-inbound-url', `${receiver.url}/in`, '--messages-status-url', `${receiver.url}/st`, '--url', server.url, '--api-key', apiKey, '--api-secret', apiSecret],

@@ -175,6 +175,15 @@ describe('Messenger through the Graph API', () => {
     assert.match(inbound!.json.message_uuid, /^[0-9a-f-]{36}$/);
   });
 
+  test('a linked page’s inbound message reaches the linked application, though it never wrote to that user', async () => {
+    const linked = await fetch(`${server.url}/v2/applications/${app.id}/links/messenger/${OTHER_PAGE}`, { method: 'PUT', headers: { authorization: server.basicAuth } });
+    assert.equal(linked.status, 204);
+    const stranger = newUser();
+    assert.equal(await graph.inbound(OTHER_PAGE, stranger, { attachments: [{ type: 'image', payload: { url: 'https://cdn.example/photo.jpg' } }] }), 200);
+    const [inbound] = await receiver.waitFor((webhook) => webhook.path === '/inbound' && webhook.json.from?.id === stranger);
+    assert.deepEqual(inbound!.json.message.content, { type: 'image', image: { url: 'https://cdn.example/photo.jpg' } });
+  });
+
   test('Meta’s GET handshake gets the challenge for our verify token, 403 for another', async () => {
     assert.deepEqual(await graph.verify(`${server.url}/webhooks/fb`, VERIFY_TOKEN, '1158201444'), { status: 200, body: '1158201444' });
     assert.equal((await graph.verify(`${server.url}/webhooks/fb`, 'guess', '1158201444')).status, 403);

@@ -3,6 +3,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstanc
 import { isOpenDispatchError } from '../core/errors.js';
 import { createAuthenticator } from './authenticate.js';
 import { registerApplicationRoutes } from './applications.js';
+import { registerLinkRoutes } from './links.js';
 import { registerDispatchRoutes } from './dispatch.js';
 import { registerMessageRoutes } from './messages.js';
 import { answerClientError } from './client-errors.js';
@@ -89,6 +90,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   const auth = createAuthenticator(services.useCases, services.clock, services.auth);
   app.get('/health', async () => ({ status: 'ok' }));
   registerApplicationRoutes(app, services, auth);
+  registerLinkRoutes(app, services, auth);
   registerMessageRoutes(app, services, auth);
   registerDispatchRoutes(app, services, auth);
   registerSandboxRoutes(app, services, auth);

@@ -23,6 +23,8 @@ export const PROBLEMS = {
   'not-found': { status: 404, type: `${NEXMO}#not-found`, title: 'Not Found' },
   'wrong-verb': { status: 405, type: `${NEXMO}#wrong-verb`, title: 'Request method not allowed' },
   'application-limit': { status: 409, type: `${NEXMO}/application#limit`, title: 'Conflict' },
+  'link-invalid': { status: 400, type: `${NEXMO}/application#link-validation`, title: 'Bad Request' },
+  'link-taken': { status: 409, type: `${NEXMO}/application#link-taken`, title: 'Conflict' },
   'sandbox-not-readable': { status: 409, type: `${NEXMO}/sandbox#not-readable`, title: 'Conflict' },
   'sandbox-real-clock': { status: 409, type: `${NEXMO}/sandbox#real-clock`, title: 'Conflict' },
   /** A client that took too long to send its request (headers or body). */

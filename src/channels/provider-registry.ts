@@ -1,5 +1,6 @@
 import type { Channel } from '../core/channel.js';
 import { providersFor, type RoutingTable } from '../core/routing.js';
+import { SendPace } from '../core/send-pace.js';
 import type { ChannelAdapter } from './channel-adapter.js';
 
 /**
@@ -9,11 +10,15 @@ import type { ChannelAdapter } from './channel-adapter.js';
  */
 export class ProviderRegistry {
   private readonly byProvider = new Map<string, ChannelAdapter>();
+  private readonly paces: Map<string, SendPace>;
 
   constructor(
     adapters: readonly ChannelAdapter[],
     private readonly routing: RoutingTable,
+    /** Provider → its `rate_per_second`, for those that have one. */
+    readonly rates: ReadonlyMap<string, number> = new Map(),
   ) {
+    this.paces = new Map([...rates].map(([provider, rate]) => [provider, new SendPace(rate)]));
     for (const adapter of adapters) {
       if (this.byProvider.has(adapter.provider)) throw new RangeError(`two providers are named ${adapter.provider}`);
       this.byProvider.set(adapter.provider, adapter);
@@ -28,6 +33,11 @@ export class ProviderRegistry {
   route(channel: Channel, destination: string): ChannelAdapter | undefined {
     const [first] = providersFor(this.routing, channel, destination) ?? [];
     return first === undefined ? undefined : this.byProvider.get(first);
+  }
+
+  /** How long (ms) a send to this provider that is ready now waits for its slot; 0 for a provider without a rate. */
+  reserveSend(provider: string, wallNow: number): number {
+    return this.paces.get(provider)?.reserve(wallNow) ?? 0;
   }
 
   byName(provider: string): ChannelAdapter | undefined {

@@ -5,6 +5,7 @@ import { registerAppCreate } from './commands/app-create.js';
 import { registerConfigCheck } from './commands/config-check.js';
 import { registerDemo } from './commands/demo.js';
 import { registerJwtGenerate } from './commands/jwt-generate.js';
+import { registerLinkApp } from './commands/link-app.js';
 import { registerStart } from './commands/start.js';
 import { registerWebhookListen } from './commands/webhook-listen.js';
 
@@ -18,6 +19,7 @@ export async function main(argv: string[]): Promise<void> {
   registerAccountCreate(program);
   registerAppCreate(program);
   registerJwtGenerate(program);
+  registerLinkApp(program);
   registerWebhookListen(program);
   registerDemo(program);
   registerConfigCheck(program);

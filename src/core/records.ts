@@ -31,6 +31,16 @@ export interface ApplicationRecord {
   updatedAt: number;
 }
 
+/** A business address of a channel routed to an application for inbound messages (DESIGN §4 "Links"). */
+export interface LinkRecord {
+  channel: Channel;
+  /** The page id, or the number as digits. */
+  address: string;
+  apiKey: string;
+  applicationId: string;
+  createdAt: number;
+}
+
 export interface MessageRecord {
   uuid: string;
   apiKey: string;

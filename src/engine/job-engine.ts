@@ -55,6 +55,8 @@ export interface JobEngineOptions {
   lane?: string;
   /** At most this many jobs with the same key run at once (webhooks are keyed by receiver origin, sends by provider). */
   maxPerKey?: number;
+  /** Keys with a lower limit of their own (a provider's `rate_per_second`). */
+  keyLimits?: ReadonlyMap<string, number>;
   /** At most this many jobs of one tenant (account) run at once, whatever their keys. */
   maxPerTenant?: number;
   /** Upper bound on a sleep, so jobs added by another node are found. */
@@ -85,7 +87,7 @@ export class JobEngine {
   private claimFailed = false;
 
   constructor(private readonly options: JobEngineOptions) {
-    this.keyShare = new LaneShare(options.maxPerKey);
+    this.keyShare = new LaneShare(options.maxPerKey, options.keyLimits);
     this.tenantShare = new LaneShare(options.maxPerTenant);
     // A new job of this lane may be due sooner than the current sleep ends. Other lanes' jobs are
     // not this engine's business: waking every lane on every commit tripled the claims (bench).

@@ -35,3 +35,17 @@ test('without a limit nothing is ever saturated', () => {
   assert.deepEqual(share.saturated(), []);
   assert.equal(share.allowance(), Infinity);
 });
+
+test('a value with a limit of its own is held to it, and a batch never brings more of it than that', () => {
+  const share = new LaneShare(4, new Map([['slow', 1]]));
+  assert.equal(share.allowance(), 1, 'a claim may bring jobs of slow, which may run one at a time');
+  share.started('slow');
+  assert.deepEqual(share.saturated(), ['slow']);
+  assert.equal(share.atLimit('slow'), true);
+  share.started('fast');
+  share.started('fast');
+  assert.equal(share.atLimit('fast'), false);
+  assert.equal(share.allowance(), 1, 'still: slow may come back into a batch once it is not saturated');
+  share.finished('slow');
+  assert.deepEqual(share.saturated(), []);
+});

@@ -6,27 +6,41 @@
  */
 export class LaneShare {
   private readonly inFlight = new Map<string, number>();
+  /** No value's limit is below this: the most a claim batch may bring of a value not yet in flight. */
+  private readonly smallestLimit: number;
 
-  /** `max` undefined: no limit. */
-  constructor(private readonly max: number | undefined) {}
+  /**
+   * `max` undefined: no limit. `limits`: values with a lower limit of their own (a provider whose
+   * `rate_per_second` makes more sends in flight only wait longer).
+   */
+  constructor(
+    private readonly max: number | undefined,
+    private readonly limits: ReadonlyMap<string, number> = new Map(),
+  ) {
+    this.smallestLimit = Math.min(max ?? Infinity, ...limits.values());
+  }
+
+  private limitOf(value: string): number {
+    return this.limits.get(value) ?? this.max ?? Infinity;
+  }
 
   /** The values at their limit: left out of claims until a job of theirs finishes. */
   saturated(): string[] {
-    const max = this.max;
-    if (max === undefined) return [];
-    return [...this.inFlight].filter(([, count]) => count >= max).map(([value]) => value);
+    return [...this.inFlight].filter(([value, count]) => count >= this.limitOf(value)).map(([value]) => value);
   }
 
-  /** The smallest remaining share among values not at their limit. */
+  /** The smallest remaining share among values not at their limit (a value not in flight has its whole limit). */
   allowance(): number {
-    if (this.max === undefined) return Infinity;
-    let busiest = 0;
-    for (const count of this.inFlight.values()) if (count < this.max) busiest = Math.max(busiest, count);
-    return this.max - busiest;
+    let allowance = this.smallestLimit;
+    for (const [value, count] of this.inFlight) {
+      const limit = this.limitOf(value);
+      if (count < limit) allowance = Math.min(allowance, limit - count);
+    }
+    return allowance;
   }
 
   atLimit(value: string | undefined): boolean {
-    return this.max !== undefined && value !== undefined && (this.inFlight.get(value) ?? 0) >= this.max;
+    return value !== undefined && (this.inFlight.get(value) ?? 0) >= this.limitOf(value);
   }
 
   started(value: string | undefined): void {

@@ -7,6 +7,7 @@ import type {
   DispatchRecord,
   DispatchUpdate,
   InboxReceiptRecord,
+  LinkRecord,
   Lease,
   MessageEventRecord,
   MessageRecord,
@@ -132,7 +133,19 @@ export interface Store {
   listApplications(apiKey: string, page: { limit: number; offset: number }): Promise<Page<ApplicationRecord>>;
   /** Replaces name, capabilities, privacy and (when given) the public key; false if not found. */
   updateApplication(application: ApplicationRecord): Promise<boolean>;
+  /** Deletes the application and its links. */
   deleteApplication(apiKey: string, id: string): Promise<boolean>;
+
+  // Links
+  /**
+   * Links the address to the application (replacing a link of the same account). 'taken': another
+   * account links it; 'limit': the account has `maxPerAccount` links already. Nothing written then.
+   */
+  putLink(link: LinkRecord, maxPerAccount: number): Promise<'linked' | 'taken' | 'limit'>;
+  /** False when the application had no such link. */
+  deleteLink(applicationId: string, channel: Channel, address: string): Promise<boolean>;
+  listLinks(applicationId: string): Promise<LinkRecord[]>;
+  findLink(channel: Channel, address: string): Promise<LinkRecord | undefined>;
 
   // Messages
   findMessage(uuid: string): Promise<MessageRecord | undefined>;

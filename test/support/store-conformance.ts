@@ -9,6 +9,7 @@ import type {
   ClaimedJob,
   DispatchRecord,
   InboxReceiptRecord,
+  LinkRecord,
   MessageEventRecord,
   MessageRecord,
   MessageUpdate,
@@ -419,6 +420,22 @@ export function runStoreConformance(name: string, open: OpenStore): void {
       assert.equal(await store.commit({ messageParts: [part(7, { partRef: 'p-0', messageUuid: 'm-2' })] }), 'conflict', 'a reference is one part’s');
       assert.equal(await store.commit({ inbox: [heldReceipt('r-1', 'smsc', 'p-1')] }), 'conflict', 'a part carries it: nothing to hold');
       assert.equal(await store.commit({ inbox: [heldReceipt('r-2', 'smsc', 'p-9')] }), 'committed');
+    }));
+
+    test('links: one account’s per address, moved by a second put, bounded per account, listed per application', withStore(async (store) => {
+      const link = (overrides: Partial<LinkRecord> = {}): LinkRecord => ({ channel: 'sms', address: '447700900001', apiKey: 'key-1', applicationId: 'app-1', createdAt: T0, ...overrides });
+      assert.equal(await store.putLink(link(), 2), 'linked');
+      assert.equal(await store.putLink(link({ applicationId: 'app-2', createdAt: T0 + 1 }), 2), 'linked', 'the same account moves it');
+      assert.deepEqual(await store.findLink('sms', '447700900001'), link({ applicationId: 'app-2', createdAt: T0 + 1 }));
+      assert.equal(await store.putLink(link({ apiKey: 'key-2', applicationId: 'app-9' }), 2), 'taken');
+      assert.equal(await store.putLink(link({ address: '447700900002', applicationId: 'app-2' }), 2), 'linked');
+      assert.equal(await store.putLink(link({ address: '447700900003' }), 2), 'limit');
+      assert.equal(await store.putLink(link({ address: '447700900002', applicationId: 'app-2' }), 2), 'linked', 'an existing link is not counted again');
+      assert.deepEqual((await store.listLinks('app-2')).map((found) => found.address), ['447700900001', '447700900002']);
+      assert.equal(await store.findLink('whatsapp', '447700900001'), undefined);
+      assert.equal(await store.deleteLink('app-1', 'sms', '447700900001'), false, 'not app-1’s any more');
+      assert.equal(await store.deleteLink('app-2', 'sms', '447700900001'), true);
+      assert.equal(await store.findLink('sms', '447700900001'), undefined);
     }));
 
     describe('the receipt inbox', () => {

@@ -49,6 +49,9 @@ export function sendMessageHandler(ctx: EngineContext): [string, JobHandler] {
     }
     // Each claim is a try; every try whose outcome was recorded has an attempt. The others' answers were lost.
     const unanswered = job.attempts > 1 ? job.attempts - 1 - (await ctx.store.countSendAttempts(messageUuid)) : 0;
+    // A provider's rate is never exceeded: the send waits for its slot (its lane share keeps the wait short).
+    const paced = ctx.providers.reserveSend(adapter.provider, ctx.clock.wallNow());
+    if (paced > 0) await new Promise((resolve) => setTimeout(resolve, paced));
     const startedAt = ctx.clock.now();
     const result = await trySend(ctx, adapter, sendRequest(message, job.attempts, unanswered));
     const now = ctx.clock.now();

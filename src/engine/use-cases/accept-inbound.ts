@@ -1,7 +1,7 @@
 import type { InboundReport } from '../../channels/channel-adapter.js';
 import { addressValue } from '../../core/channel.js';
 import { OpenDispatchError } from '../../core/errors.js';
-import type { MessageRecord } from '../../core/records.js';
+import type { AccountRecord, ApplicationRecord, MessageRecord } from '../../core/records.js';
 import { inboundMessagePayload } from '../../core/webhook-payloads.js';
 import { accountTargets, applicationTargets } from '../../core/webhook-targets.js';
 import { mergeChanges } from '../../store/merge-changes.js';
@@ -16,10 +16,9 @@ export type InboundOutcome =
   | { accepted: false; reason: 'no-account' | 'no-inbound-url' };
 
 /**
- * A user wrote to one of our business addresses. It goes to the application that last wrote to
- * that user from that address, else to the account's default inbound URL (DESIGN §3; links by
- * business address come with the provider configuration), as a stored inbound message and an
- * inbound webhook.
+ * A user wrote to one of our business addresses. It goes (DESIGN §3) to the application linked
+ * to that address, else to the application that last wrote to that user from that address, else
+ * to the account's default inbound URL, as a stored inbound message and an inbound webhook.
  */
 export async function acceptInbound(ctx: EngineContext, provider: string, inbound: InboundReport): Promise<InboundOutcome> {
   const { outcome, change } = await inboundChange(ctx, provider, inbound);
@@ -29,16 +28,8 @@ export async function acceptInbound(ctx: EngineContext, provider: string, inboun
 }
 
 export async function inboundChange(ctx: EngineContext, provider: string, inbound: InboundReport): Promise<{ outcome: InboundOutcome; change: ChangeSet }> {
-  const conversation = await ctx.store.findLatestConversation({
-    apiKey: inbound.apiKey,
-    channel: inbound.channel,
-    businessAddress: addressValue(inbound.to),
-    userAddress: addressValue(inbound.from),
-  });
-  const apiKey = inbound.apiKey ?? conversation?.apiKey;
-  const account = apiKey === undefined ? undefined : await ctx.store.findAccount(apiKey);
+  const { account, application } = await inboundRecipient(ctx, inbound);
   if (!account) return { outcome: { accepted: false, reason: 'no-account' }, change: {} };
-  const application = conversation?.applicationId ? await ctx.store.findApplication(conversation.applicationId) : undefined;
   const inboundUrl = (application && applicationTargets(application).inboundUrl) ?? accountTargets(account).inboundUrl;
   if (!inboundUrl) return { outcome: { accepted: false, reason: 'no-inbound-url' }, change: {} };
 
@@ -68,4 +59,20 @@ export async function inboundChange(ctx: EngineContext, provider: string, inboun
     payload: inboundMessagePayload({ messageUuid: record.uuid, to: record.to, from: record.from, at: inbound.at, message: record.message }),
   });
   return { outcome: { accepted: true, messageUuid: record.uuid }, change: mergeChanges({ messages: [record] }, webhook) };
+}
+
+/** Whose the inbound message is: a link's application (and its account), else the conversation's. */
+async function inboundRecipient(ctx: EngineContext, inbound: InboundReport): Promise<{ account?: AccountRecord; application?: ApplicationRecord }> {
+  const businessAddress = addressValue(inbound.to).replace(/^\+/, '');
+  const link = await ctx.store.findLink(inbound.channel, businessAddress);
+  // The sandbox names the account its handset belongs to: a link of another account is not its route.
+  if (link && (inbound.apiKey === undefined || inbound.apiKey === link.apiKey)) {
+    const application = await ctx.store.findApplication(link.applicationId);
+    if (application) return { account: await ctx.store.findAccount(link.apiKey), application };
+  }
+  const conversation = await ctx.store.findLatestConversation({ apiKey: inbound.apiKey, channel: inbound.channel, businessAddress: addressValue(inbound.to), userAddress: addressValue(inbound.from) });
+  const apiKey = inbound.apiKey ?? conversation?.apiKey;
+  const account = apiKey === undefined ? undefined : await ctx.store.findAccount(apiKey);
+  const application = conversation?.applicationId ? await ctx.store.findApplication(conversation.applicationId) : undefined;
+  return { account, application };
 }

@@ -2,7 +2,8 @@ import type { InboundReport, ProviderEvent } from '../../channels/channel-adapte
 import type { Caller } from '../../core/caller.js';
 import type { DispatchRequest } from '../../core/dispatch/dispatch-request.js';
 import type { OutboundMessage } from '../../core/message.js';
-import type { ApplicationRecord } from '../../core/records.js';
+import type { Channel } from '../../core/channel.js';
+import type { ApplicationRecord, LinkRecord } from '../../core/records.js';
 import type { InvalidParameter } from '../../core/validation.js';
 import type { Page } from '../../store/store.js';
 import { createBasicCredentialsCheck, type BasicCredentialsCheck } from '../accounts/basic-credentials-check.js';
@@ -20,10 +21,11 @@ import {
   type ApplicationFields,
   type CreatedApplication,
 } from './applications.js';
+import { linkAddress, listLinks, unlinkAddress, type LinkOutcome } from './links.js';
 import { lookUpDispatch, lookUpMessage, type DispatchView, type MessageView } from './lookups.js';
 import { recordProviderEvents } from './record-receipt.js';
 
-export type { ApplicationFields, DispatchView, InboundOutcome, MessageView };
+export type { ApplicationFields, DispatchView, InboundOutcome, LinkOutcome, MessageView };
 
 /**
  * What the HTTP API may do (DESIGN §2: api → engine use cases). The API holds this object and
@@ -54,6 +56,11 @@ export interface UseCases {
     /** Webhook addresses of these capabilities that webhooks may never reach; empty when all may be. */
     refusedAddresses(capabilities: Record<string, unknown>): InvalidParameter[];
   };
+  links: {
+    put(apiKey: string, applicationId: string, channel: Channel, address: string): Promise<LinkOutcome>;
+    delete(apiKey: string, applicationId: string, channel: Channel, address: string): Promise<boolean>;
+    list(apiKey: string, applicationId: string): Promise<LinkRecord[] | undefined>;
+  };
 }
 
 export function createUseCases(ctx: EngineContext): UseCases {
@@ -73,6 +80,11 @@ export function createUseCases(ctx: EngineContext): UseCases {
       replace: (apiKey, id, fields) => replaceApplication(ctx, apiKey, id, fields),
       delete: (apiKey, id) => deleteApplication(ctx, apiKey, id),
       refusedAddresses: (capabilities) => refusedWebhookAddresses(ctx, capabilities),
+    },
+    links: {
+      put: (apiKey, applicationId, channel, address) => linkAddress(ctx, apiKey, applicationId, channel, address),
+      delete: (apiKey, applicationId, channel, address) => unlinkAddress(ctx, apiKey, applicationId, channel, address),
+      list: (apiKey, applicationId) => listLinks(ctx, apiKey, applicationId),
     },
   };
 }

@@ -9,6 +9,7 @@ import type {
   DispatchRecord,
   DispatchUpdate,
   InboxReceiptRecord,
+  LinkRecord,
   MessageEventRecord,
   MessageRecord,
   MessageUpdate,
@@ -463,3 +464,15 @@ export const toPart = (r: PartRow): MessagePart => ({
   at: r.at,
   ...(r.error_code !== null && { error: errorOf(r) }),
 });
+
+export interface LinkRow {
+  channel: Channel;
+  address: string;
+  api_key: string;
+  application_id: string;
+  created_at: number;
+}
+
+export const linkParams = (l: LinkRecord) => ({ channel: l.channel, address: l.address, apiKey: l.apiKey, applicationId: l.applicationId, createdAt: l.createdAt });
+
+export const toLink = (r: LinkRow): LinkRecord => ({ channel: r.channel, address: r.address, apiKey: r.api_key, applicationId: r.application_id, createdAt: r.created_at });

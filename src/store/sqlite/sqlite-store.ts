@@ -6,6 +6,7 @@ import type {
   ClaimedJob,
   DispatchRecord,
   InboxReceiptRecord,
+  LinkRecord,
   MessageEventRecord,
   MessageRecord,
   NewJob,
@@ -13,6 +14,7 @@ import type {
   WebhookAttemptRecord,
   WebhookRecord,
 } from '../../core/records.js';
+import type { Channel } from '../../core/channel.js';
 import type { MessagePart } from '../../core/message-parts.js';
 import type { ChangeSet, ClaimRequest, CommitResult, JobFilter, JobsAdded, Page, Store, ThreadQuery } from '../store.js';
 import { migrations } from './migrations/index.js';
@@ -172,7 +174,37 @@ export class SqliteStore implements Store {
   }
 
   async deleteApplication(apiKey: string, id: string): Promise<boolean> {
-    return this.statements.deleteApplication.run(id, apiKey).changes === 1;
+    return this.writes.write(() => {
+      const deleted = this.statements.deleteApplication.run(id, apiKey).changes === 1;
+      if (deleted) this.statements.deleteLinksOfApplication.run(id);
+      return deleted;
+    });
+  }
+
+  // Links
+
+  async putLink(link: LinkRecord, maxPerAccount: number): Promise<'linked' | 'taken' | 'limit'> {
+    const s = this.statements;
+    return this.writes.write(() => {
+      const current = s.findLink.get(link.channel, link.address) as rows.LinkRow | undefined;
+      if (current && current.api_key !== link.apiKey) return 'taken';
+      if (!current && (s.countLinksOfAccount.get(link.apiKey) as { n: number }).n >= maxPerAccount) return 'limit';
+      s.upsertLink.run(rows.linkParams(link));
+      return 'linked';
+    });
+  }
+
+  async deleteLink(applicationId: string, channel: Channel, address: string): Promise<boolean> {
+    return this.statements.deleteLink.run(applicationId, channel, address).changes === 1;
+  }
+
+  async listLinks(applicationId: string): Promise<LinkRecord[]> {
+    return (this.statements.listLinks.all(applicationId) as rows.LinkRow[]).map(rows.toLink);
+  }
+
+  async findLink(channel: Channel, address: string): Promise<LinkRecord | undefined> {
+    const row = this.statements.findLink.get(channel, address) as rows.LinkRow | undefined;
+    return row && rows.toLink(row);
   }
 
   // Messages
@@ -371,6 +403,13 @@ function prepareStatements(db: Database.Database) {
     updateApplication: db.prepare(`UPDATE applications SET name = @name, public_key = @publicKey, capabilities = @capabilities,
       privacy = @privacy, updated_at = @updatedAt WHERE id = @id AND api_key = @apiKey`),
     deleteApplication: db.prepare('DELETE FROM applications WHERE id = ? AND api_key = ?'),
+    deleteLinksOfApplication: db.prepare('DELETE FROM links WHERE application_id = ?'),
+    findLink: db.prepare('SELECT * FROM links WHERE channel = ? AND address = ?'),
+    countLinksOfAccount: db.prepare('SELECT count(*) AS n FROM links WHERE api_key = ?'),
+    upsertLink: db.prepare(`INSERT INTO links (channel, address, api_key, application_id, created_at) VALUES (@channel, @address, @apiKey, @applicationId, @createdAt)
+      ON CONFLICT (channel, address) DO UPDATE SET application_id = excluded.application_id, created_at = excluded.created_at`),
+    deleteLink: db.prepare('DELETE FROM links WHERE application_id = ? AND channel = ? AND address = ?'),
+    listLinks: db.prepare('SELECT * FROM links WHERE application_id = ? ORDER BY channel, address'),
 
     insertMessage: db.prepare(`INSERT INTO messages (uuid, api_key, application_id, direction, channel, to_address, from_address,
       to_value, from_value, body, client_ref, status, reported, version, status_url, provider, provider_ref, dispatch_uuid, step_index,
