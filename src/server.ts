@@ -89,6 +89,7 @@ export async function startServer(config: Readonly<Config>, extras: ServerExtras
         sendTimeoutMs: config.sends.timeoutMs,
         clock,
         log,
+        publicUrl: config.publicUrl,
         sandbox: (sandboxName, sandboxSettings) => sandboxNamed(sandboxName, sandboxSettings.default_delivered_after ?? config.sandbox.defaultDeliveredAfterSeconds),
       }),
     );

@@ -39,5 +39,7 @@ function webhookRequest(request: FastifyRequest): ProviderWebhookRequest {
   for (const [name, value] of Object.entries((request.query ?? {}) as Record<string, unknown>)) {
     if (typeof value === 'string') query[name] = value;
   }
-  return { method: request.method, headers, query, rawBody: Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0) };
+  const at = request.url.indexOf('?');
+  const search = at === -1 ? '' : request.url.slice(at);
+  return { method: request.method, search, headers, query, rawBody: Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0) };
 }

@@ -141,6 +141,8 @@ export interface ProviderSink {
 
 export interface ProviderWebhookRequest {
   method: string;
+  /** The query string as received, `?` included ('' without one): some providers sign the URL they called. */
+  search: string;
   /** Lower-case header names. */
   headers: Record<string, string | undefined>;
   query: Record<string, string>;

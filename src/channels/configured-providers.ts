@@ -5,9 +5,11 @@ import { OpenDispatchError } from '../core/errors.js';
 import type { ChannelAdapter } from './channel-adapter.js';
 import { MessengerAdapter } from './messenger/messenger-adapter.js';
 import { SmppAdapter } from './smpp/smpp-adapter.js';
+import { TwilioAdapter } from './twilio/twilio-adapter.js';
+import { VonageSmsAdapter } from './vonage-sms/vonage-sms-adapter.js';
 
 /** The provider types this build has adapters for; the others stop the start (config:check says so too). */
-const BUILT = new Set<ProviderSettings['type']>(['sandbox', 'messenger', 'smpp']);
+const BUILT = new Set<ProviderSettings['type']>(['sandbox', 'messenger', 'smpp', 'twilio', 'vonage-sms']);
 
 /** Graph API versions move; the config names one, else this (DESIGN §4). */
 const DEFAULT_GRAPH_VERSION = 'v21.0';
@@ -17,6 +19,8 @@ export interface AdapterContext {
   sendTimeoutMs: number;
   clock: Clock;
   log: Logger;
+  /** `public_url`: where providers that take a callback URL per message are told to report. */
+  publicUrl?: string;
   /** The sandbox is made by the server: its instances share the network's state. */
   sandbox(name: string, settings: Extract<ProviderSettings, { type: 'sandbox' }>): ChannelAdapter;
 }
@@ -42,7 +46,7 @@ export function configuredAdapter(name: string, settings: ProviderSettings, cont
           appSecret: settings.app_secret,
           verifyToken: settings.verify_token,
           pages: Object.fromEntries(Object.entries(settings.pages).map(([pageId, page]) => [pageId, { accessToken: page.access_token }])),
-          baseUrl: (settings.base_url ?? 'https://graph.facebook.com').replace(/\/+$/, ''),
+          baseUrl: trimmed(settings.base_url ?? 'https://graph.facebook.com'),
           apiVersion: settings.api_version ?? DEFAULT_GRAPH_VERSION,
         },
         context.sendTimeoutMs,
@@ -65,7 +69,42 @@ export function configuredAdapter(name: string, settings: ProviderSettings, cont
         context.log,
         context.sendTimeoutMs,
       );
+    case 'twilio':
+      return new TwilioAdapter(
+        name,
+        {
+          accountSid: settings.account_sid,
+          authToken: settings.auth_token,
+          messagingServiceSid: settings.messaging_service_sid,
+          baseUrl: trimmed(settings.base_url ?? 'https://api.twilio.com'),
+          callbackUrl: callbackUrl(context, name),
+        },
+        context.clock,
+        context.sendTimeoutMs,
+      );
+    case 'vonage-sms':
+      return new VonageSmsAdapter(
+        name,
+        {
+          apiKey: settings.api_key,
+          apiSecret: settings.api_secret,
+          signatureSecret: settings.signature_secret,
+          signatureMethod: settings.signature_method ?? 'md5hash',
+          baseUrl: trimmed(settings.base_url ?? 'https://rest.nexmo.com'),
+          callbackUrl: callbackUrl(context, name),
+        },
+        context.clock,
+        context.sendTimeoutMs,
+      );
     default:
       throw new OpenDispatchError('OD_CONFIG', `provider ${name}: type ${settings.type} is not in this build yet`);
   }
+}
+
+const trimmed = (url: string) => url.replace(/\/+$/, '');
+
+/** `{public_url}/webhooks/{name}` (DESIGN §4); the config refuses these providers without public_url. */
+function callbackUrl(context: AdapterContext, name: string): string {
+  if (context.publicUrl === undefined) throw new OpenDispatchError('OD_CONFIG', `provider ${name} needs public_url`);
+  return `${trimmed(context.publicUrl)}/webhooks/${encodeURIComponent(name)}`;
 }

@@ -211,8 +211,10 @@ test('providers and routes: each type takes its keys, routes name existing provi
   assert.ok(problems.includes('providers.q.type must be one of messenger, whatsapp, smpp, twilio, vonage-sms, vonage-messages, sandbox (got "fax")'), problems.join('\n'));
   assert.ok(problems.includes('channels.sms.0.prefix.0 must be a prefix of digits such as "44" (got "+44")'), problems.join('\n'));
   assert.ok(!problems.join('\n').includes('very-secret-token'));
+  const noPublicUrl = configFile('no-public-url.json', JSON.stringify({ providers: { tw: { type: 'twilio', account_sid: 'AC1', auth_token: 't' } }, channels: { sms: [{ via: ['tw'] }] } }));
+  assert.deepEqual(problemsOf({ config: noPublicUrl }), ['providers.tw (twilio) needs public_url: each message tells twilio to report to {public_url}/webhooks/tw']);
 
-  const unknownVia = configFile('via.json', JSON.stringify({ providers: { sandbox: { type: 'twilio', account_sid: 'AC1', auth_token: 't' }, a: { type: 'sandbox' } }, channels: { sms: [{ via: ['b'] }] } }));
+  const unknownVia = configFile('via.json', JSON.stringify({ public_url: 'https://gw.example.com', providers: { sandbox: { type: 'twilio', account_sid: 'AC1', auth_token: 't' }, a: { type: 'sandbox' } }, channels: { sms: [{ via: ['b'] }] } }));
   assert.deepEqual(problemsOf({ config: unknownVia }), [
     "providers.sandbox is the built-in sandbox's name: it must be of type sandbox, or give this provider another name",
     'channels.sms.0.via names "b", which is not a provider: providers has sandbox, a',

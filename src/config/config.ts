@@ -193,6 +193,12 @@ function compileRouting(settings: Settings, problems: string[]): RoutingTable {
       return { prefixes: route.prefix ?? [], via: route.via };
     });
   }
+  // These providers are told, per message, where to report: nowhere without public_url.
+  for (const [name, provider] of Object.entries(providers)) {
+    if ((provider.type === 'twilio' || provider.type === 'vonage-sms') && settings.public_url === undefined) {
+      problems.push(`providers.${name} (${provider.type}) needs public_url: each message tells ${provider.type} to report to {public_url}/webhooks/${name}`);
+    }
+  }
   const servesUnrouted = settings.sandbox?.serve_unrouted ?? Object.keys(providers).length === 0;
   return { routes, ...(servesUnrouted && { unrouted: BUILT_IN_SANDBOX }) };
 }

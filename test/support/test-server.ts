@@ -33,6 +33,8 @@ export interface TestServerOptions {
   configFile?: Record<string, unknown>;
   statusUrl?: string;
   inboundUrl?: string;
+  /** A fixed port (e.g. one `freePort()` found), where the config must name the server's own URL (public_url). */
+  port?: number;
   /** Fake providers of a test, each serving the channels named. */
   providers?: ServerExtras['providers'];
 }
@@ -47,7 +49,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     writeFileSync(configPath, JSON.stringify(options.configFile));
   }
   const config = loadConfig(
-    { port: 0, host: '127.0.0.1', database: `sqlite:${join(dataDir, 'test.db')}`, clock: options.clock ?? 'real', config: configPath },
+    { port: options.port ?? 0, host: '127.0.0.1', database: `sqlite:${join(dataDir, 'test.db')}`, clock: options.clock ?? 'real', config: configPath },
     { OPENDISPATCH_API_KEY: 'seed0000', OPENDISPATCH_API_SECRET: 'seedsecret000000' },
   );
   const server = await startServer(config, { log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), providers: options.providers });
@@ -73,4 +75,14 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
 
 export function basic(apiKey: string, apiSecret: string): string {
   return `Basic ${Buffer.from(`${apiKey}:${apiSecret}`).toString('base64')}`;
+}
+
+/** A port nothing listens on right now, for a server whose config must know its own URL before it starts. */
+export async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as { port: number };
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
 }

@@ -90,3 +90,13 @@ export function retryAfterMs(headers: Record<string, string | undefined>, wallNo
   const seconds = parseRetryAfter(headers['retry-after'], wallNow);
   return seconds === undefined ? undefined : seconds * 1000;
 }
+
+/** A JSON object body, or undefined for anything else (an HTML error page, an array, junk). */
+export function parseJsonObject(text: string): Record<string, unknown> | undefined {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}

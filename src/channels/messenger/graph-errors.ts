@@ -1,5 +1,6 @@
 import type { MessageError } from '../../core/message-status.js';
 import type { SendFailure } from '../channel-adapter.js';
+import { parseJsonObject } from '../http/provider-http.js';
 
 /**
  * What a Graph API error means for a Messenger send (channels reference §1.2): retried (rate
@@ -61,14 +62,10 @@ export function classifyGraphError(httpStatus: number, graph: GraphError, attemp
 
 /** The `error` object of a Graph error body, when the body is one. */
 export function graphErrorOf(body: string): GraphError {
-  try {
-    const parsed: unknown = JSON.parse(body);
-    const error = (parsed as { error?: { code?: unknown; error_subcode?: unknown } } | null)?.error;
-    return {
-      code: typeof error?.code === 'number' ? error.code : undefined,
-      subcode: typeof error?.error_subcode === 'number' ? error.error_subcode : undefined,
-    };
-  } catch {
-    return {};
-  }
+  const error = parseJsonObject(body)?.error as { code?: unknown; error_subcode?: unknown } | undefined;
+  if (typeof error !== 'object' || error === null) return {};
+  return {
+    code: typeof error.code === 'number' ? error.code : undefined,
+    subcode: typeof error.error_subcode === 'number' ? error.error_subcode : undefined,
+  };
 }

@@ -1,5 +1,5 @@
 import type { ChannelAdapter, ProviderWebhookAnswer, ProviderWebhookRequest, SendRequest, SendResult } from '../channel-adapter.js';
-import { ProviderHttp } from '../http/provider-http.js';
+import { parseJsonObject, ProviderHttp } from '../http/provider-http.js';
 import { answerVerification, hasValidSignature, UNSIGNED } from '../meta/meta-webhook.js';
 import { classifyGraphError, graphErrorOf } from './graph-errors.js';
 import { graphSendBody } from './graph-send-body.js';
@@ -77,10 +77,6 @@ export class MessengerAdapter implements ChannelAdapter {
 }
 
 function midOf(body: string): string | undefined {
-  try {
-    const parsed = JSON.parse(body) as { message_id?: unknown } | null;
-    return typeof parsed?.message_id === 'string' && parsed.message_id !== '' ? parsed.message_id : undefined;
-  } catch {
-    return undefined;
-  }
+  const mid = parseJsonObject(body)?.message_id;
+  return typeof mid === 'string' && mid !== '' ? mid : undefined;
 }

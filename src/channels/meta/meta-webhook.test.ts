@@ -4,8 +4,8 @@ import { test } from 'node:test';
 import type { ProviderWebhookRequest } from '../channel-adapter.js';
 import { answerVerification, hasValidSignature } from './meta-webhook.js';
 
-const get = (query: Record<string, string>): ProviderWebhookRequest => ({ method: 'GET', headers: {}, query, rawBody: Buffer.alloc(0) });
-const post = (body: string, signature?: string): ProviderWebhookRequest => ({ method: 'POST', headers: { 'x-hub-signature-256': signature }, query: {}, rawBody: Buffer.from(body) });
+const get = (query: Record<string, string>): ProviderWebhookRequest => ({ method: 'GET', search: '', headers: {}, query, rawBody: Buffer.alloc(0) });
+const post = (body: string, signature?: string): ProviderWebhookRequest => ({ method: 'POST', search: '', headers: { 'x-hub-signature-256': signature }, query: {}, rawBody: Buffer.from(body) });
 
 test('the verification handshake answers the challenge only to our verify token', () => {
   assert.deepEqual(answerVerification(get({ 'hub.mode': 'subscribe', 'hub.verify_token': 'v3rify', 'hub.challenge': '1158201444' }), 'v3rify'), {
