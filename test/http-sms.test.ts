@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeTwilio } from './peers/fake-twilio.js';
 import { FakeVonageSms } from './peers/fake-vonage-sms.js';
-import { advanceClock, createApplication, getJson, postJson, type TestApplication } from './support/api-client.js';
+import { createApplication, getJson, postJson, type TestApplication, waitForMessage } from './support/api-client.js';
 import { freePort, startTestServer, type TestServer } from './support/test-server.js';
 import { WebhookReceiver } from './support/webhook-receiver.js';
 
@@ -60,15 +60,7 @@ describe('SMS through Twilio and the Vonage SMS API', () => {
     return json.message_uuid as string;
   };
   const message = async (uuid: string) => (await getJson(`${server.url}/v0.1/messages/${uuid}`, server.basicAuth)).json;
-  const settled = async (uuid: string, statuses: string[], advanceSeconds = 0) => {
-    for (let i = 0; i < 500; i += 1) {
-      const found = await message(uuid);
-      if (statuses.includes(found.status)) return found;
-      if (advanceSeconds > 0 && i % 5 === 4) await advanceClock(server.url, server.basicAuth, advanceSeconds);
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-    assert.fail(`message ${uuid} never reached ${statuses.join('/')}: ${JSON.stringify(await message(uuid))}`);
-  };
+  const settled = (uuid: string, statuses: string[], advanceSeconds = 0) => waitForMessage(server, uuid, statuses, { advanceSeconds });
   const statusesOf = (uuid: string) => receiver.matching((webhook) => webhook.path === '/status' && webhook.json.message_uuid === uuid).map((webhook) => webhook.json.status);
 
   describe('Twilio', () => {

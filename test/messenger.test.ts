@@ -7,7 +7,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeGraphApi } from './peers/fake-graph-api.js';
-import { advanceClock, createApplication, getJson, postJson, type TestApplication } from './support/api-client.js';
+import { advanceClock, createApplication, getJson, postJson, type TestApplication, waitForMessage } from './support/api-client.js';
 import { startTestServer, type TestServer } from './support/test-server.js';
 import { WebhookReceiver } from './support/webhook-receiver.js';
 
@@ -56,14 +56,7 @@ describe('Messenger through the Graph API', () => {
     return json.message_uuid as string;
   };
   const message = async (uuid: string) => (await getJson(`${server.url}/v0.1/messages/${uuid}`, server.basicAuth)).json;
-  const settled = async (uuid: string, statuses: string[]) => {
-    for (let i = 0; i < 500; i += 1) {
-      const found = await message(uuid);
-      if (statuses.includes(found.status)) return found;
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-    assert.fail(`message ${uuid} never reached ${statuses.join('/')}: ${JSON.stringify(await message(uuid))}`);
-  };
+  const settled = (uuid: string, statuses: string[]) => waitForMessage(server, uuid, statuses);
   const statusesOf = async (uuid: string, count: number) =>
     (await receiver.waitFor((webhook) => webhook.path === '/status' && webhook.json.message_uuid === uuid, count)).map((webhook) => webhook.json.status);
   const sendOf = (user: string) => graph.sends.filter((send) => send.recipient.id === user);

@@ -2,8 +2,8 @@
 // Built only from the protocol reference (channels.md §1), never from our adapter, so that a
 // misunderstanding of the protocol in the adapter is not copied into the fake.
 import { createHmac, randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type HttpPeer, listenHttpPeer } from './http-peer.js';
 
 export interface GraphSend {
   pageId: string;
@@ -111,7 +111,7 @@ export class FakeGraphApi {
   private readonly appId: number;
 
   private constructor(
-    private readonly server: Server,
+    private readonly peer: HttpPeer,
     private readonly options: FakeGraphApiOptions,
     readonly baseUrl: string,
   ) {
@@ -121,18 +121,9 @@ export class FakeGraphApi {
 
   static async start(options: FakeGraphApiOptions): Promise<FakeGraphApi> {
     let fake: FakeGraphApi | undefined;
-    const server = createServer((request, response) => {
-      // Requests cannot arrive before listen() resolved, so `fake` is always set here.
-      fake?.handle(request, response).catch((error: unknown) => {
-        if (!response.headersSent) response.writeHead(500).end(String(error));
-      });
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
-    });
-    const { port } = server.address() as AddressInfo;
-    fake = new FakeGraphApi(server, options, `http://127.0.0.1:${port}`);
+    // Requests cannot arrive before listen resolved, so `fake` is always set in the handler.
+    const peer = await listenHttpPeer((request, response) => fake!.handle(request, response));
+    fake = new FakeGraphApi(peer, options, peer.baseUrl);
     return fake;
   }
 
@@ -217,11 +208,7 @@ export class FakeGraphApi {
   }
 
   close(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.server.close((error) => (error ? reject(error) : resolve()));
-      // Keep-alive sockets would otherwise hold close() (and the test process) open.
-      this.server.closeAllConnections();
-    });
+    return this.peer.close();
   }
 
   private envelope(pageId: string, event: Record<string, unknown>): Record<string, unknown> {

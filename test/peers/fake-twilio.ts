@@ -36,8 +36,8 @@
 // Service (num_segments "0" and from null until a sender is picked); no callback is sent for the
 // initial status (channels.md §5.2; twilio.com/docs/messaging/guides/outbound-message-status-in-status-callbacks).
 import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type HttpPeer, listenHttpPeer } from './http-peer.js';
 
 export type TwilioStatus = 'queued' | 'sending' | 'sent' | 'delivered' | 'undelivered' | 'failed' | 'read' | 'canceled';
 export type TwilioSignatureMode = 'valid' | 'forged' | 'missing';
@@ -210,7 +210,7 @@ export class FakeTwilio {
   private requestCount = 0;
 
   private constructor(
-    private readonly server: Server,
+    private readonly peer: HttpPeer,
     private readonly options: FakeTwilioOptions,
     readonly baseUrl: string,
   ) {
@@ -219,18 +219,9 @@ export class FakeTwilio {
 
   static async start(options: FakeTwilioOptions): Promise<FakeTwilio> {
     let fake: FakeTwilio | undefined;
-    const server = createServer((request, response) => {
-      // Requests cannot arrive before listen() resolved, so `fake` is always set here.
-      fake?.handle(request, response).catch((error: unknown) => {
-        if (!response.headersSent) response.writeHead(500).end(String(error));
-      });
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
-    });
-    const { port } = server.address() as AddressInfo;
-    fake = new FakeTwilio(server, options, `http://127.0.0.1:${port}`);
+    // Requests cannot arrive before listen resolved, so `fake` is always set in the handler.
+    const peer = await listenHttpPeer((request, response) => fake!.handle(request, response));
+    fake = new FakeTwilio(peer, options, peer.baseUrl);
     return fake;
   }
 
@@ -304,11 +295,7 @@ export class FakeTwilio {
   }
 
   close(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.server.close((error) => (error ? reject(error) : resolve()));
-      // Keep-alive sockets would otherwise hold close() (and the test process) open.
-      this.server.closeAllConnections();
-    });
+    return this.peer.close();
   }
 
   private signingUrl(url: string): string {

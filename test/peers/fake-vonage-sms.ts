@@ -45,8 +45,8 @@
 // 32 signature and api_secret both sent…). Message ids are 16 uppercase hex characters like
 // Vonage's ("0B00000127FDBC63", developer.vonage.com delivery-receipts guide).
 import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type HttpPeer, listenHttpPeer } from './http-peer.js';
 
 export type VonageSignatureMethod = 'md5hash' | 'md5' | 'sha1' | 'sha256' | 'sha512';
 export type VonageTransport = 'get' | 'post-form' | 'post-json';
@@ -229,7 +229,7 @@ export class FakeVonageSms {
   private balance = 10;
 
   private constructor(
-    private readonly server: Server,
+    private readonly peer: HttpPeer,
     private readonly options: FakeVonageSmsOptions,
     readonly baseUrl: string,
   ) {
@@ -238,18 +238,9 @@ export class FakeVonageSms {
 
   static async start(options: FakeVonageSmsOptions): Promise<FakeVonageSms> {
     let fake: FakeVonageSms | undefined;
-    const server = createServer((request, response) => {
-      // Requests cannot arrive before listen() resolved, so `fake` is always set here.
-      fake?.handle(request, response).catch((error: unknown) => {
-        if (!response.headersSent) response.writeHead(500).end(String(error));
-      });
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
-    });
-    const { port } = server.address() as AddressInfo;
-    fake = new FakeVonageSms(server, options, `http://127.0.0.1:${port}`);
+    // Requests cannot arrive before listen resolved, so `fake` is always set in the handler.
+    const peer = await listenHttpPeer((request, response) => fake!.handle(request, response));
+    fake = new FakeVonageSms(peer, options, peer.baseUrl);
     return fake;
   }
 
@@ -329,11 +320,7 @@ export class FakeVonageSms {
   }
 
   close(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.server.close((error) => (error ? reject(error) : resolve()));
-      // Keep-alive sockets would otherwise hold close() (and the test process) open.
-      this.server.closeAllConnections();
-    });
+    return this.peer.close();
   }
 
   private sign(params: Record<string, string>, secret: string): string {

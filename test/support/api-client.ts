@@ -55,3 +55,19 @@ export async function advanceClock(baseUrl: string, basicAuth: string, seconds: 
   const { status } = await postJson(`${baseUrl}/sandbox/clock/advance`, basicAuth, { seconds });
   if (status !== 200) throw new Error(`advancing the clock failed: ${status}`);
 }
+
+/**
+ * Polls `GET /v0.1/messages/{uuid}` until the message's status is one of `statuses`. With
+ * `advanceSeconds`, the virtual clock moves on that much now and then while waiting, so that
+ * retries with backoff come due.
+ */
+export async function waitForMessage(server: { url: string; basicAuth: string }, uuid: string, statuses: string[], { advanceSeconds = 0 } = {}): Promise<any> {
+  let found: any;
+  for (let i = 0; i < 500; i += 1) {
+    found = (await getJson(`${server.url}/v0.1/messages/${uuid}`, server.basicAuth)).json;
+    if (statuses.includes(found.status)) return found;
+    if (advanceSeconds > 0 && i % 5 === 4) await advanceClock(server.url, server.basicAuth, advanceSeconds);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(`message ${uuid} never reached ${statuses.join('/')}: ${JSON.stringify(found)}`);
+}
