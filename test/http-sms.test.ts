@@ -204,3 +204,35 @@ describe('SMS through Twilio and the Vonage SMS API', () => {
     });
   });
 });
+
+describe('Vonage SMS API signed with md5hash, receipts as GET', () => {
+  let vonage: FakeVonageSms;
+  let server: TestServer;
+
+  before(async () => {
+    vonage = await FakeVonageSms.start({ apiKey: 'key', apiSecret: 'secret', signatureSecret: 'md5-signing', signatureMethod: 'md5hash', transport: 'get' });
+    const port = await freePort();
+    server = await startTestServer({
+      clock: 'virtual',
+      port,
+      configFile: {
+        public_url: `http://127.0.0.1:${port}`,
+        providers: { vonage: { type: 'vonage-sms', api_key: 'key', api_secret: 'secret', signature_secret: 'md5-signing', base_url: vonage.baseUrl } },
+        channels: { sms: [{ via: ['vonage'] }] },
+      },
+    });
+  });
+  after(async () => {
+    await server.close();
+    await vonage.close();
+  });
+
+  test('the default signature method is md5hash: a signed GET receipt is taken, a forged one is not', async () => {
+    const { json } = await postJson(`${server.url}/v0.1/messages`, server.basicAuth, { to: { type: 'sms', number: '447700950001' }, from: { type: 'sms', number: 'ACME' }, message: { content: { type: 'text', text: 'md5 & = signed' } } });
+    await waitForMessage(server, json.message_uuid, ['submitted']);
+    const [send] = vonage.sends;
+    assert.equal(await vonage.receipt(send!.messageIds[0]!, 'delivered', { signature: 'forged' }), 401);
+    assert.equal(await vonage.receipt(send!.messageIds[0]!, 'delivered'), 200);
+    await waitForMessage(server, json.message_uuid, ['delivered']);
+  });
+});

@@ -222,3 +222,42 @@ describe('SMPP receipts in other shapes', () => {
     assert.equal((await server.store.listInboxReceipts('uk', 'ffffff01')).length, 1);
   });
 });
+
+describe('the SMPP link: enquire_link and the window', () => {
+  let smsc: FakeSmsc;
+  let server: TestServer;
+
+  before(async () => {
+    smsc = await FakeSmsc.start({ systemId: 'esme', password: 'pw', autoReceipt: 'DELIVRD' });
+    server = await startTestServer({
+      clock: 'virtual',
+      configFile: { providers: { link: { type: 'smpp', host: '127.0.0.1', port: smsc.port, system_id: 'esme', password: 'pw', window: 2, enquire_link_seconds: 0.1 } }, channels: { sms: [{ via: ['link'] }] } },
+    });
+    await smsc.waitForBinds(1);
+  });
+  after(async () => {
+    await server.close();
+    await smsc.close();
+  });
+
+  test('an idle link is checked with enquire_link', async () => {
+    const before = smsc.enquireLinks;
+    await new Promise((resolve) => setTimeout(resolve, 350));
+    assert.ok(smsc.enquireLinks >= before + 2, `${smsc.enquireLinks - before} enquire_link in 350 ms`);
+  });
+
+  test('no more submits are in flight than the window; the rest wait for room', async () => {
+    smsc.holdNext(2);
+    const sent = smsc.submits.length;
+    const uuids = await Promise.all(
+      [1, 2, 3, 4].map(async (n) => (await postJson(`${server.url}/v0.1/messages`, server.basicAuth, { to: { type: 'sms', number: `44770090030${n}` }, from: { type: 'sms', number: 'ACME' }, message: { content: { type: 'text', text: `windowed ${n}` } } })).json.message_uuid as string),
+    );
+    await smsc.waitForSubmits(sent + 2);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(smsc.submits.length, sent + 2, 'two unanswered submits fill the window of 2');
+    // The SMSC drops the link: the held two are lost (and sent again), the waiting two go out after the rebind.
+    smsc.dropConnections();
+    const found = await Promise.all(uuids.map((uuid) => waitForMessage(server, uuid, ['delivered'], { advanceSeconds: 2 })));
+    assert.deepEqual(found.map((message) => message.status), ['delivered', 'delivered', 'delivered', 'delivered']);
+  });
+});
