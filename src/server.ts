@@ -1,5 +1,4 @@
 import { BUILT_IN_SANDBOX } from './core/routing.js';
-import { pacedConcurrency } from './core/send-pace.js';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { pino, type DestinationStream, type Logger } from 'pino';
@@ -21,6 +20,7 @@ import { createJobHandlers } from './engine/jobs/job-handlers.js';
 import type { Lane } from './engine/jobs/job-kinds.js';
 import { createUseCases } from './engine/use-cases/index.js';
 import { providerSink } from './engine/use-cases/record-receipt.js';
+import { pacedSendLimits } from './engine/send-route.js';
 import { VirtualTime } from './engine/virtual-time.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
@@ -129,7 +129,7 @@ export async function startServer(config: Readonly<Config>, extras: ServerExtras
       engine: lane('engine', config.engine.concurrency),
       sends: lane('sends', config.sends.concurrency, {
         maxPerKey: config.sends.concurrencyPerProvider,
-        keyLimits: new Map([...rates].map(([name, rate]) => [name, pacedConcurrency(rate, config.sends.concurrencyPerProvider)])),
+        keyLimits: pacedSendLimits(rates, config.sends.concurrencyPerProvider),
       }),
       webhooks: lane('webhooks', config.webhooks.concurrency, { maxPerKey: config.webhooks.concurrencyPerOrigin, maxPerTenant: config.webhooks.concurrencyPerAccount }),
     },

@@ -236,3 +236,40 @@ describe('Vonage SMS API signed with md5hash, receipts as GET', () => {
     await waitForMessage(server, json.message_uuid, ['delivered']);
   });
 });
+
+describe('Vonage SMS API without a signature secret', () => {
+  let vonage: FakeVonageSms;
+  let server: TestServer;
+
+  before(async () => {
+    vonage = await FakeVonageSms.start({ apiKey: 'plain-key', apiSecret: 'secret', transport: 'post-form' });
+    const port = await freePort();
+    server = await startTestServer({
+      clock: 'virtual',
+      port,
+      configFile: {
+        public_url: `http://127.0.0.1:${port}`,
+        providers: { vonage: { type: 'vonage-sms', api_key: 'plain-key', api_secret: 'secret', base_url: vonage.baseUrl } },
+        channels: { sms: [{ via: ['vonage'] }] },
+      },
+    });
+  });
+  after(async () => {
+    await server.close();
+    await vonage.close();
+  });
+
+  test('a callback is taken only with the account’s api-key', async () => {
+    const { json } = await postJson(`${server.url}/v0.1/messages`, server.basicAuth, { to: { type: 'sms', number: '447700960001' }, from: { type: 'sms', number: 'ACME' }, message: { content: { type: 'text', text: 'unsigned' } } });
+    await waitForMessage(server, json.message_uuid, ['submitted']);
+    const [send] = vonage.sends;
+    const forged = await fetch(`${server.url}/webhooks/vonage`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ msisdn: '447700960001', to: 'ACME', messageId: send!.messageIds[0]!, status: 'failed', 'err-code': '1', 'api-key': 'someone-else' }).toString(),
+    });
+    assert.equal(forged.status, 401);
+    assert.equal(await vonage.receipt(send!.messageIds[0]!, 'delivered'), 200);
+    await waitForMessage(server, json.message_uuid, ['delivered']);
+  });
+});

@@ -7,6 +7,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createApplication, postJson, type TestApplication } from './support/api-client.js';
+import { FakeProvider } from './support/fake-provider.js';
 import { startTestServer, type TestServer } from './support/test-server.js';
 import { WebhookReceiver } from './support/webhook-receiver.js';
 
@@ -17,10 +18,12 @@ describe('links', () => {
   let receiver: WebhookReceiver;
   let first: TestApplication;
   let second: TestApplication;
+  /** Only for its sink: inbound messages as a real provider reports them, without an account. */
+  const provider = new FakeProvider('carrier');
 
   before(async () => {
     receiver = await new WebhookReceiver().start();
-    server = await startTestServer({ clock: 'virtual', inboundUrl: `${receiver.url}/account-inbound` });
+    server = await startTestServer({ clock: 'virtual', inboundUrl: `${receiver.url}/account-inbound`, providers: [{ adapter: provider, channels: ['viber_service_msg'] }] });
     first = await createApplication(server.url, server.basicAuth, { statusUrl: `${receiver.url}/first/status`, inboundUrl: `${receiver.url}/first/inbound` });
     second = await createApplication(server.url, server.basicAuth, { statusUrl: `${receiver.url}/second/status`, inboundUrl: `${receiver.url}/second/inbound` });
   });
@@ -78,6 +81,29 @@ describe('links', () => {
     assert.equal((await call('PUT', `/v2/applications/${doomed.id}/links/whatsapp/447700900558`)).status, 204);
     assert.equal((await call('DELETE', `/v2/applications/${doomed.id}`)).status, 204);
     assert.equal(await server.store.findLink('whatsapp', '447700900558'), undefined);
+  });
+
+  test('a tenant cannot take another’s address: no link to a number another account sends from, and a link never takes another account’s conversations', async () => {
+    const owner = await server.createAccount();
+    const ownerApp = await createApplication(server.url, owner.basicAuth, { statusUrl: `${receiver.url}/owner/status`, inboundUrl: `${receiver.url}/owner/inbound` });
+    const squatter = await server.createAccount();
+    const squatterApp = await createApplication(server.url, squatter.basicAuth, { statusUrl: `${receiver.url}/squatter/status`, inboundUrl: `${receiver.url}/squatter/inbound` });
+    const sendFrom = async (from: string, to: string) => {
+      const sent = await postJson(`${server.url}/v0.1/messages`, await ownerApp.bearer(), { to: { type: 'sms', number: to }, from: { type: 'sms', number: from }, message: { content: { type: 'text', text: 'hi' } } });
+      assert.equal(sent.status, 202);
+      await receiver.waitFor((webhook) => webhook.path === '/owner/status' && webhook.json.message_uuid === sent.json.message_uuid);
+    };
+    await sendFrom('447700900700', '447700900701');
+    assert.equal((await call('PUT', `/v2/applications/${squatterApp.id}/links/sms/447700900700`, squatter.basicAuth)).status, 409, 'in use by another account');
+    assert.equal((await call('PUT', `/v2/applications/${ownerApp.id}/links/sms/447700900700`, owner.basicAuth)).status, 204, 'the account that sends from it may');
+
+    // A link made before the owner's first message routes users nobody wrote to, never the owner's conversations.
+    assert.equal((await call('PUT', `/v2/applications/${squatterApp.id}/links/sms/447700900710`, squatter.basicAuth)).status, 204);
+    await sendFrom('447700900710', '447700900711');
+    // As a real provider reports it: naming no account.
+    await provider.sink!.inbound({ channel: 'sms', to: { type: 'sms', number: '447700900710' }, from: { type: 'sms', number: '447700900711' }, message: { content: { type: 'text', text: 'reply' } }, at: server.clock!.now() });
+    await receiver.waitFor((webhook) => webhook.path === '/owner/inbound' && webhook.json.from?.number === '447700900711');
+    assert.equal(receiver.matching((webhook) => webhook.path === '/squatter/inbound').length, 0);
   });
 
   test('inbound goes to the linked application first, even when another application wrote to the user last', async () => {

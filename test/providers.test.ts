@@ -240,6 +240,27 @@ test('a provider answering with a reference another message carries: recorded wi
   }
 });
 
+test('a message in parts whose part reference another message carries (a restarted counter): recorded without them, not sent again; the first keeps its receipts', async () => {
+  const { fake, send, message, settle, close } = await world();
+  try {
+    fake.onSend = async () => ({ ok: true, providerRef: 'p-1+1', partRefs: ['p-1', 'p-2'] });
+    const first = await send(whatsapp('447700900112'));
+    await settle();
+    fake.onSend = async () => ({ ok: true, providerRef: 'p-2+1', partRefs: ['p-2', 'p-3'] });
+    const second = await send(whatsapp('447700900113'));
+    await settle();
+    const resource = await message(second);
+    assert.equal(resource.status, 'submitted');
+    assert.deepEqual(resource.attempts.map((a: any) => a.outcome), ['submitted']);
+    assert.equal(fake.sent.length, 2, 'each message was sent once');
+    for (const ref of ['p-1', 'p-2']) await fake.sink!.receipt(ref, { status: 'delivered', at: Date.now() });
+    await settle();
+    assert.equal((await message(first)).status, 'delivered', 'p-2 is still the first message’s part');
+  } finally {
+    await close();
+  }
+});
+
 test('one callback with receipts of two messages of one dispatch records both', async () => {
   const { fake, server, settle, callback, receiver, now, close } = await world();
   try {

@@ -192,6 +192,16 @@ describe('SMPP receipts in other shapes', () => {
     await statusOf(uuid, 'delivered');
   });
 
+  test('a later part the SMSC throttles is sent again on its own: the parts before it are not sent twice', async () => {
+    smsc.respondNext(0);
+    smsc.respondNext(0x58);
+    const { json } = await postJson(`${server.url}/v0.1/messages`, server.basicAuth, { to: { type: 'sms', number: '447700900206' }, from: { type: 'sms', number: 'ACME' }, message: { content: { type: 'text', text: 'F'.repeat(200) } } });
+    const found = await statusOf(json.message_uuid, 'submitted');
+    const submits = smsc.submits.filter((submit) => submit.destination === '447700900206');
+    assert.deepEqual(submits.map((submit) => [submit.concat?.seq, submit.status]), [[1, 0], [2, 0x58], [2, 0]]);
+    assert.deepEqual(found.attempts.map((attempt: any) => attempt.outcome), ['submitted']);
+  });
+
   test('receipted_message_id and message_state alone are enough, and an UNDELIV ends it undeliverable', async () => {
     const { uuid, submit } = await send('447700900203');
     await statusOf(uuid, 'submitted');

@@ -35,6 +35,12 @@ export interface SendRequest {
   attempt: number;
   /** Earlier tries whose outcome was never recorded (a crash, a lost lease): the provider may have the message already. */
   unansweredAttempts: number;
+  /**
+   * Waits for one more slot of the provider's `rate_per_second` (the engine took one for the
+   * message): for an adapter that makes several requests of one message, each counted by the
+   * provider (the parts of a concatenated SMS over SMPP).
+   */
+  pace?(): Promise<void>;
 }
 
 /**
@@ -111,7 +117,9 @@ export interface InboundReport {
 /**
  * A report about every message of one thread sent by an instant, not about one reference
  * (Messenger's delivery and read watermarks): it covers the provider's messages from
- * `businessAddress` to `userAddress` whose try began at or before `sentBy`.
+ * `businessAddress` to `userAddress` recorded `submitted` at or before `sentBy`. That is when the
+ * provider's answer came back, at or after the provider stamped the message: a watermark that
+ * falls inside our call cannot cover a message the user has not seen.
  */
 export interface ThreadReport {
   channel: Channel;

@@ -94,6 +94,7 @@ export function configuredAdapter(name: string, settings: ProviderSettings, cont
           callbackUrl: callbackUrl(context, name),
         },
         context.clock,
+        context.log,
         context.sendTimeoutMs,
       );
     default:

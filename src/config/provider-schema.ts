@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { CHANNELS } from '../core/channel.js';
-import { httpUrl, number, positiveNumber, settings, text, wholeNumber } from './schema-parts.js';
+import { httpUrl, number, numberBetween, settings, text, wholeNumber } from './schema-parts.js';
 
 /**
  * The provider instances and channel routes of the config file (DESIGN §4 "Provider types and
@@ -13,7 +13,8 @@ const count = wholeNumber(1);
 
 /** An object of exactly these keys (and the ones every provider takes), saying which it takes. */
 function providerType<Type extends string, Shape extends z.ZodRawShape>(type: Type, shape: Shape) {
-  return settings({ type: z.literal(type), base_url: httpUrl.optional(), rate_per_second: positiveNumber().optional(), ...shape });
+  // Below 0.1/s one send would wait longer than a send may take (core/send-pace.ts).
+  return settings({ type: z.literal(type), base_url: httpUrl.optional(), rate_per_second: numberBetween(0.1, 1_000_000).optional(), ...shape });
 }
 
 const apiVersion = z.string().regex(/^v\d+\.\d+$/, { error: 'must look like v21.0' });
@@ -43,7 +44,7 @@ export const providerSchema = z.discriminatedUnion(
       system_type: z.string().optional(),
       tls: z.boolean({ error: 'must be true or false' }).optional(),
       window: count.optional(),
-      enquire_link_seconds: positiveNumber().optional(),
+      enquire_link_seconds: numberBetween(0.1, 3600).optional(),
       binds: count.optional(),
     }),
     providerType('twilio', { account_sid: text, auth_token: text, messaging_service_sid: text.optional() }),

@@ -25,6 +25,11 @@ export function number(min: number) {
   return z.preprocess(numericString, z.number({ error }).min(min, { error }));
 }
 
+export function numberBetween(min: number, max: number) {
+  const error = `must be a number from ${min} to ${max}`;
+  return z.preprocess(numericString, z.number({ error }).min(min, { error }).max(max, { error }));
+}
+
 export function positiveNumber() {
   const error = 'must be a number > 0';
   return z.preprocess(numericString, z.number({ error }).positive({ error }));

@@ -2,7 +2,8 @@ import type { ChannelAdapter } from '../channels/channel-adapter.js';
 import { addressValue } from '../core/channel.js';
 import type { MessageRecord, NewJob } from '../core/records.js';
 import type { EngineContext } from './engine-context.js';
-import { sendMessage } from './jobs/job-kinds.js';
+import { providerKey, sendMessage } from './jobs/job-kinds.js';
+import { pacedConcurrency } from '../core/send-pace.js';
 
 /** The provider that sends this message, by its channel's routes and its destination; undefined: unroutable (1250). */
 export function routeOf(ctx: Pick<EngineContext, 'providers'>, message: Pick<MessageRecord, 'channel' | 'to'>): ChannelAdapter | undefined {
@@ -16,3 +17,11 @@ export function sendJobOf(ctx: Pick<EngineContext, 'providers'>, message: Pick<M
 
 /** Not a provider: the share key of sends no route serves (they are rejected at once). */
 const UNROUTABLE = '(unroutable)';
+
+/**
+ * The sends lane's own limit for each paced provider, keyed as its send jobs are: more of its
+ * sends in flight would only wait longer for their slots (core/send-pace.ts).
+ */
+export function pacedSendLimits(rates: ReadonlyMap<string, number>, concurrencyPerProvider: number): Map<string, number> {
+  return new Map([...rates].map(([provider, rate]) => [providerKey(provider), pacedConcurrency(rate, concurrencyPerProvider)]));
+}

@@ -54,7 +54,7 @@ export interface ChangeSet {
    * pass, so there both take a lock per (provider, provider_ref) first.
    */
   inboxTaken?: Array<{ provider: string; providerRef: string; ids: string[] }>;
-  /** Parts of messages carried in pieces (a concatenated SMS); a conflict if a (provider, partRef) is taken already. */
+  /** Parts of messages carried in pieces (a concatenated SMS); a conflict if a part or a message carries a (provider, partRef) already. */
   messageParts?: MessagePart[];
   /** Each guarded on the part still having `expectedStatus`. */
   partUpdates?: PartUpdate[];
@@ -101,7 +101,7 @@ export interface ThreadQuery {
   channel: Channel;
   businessAddress: string;
   userAddress: string;
-  /** Only messages whose accepted try began at or before this instant (scheduling clock). */
+  /** Only messages recorded `submitted` at or before this instant (scheduling clock), in the 30 days before it. */
   sentBy: number;
   limit: number;
 }
@@ -146,6 +146,10 @@ export interface Store {
   deleteLink(applicationId: string, channel: Channel, address: string): Promise<boolean>;
   listLinks(applicationId: string): Promise<LinkRecord[]>;
   findLink(channel: Channel, address: string): Promise<LinkRecord | undefined>;
+  /** Whether an account other than `apiKey` has sent from this business address. */
+  sentFromByAnotherAccount(channel: Channel, address: string, apiKey: string): Promise<boolean>;
+  /** Whether `apiKey` has sent from this business address. */
+  sentFromByAccount(channel: Channel, address: string, apiKey: string): Promise<boolean>;
 
   // Messages
   findMessage(uuid: string): Promise<MessageRecord | undefined>;

@@ -382,7 +382,7 @@ export function runStoreConformance(name: string, open: OpenStore): void {
     test('a thread lists what a watermark covers: the provider’s submitted or delivered messages sent by then, newest first', withStore(async (store) => {
       const fb = (uuid: string, createdAt: number, overrides: Partial<MessageRecord> = {}) =>
         message(uuid, { createdAt, updatedAt: createdAt, channel: 'messenger', from: { type: 'messenger', id: 'PAGE' }, to: { type: 'messenger', id: 'PSID' }, provider: 'fb', status: 'submitted', providerRef: `mid-${uuid}`, ...overrides });
-      const submittedAt = (uuid: string, at: number): SendAttemptRecord => ({ messageUuid: uuid, attempt: 1, provider: 'fb', at, outcome: 'submitted', providerRef: `mid-${uuid}` });
+      const submittedAt = (uuid: string, at: number): MessageEventRecord => event(uuid, 'submitted', at);
       await store.commit({
         messages: [
           fb('first', T0),
@@ -395,7 +395,7 @@ export function runStoreConformance(name: string, open: OpenStore): void {
           fb('other-user', T0 + 9, { to: { type: 'messenger', id: 'PSID-2' } }),
           fb('other-account', T0 + 11, { apiKey: 'key-2' }),
         ],
-        sendAttempts: ['first', 'second', 'read', 'failed', 'other-provider', 'other-user', 'other-account'].map((uuid, index) => submittedAt(uuid, T0 + 100 + index)).concat([submittedAt('late', T0 + 500)]),
+        events: ['first', 'second', 'read', 'failed', 'other-provider', 'other-user', 'other-account'].map((uuid, index) => submittedAt(uuid, T0 + 100 + index)).concat([submittedAt('late', T0 + 500), event('second', 'delivered', T0 + 50)]),
       });
       const thread = (sentBy: number, limit = 10) => store.listThreadMessages({ provider: 'fb', channel: 'messenger', businessAddress: 'PAGE', userAddress: 'PSID', sentBy, limit });
       assert.deepEqual((await thread(T0 + 499)).map((found) => found.uuid), ['other-account', 'second', 'first'], 'across accounts: a thread names none');
@@ -403,6 +403,8 @@ export function runStoreConformance(name: string, open: OpenStore): void {
       assert.deepEqual((await thread(T0 + 100)).map((found) => found.uuid), ['first']);
       assert.deepEqual((await thread(T0 + 99)).map((found) => found.uuid), []);
       assert.deepEqual((await thread(T0 + 500, 2)).map((found) => found.uuid), ['late', 'other-account'], 'the newest, up to the limit');
+      await store.commit({ messages: [fb('ancient', T0 - 31 * 24 * 3600_000)], events: [submittedAt('ancient', T0 - 31 * 24 * 3600_000)] });
+      assert.ok(!(await thread(T0 + 500)).some((found) => found.uuid === 'ancient'), 'a watermark looks back 30 days at most');
     }));
 
     test('the parts of a message carried in pieces are found by reference, listed in order, and updated only from the status read', withStore(async (store) => {
@@ -418,6 +420,7 @@ export function runStoreConformance(name: string, open: OpenStore): void {
       assert.deepEqual(await store.findMessagePart('smsc', 'p-1'), part(1, { status: 'undeliverable', at: T0 + 5, error: { code: 1330, reason: 'gone' } }));
       assert.equal(await store.commit({ partUpdates: [{ ...failed, status: 'delivered' }] }), 'conflict', 'read as submitted, it is not any more');
       assert.equal(await store.commit({ messageParts: [part(7, { partRef: 'p-0', messageUuid: 'm-2' })] }), 'conflict', 'a reference is one part’s');
+      assert.equal(await store.commit({ messageParts: [part(8, { partRef: 'p-0+1', messageUuid: 'm-3' })] }), 'conflict', 'or one message’s');
       assert.equal(await store.commit({ inbox: [heldReceipt('r-1', 'smsc', 'p-1')] }), 'conflict', 'a part carries it: nothing to hold');
       assert.equal(await store.commit({ inbox: [heldReceipt('r-2', 'smsc', 'p-9')] }), 'committed');
     }));

@@ -4,9 +4,10 @@ import type { MessageError } from '../../core/message-status.js';
 import { wholeMessageRef } from '../../core/message-parts.js';
 import type { ChannelAdapter, ProviderReport, ProviderSink, SendFailure, SendRequest, SendResult } from '../channel-adapter.js';
 import { classifyCommandStatus } from './command-status.js';
-import { receiptError, receiptFromTlvs, referenceCandidates, statusOfReceiptState } from './delivery-receipt.js';
+import { receiptError, receiptFromTlvs, statusOfReceiptState } from './delivery-receipt.js';
+import { ReceiptIdForm } from './receipt-id-form.js';
 import { type BindSettings, type ReceivedPdu, SmppBind } from './smpp-bind.js';
-import { encodeSms, type EncodedSms } from './sms-encoding.js';
+import { encodeSms, type EncodedSms, type SmsPart } from './sms-encoding.js';
 
 export interface SmppSettings extends Omit<BindSettings, 'window'> {
   window: number;
@@ -21,8 +22,11 @@ const ESME_RX_T_APPN = 0x64;
 /** registered_delivery 1: a receipt on success and on failure. */
 const RECEIPT_ON_SUCCESS_OR_FAILURE = 1;
 
+/** Tries of one throttled part after the first, within one send. */
+const MAX_PART_TRIES = 3;
+
 const failed = (failure: SendFailure): SendResult => ({ ok: false, failure });
-const communication = (reason: string): SendResult => failed({ retryable: true, error: { code: 1100, reason: `Communication failed: ${reason}` } });
+const communicationFailure = (reason: string): SendFailure => ({ retryable: true, error: { code: 1100, reason: `Communication failed: ${reason}` } });
 
 /**
  * SMS over SMPP 3.4 (channels reference §4) with the `smpp` package: `binds` transceiver binds
@@ -36,6 +40,8 @@ export class SmppAdapter implements ChannelAdapter {
   readonly type = 'smpp';
   private readonly binds: SmppBind[];
   private sink: ProviderSink | undefined;
+  /** How this SMSC writes ids, learnt from its answers (hex or decimal). */
+  private readonly receiptIds = new ReceiptIdForm();
   /** The UDH reference of the next concatenated message: any value works as long as neighbours differ. */
   private nextReference = Math.floor(Math.random() * 256);
 
@@ -56,7 +62,7 @@ export class SmppAdapter implements ChannelAdapter {
   async start(sink: ProviderSink): Promise<void> {
     this.sink = sink;
     for (const bind of this.binds) {
-      bind.on('deliver_sm', (pdu: ReceivedPdu) => void this.delivered(bind, pdu));
+      bind.on('deliver_sm', (pdu: ReceivedPdu, session: unknown) => void this.delivered(bind, pdu, session));
       // The start does not wait for the SMSC: messages wait for a bind instead (send), so an SMSC
       // that is down at start-up delays SMS, not the whole server.
       bind.open();
@@ -76,31 +82,61 @@ export class SmppAdapter implements ChannelAdapter {
     } catch {
       return failed({ retryable: false, error: { code: 1090, reason: 'Message too long: the text needs more parts than an SMS may have' } });
     }
+    // Every part must be answered before the engine's own deadline for the send (sends.timeout_ms), or
+    // the engine would take the send as failed while parts still go out.
     const deadline = this.clockless() + Math.max(1000, this.sendTimeoutMs - 2000);
     const partRefs: string[] = [];
-    for (const part of encoded.parts) {
-      const bind = await this.bindWithRoom(deadline);
-      if (!bind) return communication('no bind to the SMSC is up');
-      const answer = await bind.submit({
-        ...addressFields(request.from.number ?? '', request.to.number ?? ''),
-        registered_delivery: RECEIPT_ON_SUCCESS_OR_FAILURE,
-        data_coding: encoded.dataCoding,
-        short_message: part.udh ? { udh: part.udh, message: part.payload } : part.payload,
-      });
-      // Parts already accepted go out again with the whole message on the next try: at-least-once.
-      if (answer.kind === 'lost') return communication(answer.reason);
-      const outcome = classifyCommandStatus(answer.status);
-      if (outcome.kind === 'ok') {
-        if (answer.messageId === undefined) return failed({ retryable: true, error: { code: 1331, reason: 'Provider error: the SMSC accepted the submit without a message_id' } });
-        partRefs.push(answer.messageId);
-        continue;
-      }
-      if (outcome.kind === 'permanent') return failed({ retryable: false, error: outcome.error });
-      if (outcome.kind === 'rebind') bind.rebind('the SMSC answered a submit with ESME_RINVBNDSTS');
-      return failed({ retryable: true, error: outcome.error, ...(outcome.kind === 'retryable' && outcome.retryAfterMs !== undefined && { retryAfterMs: outcome.retryAfterMs }) });
+    for (const [index, part] of encoded.parts.entries()) {
+      // The engine paced the message; an SMSC counts every PDU against the rate.
+      if (index > 0) await request.pace?.();
+      const submitted = await this.submitPart(request, encoded.dataCoding, part, deadline);
+      if (!submitted.ok) return failed(submitted.failure);
+      partRefs.push(submitted.messageId);
     }
     if (partRefs.length === 1) return { ok: true, providerRef: partRefs[0]! };
     return { ok: true, providerRef: wholeMessageRef(partRefs), partRefs };
+  }
+
+  /**
+   * One part, on the bind with most room. A part after the first that the SMSC throttles waits
+   * and goes again (within the deadline) rather than failing the message: a retry of the whole
+   * message would send the parts before it twice.
+   */
+  private async submitPart(request: SendRequest, dataCoding: number, part: SmsPart, deadline: number): Promise<{ ok: true; messageId: string } | { ok: false; failure: SendFailure }> {
+    for (let tries = 1; ; tries += 1) {
+      const bind = await this.bindWithRoom(deadline);
+      if (!bind) return { ok: false, failure: communicationFailure('no bind to the SMSC is up') };
+      const answer = await bind.submit(
+        {
+          ...addressFields(request.from.number ?? '', request.to.number ?? ''),
+          registered_delivery: RECEIPT_ON_SUCCESS_OR_FAILURE,
+          data_coding: dataCoding,
+          short_message: part.udh ? { udh: part.udh, message: part.payload } : part.payload,
+        },
+        deadline - this.clockless(),
+      );
+      // Parts already accepted go out again with the whole message on the next try: at-least-once.
+      if (answer.kind === 'lost') return { ok: false, failure: communicationFailure(answer.reason) };
+      const outcome = classifyCommandStatus(answer.status);
+      if (outcome.kind === 'ok') {
+        if (answer.messageId !== undefined) {
+          this.receiptIds.observe(answer.messageId);
+          return { ok: true, messageId: answer.messageId };
+        }
+        return { ok: false, failure: { retryable: true, error: { code: 1331, reason: 'Provider error: the SMSC accepted the submit without a message_id' } } };
+      }
+      if (outcome.kind === 'permanent') return { ok: false, failure: { retryable: false, error: outcome.error } };
+      if (outcome.kind === 'rebind') {
+        bind.rebind('the SMSC answered a submit with ESME_RINVBNDSTS');
+        return { ok: false, failure: { retryable: true, error: outcome.error } };
+      }
+      const pause = outcome.retryAfterMs ?? 1000;
+      const isLaterPart = part.udh !== undefined && part.udh[part.udh.length - 1]! > 1;
+      if (!isLaterPart || tries >= MAX_PART_TRIES || this.clockless() + pause >= deadline) {
+        return { ok: false, failure: { retryable: true, error: outcome.error, ...(outcome.retryAfterMs !== undefined && { retryAfterMs: outcome.retryAfterMs }) } };
+      }
+      await new Promise((resolve) => setTimeout(resolve, pause));
+    }
   }
 
   /** The bound bind with the most room, waiting (until the deadline) for one. */
@@ -114,24 +150,25 @@ export class SmppAdapter implements ChannelAdapter {
     }
   }
 
-  private async delivered(bind: SmppBind, pdu: ReceivedPdu): Promise<void> {
+  private async delivered(bind: SmppBind, pdu: ReceivedPdu, session: unknown): Promise<void> {
     const sink = this.sink;
-    if (!sink) return bind.respond(pdu, ESME_RX_T_APPN);
+    if (!sink) return bind.respond(pdu, ESME_RX_T_APPN, session);
     try {
       const esmClass = typeof pdu.esm_class === 'number' ? pdu.esm_class : 0;
       if ((esmClass & RECEIPT_TYPE_MASK) === DELIVERY_RECEIPT) await this.receipt(sink, pdu);
       else await this.mobileOriginated(sink, pdu);
-      bind.respond(pdu, 0);
+      bind.respond(pdu, 0, session);
     } catch (error) {
       this.log.warn({ provider: this.provider, error: error instanceof Error ? error.message : String(error) }, 'a deliver_sm could not be recorded; the SMSC will send it again');
-      bind.respond(pdu, ESME_RX_T_APPN);
+      bind.respond(pdu, ESME_RX_T_APPN, session);
     }
   }
 
   private async receipt(sink: ProviderSink, pdu: ReceivedPdu): Promise<void> {
+    const receiptedMessageId = typeof pdu.receipted_message_id === 'string' ? pdu.receipted_message_id : undefined;
     const receipt = receiptFromTlvs(
       {
-        receiptedMessageId: typeof pdu.receipted_message_id === 'string' ? pdu.receipted_message_id : undefined,
+        receiptedMessageId,
         messageState: typeof pdu.message_state === 'number' ? pdu.message_state : undefined,
         networkErrorCode: Buffer.isBuffer(pdu.network_error_code) ? pdu.network_error_code : undefined,
       },
@@ -146,9 +183,9 @@ export class SmppAdapter implements ChannelAdapter {
     if (!final) return;
     const error: MessageError | undefined = receiptError(receipt);
     const report: ProviderReport = { status, at: this.clock.now(), ...(error && { error }) };
-    // The id as the receipt writes it, and the forms an SMSC that mixes hex and decimal may have answered the submit with.
-    const [providerRef, ...alternates] = referenceCandidates(receipt.messageId);
-    await sink.receipt(providerRef!, report, alternates);
+    const fromTlv = receiptedMessageId !== undefined && receiptedMessageId.replace(/\0+$/, '').trim() !== '';
+    const { ref, alternates } = this.receiptIds.referenceOf(receipt.messageId, fromTlv ? 'tlv' : 'text');
+    await sink.receipt(ref, report, alternates);
   }
 
   private async mobileOriginated(sink: ProviderSink, pdu: ReceivedPdu): Promise<void> {

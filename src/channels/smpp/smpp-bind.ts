@@ -54,8 +54,8 @@ const MAX_RECONNECT_MS = 30_000;
 export type BindState = 'connecting' | 'bound' | 'closed';
 
 /**
- * Events: `bound`, `unbound` (reason), `deliver_sm` (pdu, answer): the owner answers every
- * deliver_sm itself once it has recorded what it says (`answer(status)`).
+ * Events: `bound`, `unbound` (reason), `deliver_sm` (pdu, session): the owner answers every
+ * deliver_sm itself, once it has recorded what it says, with `respond(pdu, status, session)`.
  */
 export class SmppBind extends EventEmitter {
   state: BindState = 'connecting';
@@ -65,6 +65,7 @@ export class SmppBind extends EventEmitter {
   private reconnectDelayMs = FIRST_RECONNECT_MS;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private enquireTimer: NodeJS.Timeout | undefined;
+  private readonly sessionTimers = new Set<NodeJS.Timeout>();
   private closing = false;
   /** Binds made so far: the first is a connect, every later one a reconnect. */
   binds = 0;
@@ -91,30 +92,39 @@ export class SmppBind extends EventEmitter {
     return new Promise((resolve) => this.slotWaiters.push(resolve));
   }
 
-  /** One submit_sm; answered by the SMSC, or `lost` when the link drops or the SMSC stays silent. */
-  submit(fields: Record<string, unknown>): Promise<SubmitAnswer> {
+  /**
+   * One submit_sm; answered by the SMSC, or `lost` when the link drops or the SMSC stays silent
+   * for `timeoutMs` (at most RESPONSE_TIMEOUT_MS).
+   */
+  submit(fields: Record<string, unknown>, timeoutMs = RESPONSE_TIMEOUT_MS): Promise<SubmitAnswer> {
     const session = this.session;
     if (this.room <= 0 || !session) return Promise.resolve({ kind: 'lost', reason: 'not bound' });
     return new Promise((resolve) => {
       const pdu = new library.PDU('submit_sm', fields) as { sequence_number?: number };
       const written = session.send(pdu, (response) => this.settle(response.sequence_number, { kind: 'answered', status: response.command_status, messageId: messageIdOf(response) }));
       if (!written || pdu.sequence_number === undefined) {
+        this.drop(session, 'the link was not writable');
         resolve({ kind: 'lost', reason: 'the link was not writable' });
         return;
       }
-      // A submit the SMSC never answers is as good as lost: the link is dropped, so it is not left hanging either.
+      const wait = Math.min(timeoutMs, RESPONSE_TIMEOUT_MS);
+      // A submit the SMSC never answers is as good as lost; past the full timeout the link is dropped too.
       const timer = setTimeout(() => {
-        this.settle(pdu.sequence_number!, { kind: 'lost', reason: `the SMSC did not answer within ${RESPONSE_TIMEOUT_MS / 1000} s` });
-        this.drop('a submit went unanswered');
-      }, RESPONSE_TIMEOUT_MS);
+        this.settle(pdu.sequence_number!, { kind: 'lost', reason: `the SMSC did not answer within ${(wait / 1000).toFixed(1)} s` });
+        if (wait >= RESPONSE_TIMEOUT_MS) this.drop(session, 'a submit went unanswered');
+      }, wait);
       this.inFlight.set(pdu.sequence_number, { settle: resolve, timer });
     });
   }
 
-  /** Answers a deliver_sm (the owner decides the status once it has recorded it). */
-  respond(pdu: ReceivedPdu, commandStatus: number): void {
-    const response = (pdu as unknown as { response(fields?: Record<string, unknown>): unknown }).response({ command_status: commandStatus });
-    this.session?.send(response);
+  /**
+   * Answers a deliver_sm on the link it came on. If that link is gone, it goes unanswered: the
+   * SMSC sends it again, and an answer on the new link would acknowledge another PDU.
+   */
+  respond(pdu: ReceivedPdu, commandStatus: number, session: unknown): void {
+    const current = this.session;
+    if (session !== current || !current || this.state !== 'bound') return;
+    current.send((pdu as unknown as { response(fields?: Record<string, unknown>): unknown }).response({ command_status: commandStatus }));
   }
 
   async close(): Promise<void> {
@@ -142,9 +152,13 @@ export class SmppBind extends EventEmitter {
     const session = library.connect({ host: this.settings.host, port: this.settings.port, tls: this.settings.tls });
     this.session = session;
     session.on(this.settings.tls ? 'secureConnect' : 'connect', () => this.bind(session));
-    // 'error' is followed by 'close' (reference §4.6): the reconnect hangs on 'close' alone.
-    session.on('error', (error: NodeJS.ErrnoException) => this.log('warn', { code: error.code }, 'the SMPP link failed'));
+    // The package can also emit 'error' without a 'close' (a PDU it cannot decode leaves it deaf): drop the link either way.
+    session.on('error', (error: NodeJS.ErrnoException) => {
+      this.log('warn', { code: error.code }, 'the SMPP link failed');
+      this.drop(session, 'the link failed');
+    });
     session.on('close', () => {
+      this.clearSessionTimers();
       if (this.session !== session) return;
       this.session = undefined;
       this.unbound('the link closed');
@@ -152,15 +166,17 @@ export class SmppBind extends EventEmitter {
     });
     session.on('enquire_link', (pdu: ReceivedPdu) => session.send((pdu as unknown as { response(): unknown }).response()));
     session.on('unbind', (pdu: ReceivedPdu) => {
+      // The SMSC ends the session: nothing more goes on it, and it is closed even if the SMSC keeps the socket open.
       session.send((pdu as unknown as { response(): unknown }).response());
-      session.close();
+      this.unbound('the SMSC unbound');
+      this.sessionTimer(() => this.drop(session, 'the SMSC unbound'), 1000);
     });
-    session.on('deliver_sm', (pdu: ReceivedPdu) => this.emit('deliver_sm', pdu));
+    session.on('deliver_sm', (pdu: ReceivedPdu) => this.emit('deliver_sm', pdu, session));
   }
 
   private bind(session: Session): void {
-    const timer = setTimeout(() => this.drop('the SMSC did not answer the bind'), RESPONSE_TIMEOUT_MS);
-    session.send(
+    const timer = this.sessionTimer(() => this.drop(session, 'the SMSC did not answer the bind'), RESPONSE_TIMEOUT_MS);
+    const sent = session.send(
       new library.PDU('bind_transceiver', {
         system_id: this.settings.systemId,
         password: this.settings.password,
@@ -170,6 +186,7 @@ export class SmppBind extends EventEmitter {
       }),
       (response) => {
         clearTimeout(timer);
+        if (this.session !== session) return;
         if (response.command_status !== 0) {
           // Wrong credentials stay wrong: retried, but at the longest backoff, and said loudly.
           this.log('warn', { commandStatus: response.command_status }, 'the SMSC refused the bind; check system_id and password');
@@ -186,15 +203,35 @@ export class SmppBind extends EventEmitter {
         this.emit('bound');
       },
     );
+    if (!sent) this.drop(session, 'the link was not writable');
   }
 
   private startEnquiring(session: Session): void {
     clearInterval(this.enquireTimer);
     this.enquireTimer = setInterval(() => {
-      const timer = setTimeout(() => this.drop('the SMSC did not answer enquire_link'), RESPONSE_TIMEOUT_MS);
-      if (!session.send(new library.PDU('enquire_link', {}), () => clearTimeout(timer))) clearTimeout(timer);
+      const timer = this.sessionTimer(() => this.drop(session, 'the SMSC did not answer enquire_link'), RESPONSE_TIMEOUT_MS);
+      if (!session.send(new library.PDU('enquire_link', {}), () => clearTimeout(timer))) {
+        clearTimeout(timer);
+        this.drop(session, 'the link was not writable');
+      }
     }, this.settings.enquireLinkMs);
     this.enquireTimer.unref();
+  }
+
+  /** A timer that belongs to the current link: cleared when it closes, and never keeps the process up. */
+  private sessionTimer(fire: () => void, ms: number): NodeJS.Timeout {
+    const timer = setTimeout(() => {
+      this.sessionTimers.delete(timer);
+      fire();
+    }, ms);
+    timer.unref();
+    this.sessionTimers.add(timer);
+    return timer;
+  }
+
+  private clearSessionTimers(): void {
+    for (const timer of this.sessionTimers) clearTimeout(timer);
+    this.sessionTimers.clear();
   }
 
   private settle(sequence: number, answer: SubmitAnswer): void {
@@ -208,16 +245,19 @@ export class SmppBind extends EventEmitter {
 
   /** Drops the link (the SMSC says our bind is in the wrong state); it reconnects and binds again. */
   rebind(reason: string): void {
-    this.drop(reason);
+    if (this.session) this.drop(this.session, reason);
   }
 
-  private drop(reason: string): void {
+  /** Drops `session` if it is still the current link; a timer or callback of an older link does nothing. */
+  private drop(session: Session, reason: string): void {
+    if (session !== this.session) return;
     this.log('warn', { reason }, 'dropping the SMPP link');
-    this.session?.destroy();
+    session.destroy();
   }
 
   private unbound(reason: string): void {
     const wasBound = this.state === 'bound';
+    if (this.state === 'closed') return;
     this.state = this.closing ? 'closed' : 'connecting';
     clearInterval(this.enquireTimer);
     for (const sequence of [...this.inFlight.keys()]) this.settle(sequence, { kind: 'lost', reason: `the link dropped before the SMSC answered (${reason})` });

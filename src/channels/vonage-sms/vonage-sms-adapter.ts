@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import type { Clock } from '../../core/clock.js';
 import { wholeMessageRef } from '../../core/message-parts.js';
 import type { ChannelAdapter, ProviderEvent, ProviderWebhookAnswer, ProviderWebhookRequest, SendRequest, SendResult } from '../channel-adapter.js';
@@ -9,7 +10,7 @@ import { classifySendStatus, receiptReport } from './vonage-sms-statuses.js';
 export interface VonageSmsSettings {
   apiKey: string;
   apiSecret: string;
-  /** With it, a callback without a valid `sig` is refused (401). */
+  /** With it, a callback without a valid `sig` is refused (401); without it, one whose `api-key` is not ours. */
   signatureSecret?: string;
   signatureMethod: SignatureMethod;
   baseUrl: string;
@@ -34,12 +35,17 @@ export class VonageSmsAdapter implements ChannelAdapter {
     readonly provider: string,
     private readonly settings: VonageSmsSettings,
     private readonly clock: Clock,
+    private readonly log: Logger,
     timeoutMs: number,
   ) {
     this.http = new ProviderHttp(timeoutMs);
   }
 
-  async start(): Promise<void> {}
+  async start(): Promise<void> {
+    if (this.settings.signatureSecret === undefined) {
+      this.log.warn({ provider: this.provider }, 'no signature_secret: callbacks are checked only for the account api-key, which anyone who knows it can send; set signature_secret (and enable signed webhooks in the Vonage dashboard) in production');
+    }
+  }
 
   async close(): Promise<void> {
     await this.http.close();
@@ -80,10 +86,10 @@ export class VonageSmsAdapter implements ChannelAdapter {
   async webhook(request: ProviderWebhookRequest): Promise<ProviderWebhookAnswer> {
     const params = callbackParams(request);
     if (!params) return { status: 400, body: 'unreadable callback', contentType: 'text/plain; charset=utf-8', events: [] };
-    const { signatureSecret, signatureMethod } = this.settings;
-    if (signatureSecret !== undefined && !hasValidVonageSignature(signatureMethod, signatureSecret, params)) {
-      return { status: 401, body: 'invalid signature', contentType: 'text/plain; charset=utf-8', events: [] };
-    }
+    const { signatureSecret, signatureMethod, apiKey } = this.settings;
+    // Signed: the signature decides. Unsigned (no secret configured): at least the account's key must be the one Vonage sends.
+    const trusted = signatureSecret !== undefined ? hasValidVonageSignature(signatureMethod, signatureSecret, params) : params.get('api-key') === apiKey;
+    if (!trusted) return { status: 401, body: 'invalid signature', contentType: 'text/plain; charset=utf-8', events: [] };
     return { status: 200, events: this.eventsOf(params) };
   }
 

@@ -50,10 +50,10 @@ export function sendMessageHandler(ctx: EngineContext): [string, JobHandler] {
     // Each claim is a try; every try whose outcome was recorded has an attempt. The others' answers were lost.
     const unanswered = job.attempts > 1 ? job.attempts - 1 - (await ctx.store.countSendAttempts(messageUuid)) : 0;
     // A provider's rate is never exceeded: the send waits for its slot (its lane share keeps the wait short).
-    const paced = ctx.providers.reserveSend(adapter.provider, ctx.clock.wallNow());
-    if (paced > 0) await new Promise((resolve) => setTimeout(resolve, paced));
+    const pace = () => waitFor(ctx.providers.reserveSend(adapter.provider, ctx.clock.wallNow()));
+    await pace();
     const startedAt = ctx.clock.now();
-    const result = await trySend(ctx, adapter, sendRequest(message, job.attempts, unanswered));
+    const result = await trySend(ctx, adapter, { ...sendRequest(message, job.attempts, unanswered), pace });
     const now = ctx.clock.now();
     const tries: ChangeSet = {
       sendAttempts: [...unansweredTries(message, adapter.provider, job.attempts - unanswered, unanswered, now), attemptOf(result, message, adapter.provider, job.attempts, startedAt)],
@@ -84,6 +84,8 @@ export function sendMessageHandler(ctx: EngineContext): [string, JobHandler] {
     return { record: async (recomputing) => mergeChanges(await messageAndWorkflowChange(ctx, await reread(recomputing), [rejected]), tries) };
   });
 }
+
+const waitFor = (ms: number) => (ms > 0 ? new Promise<void>((resolve) => setTimeout(resolve, ms)) : Promise.resolve());
 
 function sendRequest(message: MessageRecord, attempt: number, unansweredAttempts: number): SendRequest {
   return {
@@ -128,7 +130,7 @@ function describeError(error: unknown): string {
   return text.replace(/(https?:\/\/[^\s?#]*)[?#]\S*/g, '$1?…').slice(0, 300);
 }
 
-/** Dated when the try began: a provider stamps the message during the call, and watermarks compare with that (listThreadMessages). */
+/** Dated when the try began. */
 function attemptOf(result: SendResult, message: MessageRecord, provider: string, attempt: number, at: number): SendAttemptRecord {
   const base = { messageUuid: message.uuid, attempt, provider, at };
   if (result.ok) return { ...base, outcome: 'submitted', providerRef: result.providerRef };

@@ -19,6 +19,7 @@ export type InboundOutcome =
  * A user wrote to one of our business addresses. It goes (DESIGN §3) to the application linked
  * to that address, else to the application that last wrote to that user from that address, else
  * to the account's default inbound URL, as a stored inbound message and an inbound webhook.
+ * (A link of one account never takes the conversations of another: inboundRecipient.)
  */
 export async function acceptInbound(ctx: EngineContext, provider: string, inbound: InboundReport): Promise<InboundOutcome> {
   const { outcome, change } = await inboundChange(ctx, provider, inbound);
@@ -61,16 +62,20 @@ export async function inboundChange(ctx: EngineContext, provider: string, inboun
   return { outcome: { accepted: true, messageUuid: record.uuid }, change: mergeChanges({ messages: [record] }, webhook) };
 }
 
-/** Whose the inbound message is: a link's application (and its account), else the conversation's. */
+/**
+ * Whose the inbound message is: the linked application's, unless the user is in a conversation
+ * with another account (a link routes its own account's conversations, and users nobody wrote
+ * to; never another tenant's); else the conversation's application and account.
+ */
 async function inboundRecipient(ctx: EngineContext, inbound: InboundReport): Promise<{ account?: AccountRecord; application?: ApplicationRecord }> {
-  const businessAddress = addressValue(inbound.to).replace(/^\+/, '');
-  const link = await ctx.store.findLink(inbound.channel, businessAddress);
-  // The sandbox names the account its handset belongs to: a link of another account is not its route.
-  if (link && (inbound.apiKey === undefined || inbound.apiKey === link.apiKey)) {
-    const application = await ctx.store.findApplication(link.applicationId);
-    if (application) return { account: await ctx.store.findAccount(link.apiKey), application };
-  }
+  const link = await ctx.store.findLink(inbound.channel, addressValue(inbound.to).replace(/^\+/, ''));
   const conversation = await ctx.store.findLatestConversation({ apiKey: inbound.apiKey, channel: inbound.channel, businessAddress: addressValue(inbound.to), userAddress: addressValue(inbound.from) });
+  // The sandbox names the account its handset belongs to: a link of another account is not its route either.
+  const linkAccount = link && (inbound.apiKey ?? conversation?.apiKey ?? link.apiKey) === link.apiKey ? link.apiKey : undefined;
+  if (link && linkAccount !== undefined) {
+    const application = await ctx.store.findApplication(link.applicationId);
+    if (application) return { account: await ctx.store.findAccount(linkAccount), application };
+  }
   const apiKey = inbound.apiKey ?? conversation?.apiKey;
   const account = apiKey === undefined ? undefined : await ctx.store.findAccount(apiKey);
   const application = conversation?.applicationId ? await ctx.store.findApplication(conversation.applicationId) : undefined;

@@ -172,10 +172,10 @@ export async function submissionChange(
     const nothingHeld = [providerRef, ...partRefs].map((ref) => ({ provider, providerRef: ref, ids: [] }));
     return mergeChanges(await messageAndWorkflowChange(ctx, message, [submitted]), { inboxTaken: nothingHeld, ...(parts.length > 0 && { messageParts: parts }) });
   }
-  const holder = await ctx.store.findMessageByProviderRef(provider, providerRef);
-  if (holder && holder.uuid !== message.uuid) {
-    // A provider bug: receipts for this reference can only ever reach one message, the first.
-    ctx.log.error({ provider, providerRef, message: message.uuid, holder: holder.uuid, code: 'OD_PROVIDER_REF_REUSED' }, 'the provider answered with a reference another message carries');
+  const holder = await referenceHolder(ctx, provider, [providerRef, ...partRefs], message.uuid);
+  if (holder) {
+    // A provider bug (or an SMSC whose counter restarted): receipts for a reference can only ever reach one message, the first.
+    ctx.log.error({ provider, providerRef: holder.ref, message: message.uuid, holder: holder.uuid, code: 'OD_PROVIDER_REF_REUSED' }, 'the provider answered with a reference another message carries');
     return messageAndWorkflowChange(ctx, message, [{ status: 'submitted', at, provider }]);
   }
   const held = await ctx.store.listInboxReceipts(provider, providerRef);
@@ -190,6 +190,15 @@ export async function submissionChange(
     ...(partsNow.length > 0 && { messageParts: partsNow }),
   };
   return mergeChanges(await messageAndWorkflowChange(ctx, message, reports), taken);
+}
+
+/** The first of these references that another message (or a part of one) carries already. */
+async function referenceHolder(ctx: EngineContext, provider: string, refs: readonly string[], messageUuid: string): Promise<{ ref: string; uuid: string } | undefined> {
+  for (const ref of refs) {
+    const uuid = (await ctx.store.findMessageByProviderRef(provider, ref))?.uuid ?? (await ctx.store.findMessagePart(provider, ref))?.messageUuid;
+    if (uuid !== undefined && uuid !== messageUuid) return { ref, uuid };
+  }
+  return undefined;
 }
 
 function groupByReference(receipts: readonly ProviderReceipt[]): Map<string, ProviderReceipt[]> {

@@ -22,6 +22,9 @@ import * as rows from './rows.js';
 import { GroupCommit } from './group-commit.js';
 import { ServerLock } from './server-lock.js';
 
+/** A watermark looks this far back in its thread: a bound on the rows one callback reads (Messenger's window is 24 h, tags 7 days). */
+const THREAD_HISTORY_MS = 30 * 24 * 60 * 60 * 1000;
+
 /** Thrown inside a transaction to roll it back when a fence or a condition does not hold. */
 class Conflict extends Error {}
 
@@ -103,6 +106,7 @@ export class SqliteStore implements Store {
     for (const attempt of change.webhookAttempts ?? []) s.insertWebhookAttempt.run(rows.webhookAttemptParams(attempt));
     for (const part of change.messageParts ?? []) {
       if (s.findMessagePart.get(part.provider, part.partRef) !== undefined) throw new Conflict();
+      if (s.findMessageByProviderRef.get(part.provider, part.partRef) !== undefined) throw new Conflict();
       s.insertMessagePart.run(rows.partParams(part));
     }
     for (const update of change.partUpdates ?? []) expectOne(s.updateMessagePart.run(rows.partUpdateParams(update)).changes);
@@ -202,6 +206,14 @@ export class SqliteStore implements Store {
     return (this.statements.listLinks.all(applicationId) as rows.LinkRow[]).map(rows.toLink);
   }
 
+  async sentFromByAnotherAccount(channel: Channel, address: string, apiKey: string): Promise<boolean> {
+    return this.statements.sentFromByAnotherAccount.get(channel, address, apiKey) !== undefined;
+  }
+
+  async sentFromByAccount(channel: Channel, address: string, apiKey: string): Promise<boolean> {
+    return this.statements.sentFromByAccount.get(channel, address, apiKey) !== undefined;
+  }
+
   async findLink(channel: Channel, address: string): Promise<LinkRecord | undefined> {
     const row = this.statements.findLink.get(channel, address) as rows.LinkRow | undefined;
     return row && rows.toLink(row);
@@ -243,7 +255,7 @@ export class SqliteStore implements Store {
 
   async listThreadMessages(thread: ThreadQuery): Promise<MessageRecord[]> {
     const { provider, channel, businessAddress, userAddress, sentBy, limit } = thread;
-    const found = this.statements.listThreadMessages.all(channel, businessAddress, userAddress, provider, sentBy, limit) as rows.MessageRow[];
+    const found = this.statements.listThreadMessages.all(channel, businessAddress, userAddress, provider, sentBy - THREAD_HISTORY_MS, sentBy, limit) as rows.MessageRow[];
     return found.map(rows.toMessage);
   }
 
@@ -410,6 +422,8 @@ function prepareStatements(db: Database.Database) {
       ON CONFLICT (channel, address) DO UPDATE SET application_id = excluded.application_id, created_at = excluded.created_at`),
     deleteLink: db.prepare('DELETE FROM links WHERE application_id = ? AND channel = ? AND address = ?'),
     listLinks: db.prepare('SELECT * FROM links WHERE application_id = ? ORDER BY channel, address'),
+    sentFromByAnotherAccount: db.prepare(`SELECT 1 FROM messages WHERE channel = ? AND from_value = ? AND direction = 'outbound' AND api_key != ? LIMIT 1`),
+    sentFromByAccount: db.prepare(`SELECT 1 FROM messages WHERE channel = ? AND from_value = ? AND direction = 'outbound' AND api_key = ? LIMIT 1`),
 
     insertMessage: db.prepare(`INSERT INTO messages (uuid, api_key, application_id, direction, channel, to_address, from_address,
       to_value, from_value, body, client_ref, status, reported, version, status_url, provider, provider_ref, dispatch_uuid, step_index,
@@ -430,7 +444,7 @@ function prepareStatements(db: Database.Database) {
       AND from_value = ? AND to_value = ? ORDER BY created_at DESC LIMIT 1`),
     listThreadMessages: db.prepare(`SELECT * FROM messages m WHERE channel = ? AND from_value = ? AND to_value = ? AND direction = 'outbound'
       AND provider = ? AND status IN ('submitted', 'delivered')
-      AND EXISTS (SELECT 1 FROM send_attempts a WHERE a.message_uuid = m.uuid AND a.outcome = 'submitted' AND a.at <= ?)
+      AND created_at >= ? AND EXISTS (SELECT 1 FROM message_events e WHERE e.message_uuid = m.uuid AND e.status = 'submitted' AND e.at <= ?)
       ORDER BY created_at DESC LIMIT ?`),
     findMessagePart: db.prepare('SELECT * FROM message_parts WHERE provider = ? AND part_ref = ?'),
     listMessageParts: db.prepare('SELECT * FROM message_parts WHERE message_uuid = ? ORDER BY part_index'),
