@@ -4,6 +4,7 @@ import { isOpenDispatchError } from '../core/errors.js';
 import { createAuthenticator } from './authenticate.js';
 import { registerApplicationRoutes } from './applications.js';
 import { registerLinkRoutes } from './links.js';
+import { registerProviderRoutes } from './providers.js';
 import { registerDispatchRoutes } from './dispatch.js';
 import { registerMessageRoutes } from './messages.js';
 import { answerClientError } from './client-errors.js';
@@ -91,6 +92,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   app.get('/health', async () => ({ status: 'ok' }));
   registerApplicationRoutes(app, services, auth);
   registerLinkRoutes(app, services, auth);
+  registerProviderRoutes(app, services, auth);
   registerMessageRoutes(app, services, auth);
   registerDispatchRoutes(app, services, auth);
   registerSandboxRoutes(app, services, auth);

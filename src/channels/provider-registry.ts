@@ -1,16 +1,18 @@
-import type { Channel } from '../core/channel.js';
+import { CHANNELS, type Channel } from '../core/channel.js';
+import { CircuitBreaker } from '../core/circuit-breaker.js';
 import { providersFor, type RoutingTable } from '../core/routing.js';
 import { SendPace } from '../core/send-pace.js';
 import type { ChannelAdapter } from './channel-adapter.js';
 
 /**
- * The provider instances of this server and the routes that choose among them (core/routing.ts).
- * A message goes to the first provider of its route; failover between a route's providers and
- * their circuits come with the real providers.
+ * The provider instances of this server, the routes that choose among them (core/routing.ts),
+ * each one's circuit (core/circuit-breaker.ts) and its `rate_per_second` pace. The circuits and
+ * paces are this node's own, in memory.
  */
 export class ProviderRegistry {
   private readonly byProvider = new Map<string, ChannelAdapter>();
   private readonly paces: Map<string, SendPace>;
+  private readonly circuits = new Map<string, CircuitBreaker>();
 
   constructor(
     adapters: readonly ChannelAdapter[],
@@ -29,10 +31,30 @@ export class ProviderRegistry {
     }
   }
 
-  /** The provider that sends a message of this channel to this destination; undefined: no route serves it (1250). */
+  /** The providers that may send a message of this channel to this destination, in the route's order; empty: no route serves it (1250). */
+  candidates(channel: Channel, destination: string): ChannelAdapter[] {
+    return (providersFor(this.routing, channel, destination) ?? []).map((name) => this.byProvider.get(name)!);
+  }
+
+  /** The first of them: the provider a message is keyed to in the sends lane. */
   route(channel: Channel, destination: string): ChannelAdapter | undefined {
-    const [first] = providersFor(this.routing, channel, destination) ?? [];
-    return first === undefined ? undefined : this.byProvider.get(first);
+    return this.candidates(channel, destination)[0];
+  }
+
+  circuit(provider: string): CircuitBreaker {
+    let circuit = this.circuits.get(provider);
+    if (!circuit) this.circuits.set(provider, (circuit = new CircuitBreaker()));
+    return circuit;
+  }
+
+  /** The channels whose routes name each provider (the unrouted ones for the sandbox when it serves them). */
+  channelsOf(provider: string): Channel[] {
+    const named = (Object.entries(this.routing.routes) as Array<[Channel, readonly { via: readonly string[] }[]]>)
+      .filter(([, routes]) => routes.some((route) => route.via.includes(provider)))
+      .map(([channel]) => channel);
+    if (this.routing.unrouted !== provider) return named;
+    // The unrouted provider also serves every channel with a destination no route takes (no route without a prefix).
+    return CHANNELS.filter((channel) => named.includes(channel) || !(this.routing.routes[channel] ?? []).some((route) => route.prefixes.length === 0));
   }
 
   /** How long (ms) a send to this provider that is ready now waits for its slot; 0 for a provider without a rate. */

@@ -102,7 +102,8 @@ export interface SendAttemptRecord {
   provider: string;
   /** When the try began (an unanswered one: when it was found unanswered). */
   at: number;
-  outcome: 'submitted' | 'rejected' | 'failed' | 'unanswered';
+  /** `skipped`: not sent, every provider of the route had its circuit open (`provider`: the route's first). */
+  outcome: 'submitted' | 'rejected' | 'failed' | 'unanswered' | 'skipped';
   providerRef?: string;
   error?: MessageError;
 }

@@ -1,4 +1,5 @@
 import type { ChannelAdapter, SendRequest, SendResult } from '../../channels/channel-adapter.js';
+import { addressValue } from '../../core/channel.js';
 import type { MessageRecord, SendAttemptRecord } from '../../core/records.js';
 import { mergeChanges } from '../../store/merge-changes.js';
 import type { ChangeSet } from '../../store/store.js';
@@ -7,7 +8,6 @@ import { exponentialBackoffMs, handle, type JobHandler } from '../job-engine.js'
 import { messageAndWorkflowChange } from '../use-cases/message-reports.js';
 import { submissionChange } from '../use-cases/record-receipt.js';
 import { providerFollowUp, sendMessage } from './job-kinds.js';
-import { routeOf } from '../send-route.js';
 
 /**
  * Transient provider failures of a plain message are retried for this long, then it is rejected.
@@ -17,6 +17,8 @@ import { routeOf } from '../send-route.js';
 const SEND_RETRY_WINDOW_MS = 60 * 60 * 1000;
 
 const UNROUTABLE = { code: 1250, reason: 'Unroutable: no provider is configured for this channel and destination' };
+
+const ALL_CIRCUITS_OPEN = { code: 1331, reason: 'Provider error: not sent, every provider of its route has its circuit open' };
 
 const NO_ANSWER_RECORDED = { code: 1100, reason: 'Communication failed: no try of it was recorded as answered within an hour' };
 
@@ -41,20 +43,35 @@ export function sendMessageHandler(ctx: EngineContext): [string, JobHandler] {
       const gaveUp = { status: 'rejected' as const, at: ctx.clock.now(), error: NO_ANSWER_RECORDED, fromSend: true };
       return { record: async (recomputing) => messageAndWorkflowChange(ctx, await reread(recomputing), [gaveUp]) };
     }
-    const adapter = routeOf(ctx, message);
-    if (!adapter) {
+    const candidates = ctx.providers.candidates(message.channel, addressValue(message.to));
+    if (candidates.length === 0) {
       // No route serves it (DESIGN §3): rejected at once, so a Dispatch moves to its next step.
       const unroutable = { status: 'rejected' as const, at: ctx.clock.now(), error: UNROUTABLE, fromSend: true };
       return { record: async (recomputing) => messageAndWorkflowChange(ctx, await reread(recomputing), [unroutable]) };
     }
     // Each claim is a try; every try whose outcome was recorded has an attempt. The others' answers were lost.
-    const unanswered = job.attempts > 1 ? job.attempts - 1 - (await ctx.store.countSendAttempts(messageUuid)) : 0;
+    const earlier = job.attempts > 1 ? await ctx.store.listSendAttempts(messageUuid) : [];
+    const unanswered = Math.max(0, job.attempts - 1 - earlier.length);
+    const chosen = chooseProvider(ctx, candidates, earlier.at(-1));
+    if (!chosen.ok) {
+      // Every circuit of the route is open: nothing goes to them until one lets a probe through.
+      // The claim is recorded as a try that did not go, so it is never taken for a lost one.
+      const now = ctx.clock.now();
+      const skipped: SendAttemptRecord = { messageUuid, attempt: job.attempts, provider: candidates[0]!.provider, at: now, outcome: 'skipped', error: ALL_CIRCUITS_OPEN };
+      const lost = unansweredTries(message, candidates[0]!.provider, job.attempts - unanswered, unanswered, now);
+      return { retryAt: chosen.retryAt, error: ALL_CIRCUITS_OPEN.reason, quiet: true, change: { sendAttempts: [...lost, skipped] } };
+    }
+    const { adapter, index } = chosen;
+    const circuit = ctx.providers.circuit(adapter.provider);
     // A provider's rate is never exceeded: the send waits for its slot (its lane share keeps the wait short).
     const pace = () => waitFor(ctx.providers.reserveSend(adapter.provider, ctx.clock.wallNow()));
     await pace();
     const startedAt = ctx.clock.now();
     const result = await trySend(ctx, adapter, { ...sendRequest(message, job.attempts, unanswered), pace });
     const now = ctx.clock.now();
+    const providerFailed = !result.ok && (result.failure.retryable || result.failure.aboutProvider === true);
+    const moved = circuit.record(now, providerFailed ? 'failure' : 'success');
+    if (moved) ctx.log.warn({ provider: adapter.provider, from: moved.from, to: moved.to }, `the circuit of provider ${adapter.provider} is ${moved.to.replace('_', ' ')}`);
     const tries: ChangeSet = {
       sendAttempts: [...unansweredTries(message, adapter.provider, job.attempts - unanswered, unanswered, now), attemptOf(result, message, adapter.provider, job.attempts, startedAt)],
     };
@@ -76,6 +93,10 @@ export function sendMessageHandler(ctx: EngineContext): [string, JobHandler] {
       };
     }
     const { failure } = result;
+    // The provider failed (not the recipient): the next provider of the route gets the message at once.
+    if (providerFailed && index < candidates.length - 1) {
+      return { retryAt: now, error: `${failure.error.code} ${failure.error.reason}; trying provider ${candidates[index + 1]!.provider}`, change: tries };
+    }
     const retryAt = now + Math.max(failure.retryAfterMs ?? 0, sendBackoffMs(job.attempts));
     if (failure.retryable && (message.dispatchUuid !== undefined || retryAt - message.createdAt <= SEND_RETRY_WINDOW_MS)) {
       return { retryAt, error: `${failure.error.code} ${failure.error.reason}`, change: tries };
@@ -83,6 +104,28 @@ export function sendMessageHandler(ctx: EngineContext): [string, JobHandler] {
     const rejected = { status: 'rejected' as const, at: now, error: failure.error, fromSend: true };
     return { record: async (recomputing) => mergeChanges(await messageAndWorkflowChange(ctx, await reread(recomputing), [rejected]), tries) };
   });
+}
+
+/**
+ * The provider of this try (DESIGN §3): after a provider failed, the next one of the route, and
+ * after the last, the first again (a new round, after backoff); otherwise the first. A provider
+ * whose circuit is open is passed over; a half-open one takes this send as its probe.
+ */
+function chooseProvider(
+  ctx: EngineContext,
+  candidates: readonly ChannelAdapter[],
+  previous: SendAttemptRecord | undefined,
+): { ok: true; adapter: ChannelAdapter; index: number } | { ok: false; retryAt: number } {
+  const now = ctx.clock.now();
+  const previousIndex = previous?.outcome === 'failed' || previous?.outcome === 'rejected' ? candidates.findIndex((candidate) => candidate.provider === previous.provider) : -1;
+  const start = previousIndex === -1 ? 0 : (previousIndex + 1) % candidates.length;
+  for (let step = 0; step < candidates.length; step += 1) {
+    const index = (start + step) % candidates.length;
+    const adapter = candidates[index]!;
+    if (ctx.providers.circuit(adapter.provider).tryAcquire(now)) return { ok: true, adapter, index };
+  }
+  const reopens = candidates.map((candidate) => ctx.providers.circuit(candidate.provider).reopensAt() ?? now);
+  return { ok: false, retryAt: Math.max(now, Math.min(...reopens)) };
 }
 
 const waitFor = (ms: number) => (ms > 0 ? new Promise<void>((resolve) => setTimeout(resolve, ms)) : Promise.resolve());
