@@ -7,6 +7,7 @@ import type { ChannelAdapter } from './channels/channel-adapter.js';
 import { checkProviderTypesBuilt, configuredAdapter } from './channels/configured-providers.js';
 import { ProviderRegistry } from './channels/provider-registry.js';
 import { SandboxNetwork } from './channels/sandbox/sandbox-network.js';
+import { ProviderOutages } from './channels/sandbox/provider-outages.js';
 import { openSandboxState } from './channels/sandbox/open-sandbox-state.js';
 import type { Channel } from './core/channel.js';
 import type { Clock } from './core/clock.js';
@@ -78,7 +79,8 @@ export async function startServer(config: Readonly<Config>, extras: ServerExtras
   }
 
   const sandboxState = openSandboxState(database, clock.wallNow());
-  const sandboxNamed = (provider: string, defaultDeliveredAfterSeconds: number) => new SandboxNetwork({ provider, state: sandboxState, clock, defaultDeliveredAfterSeconds });
+  const outages = new ProviderOutages();
+  const sandboxNamed = (provider: string, defaultDeliveredAfterSeconds: number) => new SandboxNetwork({ provider, state: sandboxState, clock, defaultDeliveredAfterSeconds, outages });
   const builtInSettings = config.providers[BUILT_IN_SANDBOX];
   // The built-in sandbox is always there; a provider named `sandbox` only configures it.
   const sandbox = sandboxNamed(BUILT_IN_SANDBOX, (builtInSettings?.type === 'sandbox' ? builtInSettings.default_delivered_after : undefined) ?? config.sandbox.defaultDeliveredAfterSeconds);

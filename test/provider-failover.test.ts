@@ -117,3 +117,52 @@ describe('failover between the providers of a route', () => {
     assert.deepEqual(names, ['flaky', 'sandbox', 'steady']);
   });
 });
+
+describe('a sandbox provider scripted to fail: failover on a laptop', () => {
+  let server: TestServer;
+
+  before(async () => {
+    server = await startTestServer({
+      clock: 'virtual',
+      configFile: {
+        providers: { 'sim-a': { type: 'sandbox', default_delivered_after: 0 }, 'sim-b': { type: 'sandbox', default_delivered_after: 0 } },
+        channels: { sms: [{ via: ['sim-a', 'sim-b'] }] },
+      },
+    });
+  });
+  after(() => server.close());
+
+  const sms = async (basicAuth: string, to: string) => {
+    const { json } = await postJson(`${server.url}/v0.1/messages`, basicAuth, { to: { type: 'sms', number: to }, from: { type: 'sms', number: '447700900000' }, message: { content: { type: 'text', text: 'hi' } } });
+    return waitForMessage({ url: server.url, basicAuth }, json.message_uuid, ['delivered']);
+  };
+  const script = (basicAuth: string, provider: string, body: unknown) =>
+    fetch(`${server.url}/sandbox/providers/${provider}`, { method: 'PUT', headers: { authorization: basicAuth, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const path = (message: any) => message.attempts.map((attempt: any) => `${attempt.provider}:${attempt.outcome}`).join(' ');
+
+  test('its messages go to the next provider while it fails, and to it again once lifted and probed; another account never notices', async () => {
+    assert.equal(path(await sms(server.basicAuth, '447700900801')), 'sim-a:submitted');
+    const scripted = await script(server.basicAuth, 'sim-a', { failing: true });
+    assert.equal(scripted.status, 200);
+    assert.deepEqual(await scripted.json(), { provider: 'sim-a', failing: true });
+
+    assert.equal(path(await sms(server.basicAuth, '447700900802')), 'sim-a:failed sim-b:submitted');
+    const other = await server.createAccount();
+    assert.equal(path(await sms(other.basicAuth, '447700900803')), 'sim-a:submitted', 'the outage is this account’s only');
+    // The other account's success reset the count (a circuit is the provider's, whoever sends): five more.
+    for (let i = 0; i < 5; i += 1) await sms(server.basicAuth, `44770090081${i}`);
+    assert.equal(path(await sms(server.basicAuth, '447700900820')), 'sim-b:submitted', 'five failures in a row: the circuit is open');
+
+    assert.equal((await script(server.basicAuth, 'sim-a', { failing: false })).status, 200);
+    await advanceClock(server.url, server.basicAuth, 30);
+    assert.equal(path(await sms(server.basicAuth, '447700900821')), 'sim-a:submitted', 'the probe closes it');
+  });
+
+  test('only a sandbox provider can be scripted, with a body it understands', async () => {
+    assert.equal((await script(server.basicAuth, 'nobody', { failing: true })).status, 404);
+    const bad = await script(server.basicAuth, 'sim-b', { failing: 'yes' });
+    assert.equal(bad.status, 400);
+    assert.deepEqual(((await bad.json()) as any).invalid_parameters.map((parameter: any) => parameter.name), ['failing']);
+    assert.equal((await fetch(`${server.url}/sandbox/providers/sim-b`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"failing": true}' })).status, 401);
+  });
+});

@@ -36,6 +36,15 @@ export function registerSandboxRoutes(app: FastifyInstance, services: Services, 
     return { channel, address: request.params.address, script: recipientScriptJson(script) };
   });
 
+  /** A sandbox provider of a route fails every send of this account's messages until lifted: provider failover, watched on a laptop. */
+  app.put<{ Params: { provider: string } }>('/sandbox/providers/:provider', { onRequest: authenticate }, async (request) => {
+    const { provider } = request.params;
+    if (services.providers.byName(provider)?.type !== 'sandbox') throw notFound('No sandbox provider of that name');
+    const outage = sandbox.scriptOutage(request.caller.apiKey, provider, request.body);
+    if (!outage.ok) throw invalidParams(outage.errors);
+    return { provider, failing: outage.value !== undefined, ...(outage.value?.retryAfterSeconds !== undefined && { retry_after: outage.value.retryAfterSeconds }) };
+  });
+
   /** Newest first, paged by count and by size: a `next` link continues where a page stopped. */
   app.get<{ Querystring: Record<string, string | string[] | undefined> }>('/sandbox/messages', { onRequest: authenticate }, async (request) => {
     const query = parseHandsetQuery(request.query, sandbox);

@@ -15,6 +15,7 @@ import type {
   SendResult,
 } from '../channel-adapter.js';
 import { invalid, valid, type Validation } from '../../core/validation.js';
+import { parseOutage, type ProviderOutage, type ProviderOutages } from './provider-outages.js';
 import { failsTransiently, parseRecipientScript, plannedReceipts, recipientScriptJson, type RecipientScript } from './recipient-script.js';
 import type { HandsetFilter, HandsetMessage, HandsetPage, RecipientKey, SandboxState } from './sandbox-state.js';
 
@@ -24,6 +25,8 @@ export interface SandboxOptions {
   state: SandboxState;
   clock: Clock;
   defaultDeliveredAfterSeconds: number;
+  /** Shared by every sandbox provider of the server. */
+  outages: ProviderOutages;
 }
 
 export type ReadOutcome = { kind: 'read'; handset: HandsetMessage } | { kind: 'unknown' } | { kind: 'not-readable'; status: 'undeliverable' };
@@ -47,6 +50,7 @@ export class SandboxNetwork implements ChannelAdapter {
   private readonly state: SandboxState;
   private readonly clock: Clock;
   private readonly defaultDeliveredAfterSeconds: number;
+  private readonly outages: ProviderOutages;
   private sink: ProviderSink | undefined;
 
   constructor(options: SandboxOptions) {
@@ -54,6 +58,7 @@ export class SandboxNetwork implements ChannelAdapter {
     this.state = options.state;
     this.clock = options.clock;
     this.defaultDeliveredAfterSeconds = options.defaultDeliveredAfterSeconds;
+    this.outages = options.outages;
   }
 
   async start(sink: ProviderSink): Promise<void> {
@@ -65,6 +70,11 @@ export class SandboxNetwork implements ChannelAdapter {
   }
 
   async send(request: SendRequest): Promise<SendResult> {
+    const outage = this.outages.get(request.apiKey, this.provider);
+    if (outage) {
+      const error = { code: 1331, reason: `Provider error: the sandbox provider ${this.provider} answered 503 (scripted outage)` };
+      return { ok: false, failure: { retryable: true, error, ...(outage.retryAfterSeconds !== undefined && { retryAfterMs: outage.retryAfterSeconds * 1000 }) } };
+    }
     const script = await this.scriptFor({ apiKey: request.apiKey, channel: request.channel, address: addressValue(request.to) });
     if (failsTransiently(script, request.attempt)) {
       const { count, retryAfterSeconds } = script.transient!;
@@ -119,6 +129,13 @@ export class SandboxNetwork implements ChannelAdapter {
   }
 
   // The sandbox API's own operations (src/api/sandbox.ts).
+
+  /** Scripts (or lifts) an outage of a sandbox provider, for one account's messages. */
+  scriptOutage(apiKey: string, provider: string, body: unknown): Validation<ProviderOutage | undefined> {
+    const outage = parseOutage(body);
+    if (outage.ok) this.outages.set(apiKey, provider, outage.value);
+    return outage;
+  }
 
   /** Parses the script for this recipient and stores it in its wire form, defaults filled in (echoed back). */
   async putScript(scope: RecipientKey, body: unknown): Promise<Validation<Record<string, unknown>>> {
