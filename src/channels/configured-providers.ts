@@ -5,11 +5,12 @@ import { OpenDispatchError } from '../core/errors.js';
 import type { ChannelAdapter } from './channel-adapter.js';
 import { MessengerAdapter } from './messenger/messenger-adapter.js';
 import { SmppAdapter } from './smpp/smpp-adapter.js';
+import { WhatsAppAdapter } from './whatsapp/whatsapp-adapter.js';
 import { TwilioAdapter } from './twilio/twilio-adapter.js';
 import { VonageSmsAdapter } from './vonage-sms/vonage-sms-adapter.js';
 
 /** The provider types this build has adapters for; the others stop the start (config:check says so too). */
-const BUILT = new Set<ProviderSettings['type']>(['sandbox', 'messenger', 'smpp', 'twilio', 'vonage-sms']);
+const BUILT = new Set<ProviderSettings['type']>(['sandbox', 'messenger', 'whatsapp', 'smpp', 'twilio', 'vonage-sms']);
 
 /** Graph API versions move; the config names one, else this (DESIGN §4). */
 const DEFAULT_GRAPH_VERSION = 'v21.0';
@@ -46,6 +47,18 @@ export function configuredAdapter(name: string, settings: ProviderSettings, cont
           appSecret: settings.app_secret,
           verifyToken: settings.verify_token,
           pages: Object.fromEntries(Object.entries(settings.pages).map(([pageId, page]) => [pageId, { accessToken: page.access_token }])),
+          baseUrl: trimmed(settings.base_url ?? 'https://graph.facebook.com'),
+          apiVersion: settings.api_version ?? DEFAULT_GRAPH_VERSION,
+        },
+        context.sendTimeoutMs,
+      );
+    case 'whatsapp':
+      return new WhatsAppAdapter(
+        name,
+        {
+          appSecret: settings.app_secret,
+          verifyToken: settings.verify_token,
+          numbers: Object.fromEntries(Object.entries(settings.numbers).map(([business, number]) => [business, { phoneNumberId: number.phone_number_id, accessToken: number.access_token }])),
           baseUrl: trimmed(settings.base_url ?? 'https://graph.facebook.com'),
           apiVersion: settings.api_version ?? DEFAULT_GRAPH_VERSION,
         },

@@ -1,5 +1,6 @@
 import type { MessageContent } from '../../core/message.js';
 import type { ProviderEvent } from '../channel-adapter.js';
+import { arrayOf, isRecord } from '../json-value.js';
 
 /**
  * Messenger's event notifications (channels reference §1.5, §1.6) as provider events:
@@ -75,12 +76,4 @@ function idOf(party: unknown): string | undefined {
 
 function isTime(value: unknown): value is number {
   return typeof value === 'number' && Number.isFinite(value) && value > 0;
-}
-
-function arrayOf(value: unknown): unknown[] {
-  return Array.isArray(value) ? value : [];
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
