@@ -1,7 +1,7 @@
 /**
  * One provider's circuit (DESIGN §3 "Routing and providers"), on the scheduling clock:
  * - closed: sends go through. It opens after 5 consecutive failures, or when at least half of
- *   the attempts of the last 30 s failed, with at least 20 of them;
+ *   the attempts of the last 30 s (whole seconds) failed, with at least 20 of them;
  * - open: nothing goes to the provider for 30 s;
  * - half open: after that, one probe goes through. Its success closes the circuit, its failure
  *   opens it again for another 30 s.
@@ -30,7 +30,8 @@ export interface CircuitStats {
 
 export class CircuitBreaker {
   private consecutive = 0;
-  private recent: Array<{ at: number; failed: boolean }> = [];
+  /** Attempts and failures per second of the window: constant memory and work, whatever the rate. */
+  private readonly buckets = new WindowCounts(CIRCUIT.windowMs / 1000);
   private openUntil: number | undefined;
   private probing = false;
   private sent = 0;
@@ -69,14 +70,13 @@ export class CircuitBreaker {
     const failed = outcome === 'failure';
     this.sent += 1;
     if (failed) this.failed += 1;
-    this.recent.push({ at: now, failed });
-    this.forgetBefore(now - CIRCUIT.windowMs);
+    this.buckets.add(now, failed);
     this.consecutive = failed ? this.consecutive + 1 : 0;
     if (from === 'half_open') {
       this.probing = false;
       this.openUntil = failed ? now + CIRCUIT.openMs : undefined;
-      if (!failed) this.recent = [];
-    } else if (from === 'closed' && failed && this.tripped()) {
+      if (!failed) this.buckets.clear();
+    } else if (from === 'closed' && failed && this.tripped(now)) {
       this.openUntil = now + CIRCUIT.openMs;
     }
     const to = this.state(now);
@@ -84,21 +84,56 @@ export class CircuitBreaker {
   }
 
   stats(now: number): CircuitStats {
-    this.forgetBefore(now - CIRCUIT.windowMs);
-    const failures = this.recent.filter((attempt) => attempt.failed).length;
-    return { state: this.state(now), failureRate: this.recent.length === 0 ? 0 : failures / this.recent.length, sent: this.sent, failed: this.failed };
+    const { attempts, failures } = this.buckets.total(now);
+    return { state: this.state(now), failureRate: attempts === 0 ? 0 : failures / attempts, sent: this.sent, failed: this.failed };
   }
 
-  private tripped(): boolean {
+  private tripped(now: number): boolean {
     if (this.consecutive >= CIRCUIT.consecutiveFailures) return true;
-    if (this.recent.length < CIRCUIT.minAttemptsInWindow) return false;
-    return this.recent.filter((attempt) => attempt.failed).length / this.recent.length >= CIRCUIT.failureShare;
+    const { attempts, failures } = this.buckets.total(now);
+    return attempts >= CIRCUIT.minAttemptsInWindow && failures / attempts >= CIRCUIT.failureShare;
+  }
+}
+
+/** Counts per whole second over the last `seconds` seconds, in a ring. */
+class WindowCounts {
+  private readonly attempts: number[];
+  private readonly failures: number[];
+  private readonly second: number[];
+
+  constructor(private readonly seconds: number) {
+    this.attempts = new Array<number>(seconds).fill(0);
+    this.failures = new Array<number>(seconds).fill(0);
+    this.second = new Array<number>(seconds).fill(-1);
   }
 
-  private forgetBefore(instant: number): void {
-    // Oldest first: drop from the front until the window starts.
-    let drop = 0;
-    while (drop < this.recent.length && this.recent[drop]!.at <= instant) drop += 1;
-    if (drop > 0) this.recent = this.recent.slice(drop);
+  add(now: number, failed: boolean): void {
+    const second = Math.floor(now / 1000);
+    const slot = second % this.seconds;
+    if (this.second[slot] !== second) {
+      this.second[slot] = second;
+      this.attempts[slot] = 0;
+      this.failures[slot] = 0;
+    }
+    this.attempts[slot]! += 1;
+    if (failed) this.failures[slot]! += 1;
+  }
+
+  /** Over the seconds (now - window, now]. */
+  total(now: number): { attempts: number; failures: number } {
+    const current = Math.floor(now / 1000);
+    let attempts = 0;
+    let failures = 0;
+    for (let slot = 0; slot < this.seconds; slot += 1) {
+      if (this.second[slot]! > current - this.seconds && this.second[slot]! <= current) {
+        attempts += this.attempts[slot]!;
+        failures += this.failures[slot]!;
+      }
+    }
+    return { attempts, failures };
+  }
+
+  clear(): void {
+    this.second.fill(-1);
   }
 }
