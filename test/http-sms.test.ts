@@ -40,7 +40,7 @@ describe('SMS through Twilio and the Vonage SMS API', () => {
           twilio: { type: 'twilio', account_sid: ACCOUNT_SID, auth_token: 'twilio-token', base_url: twilio.baseUrl },
           vonage: { type: 'vonage-sms', api_key: 'abcd1234', api_secret: 'vonage-secret', signature_secret: 'vonage-signing', signature_method: 'sha256', base_url: vonage.baseUrl },
         },
-        channels: { sms: [{ prefix: ['1'], via: ['twilio'] }, { via: ['vonage'] }] },
+        channels: { sms: [{ prefix: ['1'], via: ['twilio'] }, { via: ['vonage'] }], mms: [{ via: ['twilio'] }] },
       },
     });
     const clock = server.clock!;
@@ -112,6 +112,25 @@ describe('SMS through Twilio and the Vonage SMS API', () => {
       assert.equal(await twilio.status(sendOf(to).sid, 'delivered', { signature: 'forged' }), 401);
       assert.equal(await twilio.status(sendOf(to).sid, 'delivered', { signature: 'missing' }), 401);
       assert.equal((await message(uuid)).status, 'submitted');
+    });
+
+    test('an MMS goes with its image as MediaUrl and its caption as Body; an incoming MMS arrives as an image', async () => {
+      const to = usNumber();
+      const { status, json } = await postJson(`${server.url}/v0.1/messages`, await app.bearer(), {
+        to: { type: 'mms', number: to },
+        from: { type: 'mms', number: '14155550000' },
+        message: { content: { type: 'image', image: { url: 'https://example.com/cat.jpg', caption: 'A cat' } } },
+      });
+      assert.equal(status, 202, JSON.stringify(json));
+      await settled(json.message_uuid, ['submitted']);
+      const send = sendOf(to);
+      assert.deepEqual([send.mediaUrls, send.body, send.sid.slice(0, 2)], [['https://example.com/cat.jpg'], 'A cat', 'MM']);
+      await twilio.status(send.sid, 'delivered');
+      await settled(json.message_uuid, ['delivered']);
+
+      assert.equal(await twilio.inbound(`${server.url}/webhooks/twilio`, { from: `+${to}`, to: '+14155550000', body: 'Nice', mediaUrls: ['https://api.twilio.com/media/ME1'] }), 200);
+      const [inbound] = await receiver.waitFor((webhook) => webhook.path === '/inbound' && webhook.json.from?.number === to);
+      assert.deepEqual([inbound!.json.to, inbound!.json.message.content], [{ type: 'mms', number: '14155550000' }, { type: 'image', image: { url: 'https://api.twilio.com/media/ME1', caption: 'Nice' } }]);
     });
 
     test('an incoming SMS reaches the application that last wrote to that number', async () => {

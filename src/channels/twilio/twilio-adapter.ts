@@ -1,4 +1,5 @@
 import type { Clock } from '../../core/clock.js';
+import type { MessageContent } from '../../core/message.js';
 import type { ChannelAdapter, ProviderEvent, ProviderWebhookAnswer, ProviderWebhookRequest, SendRequest, SendResult } from '../channel-adapter.js';
 import { parseJsonObject, ProviderHttp, retryAfterMs } from '../http/provider-http.js';
 import { hasValidTwilioSignature } from './twilio-signature.js';
@@ -18,7 +19,7 @@ export interface TwilioSettings {
 const NO_REPLY: ProviderWebhookAnswer = { status: 200, body: '<?xml version="1.0" encoding="UTF-8"?><Response></Response>', contentType: 'text/xml', events: [] };
 
 /**
- * SMS through Twilio Programmable Messaging (channels reference §5.2): the Messages resource,
+ * SMS and MMS through Twilio Programmable Messaging (channels reference §5.2, §6): the Messages resource,
  * form-encoded with HTTP Basic, a StatusCallback per message pointing at our webhook route, whose
  * callbacks (and incoming messages) carry `X-Twilio-Signature`.
  */
@@ -42,9 +43,12 @@ export class TwilioAdapter implements ChannelAdapter {
   }
 
   async send(request: SendRequest): Promise<SendResult> {
-    const { content } = request.message;
-    if (content.type !== 'text' || content.text === undefined) return { ok: false, failure: { retryable: false, error: { code: 1020, reason: 'Invalid params: SMS carries text only' } } };
-    const form = new URLSearchParams({ To: e164(request.to.number ?? ''), Body: content.text, StatusCallback: this.settings.callbackUrl });
+    const parts = messageParts(request);
+    if (!parts) return { ok: false, failure: { retryable: false, error: { code: 1020, reason: `Invalid params: Twilio sends text as SMS and an image as MMS, not ${request.message.content.type}` } } };
+    const form = new URLSearchParams({ To: e164(request.to.number ?? ''), StatusCallback: this.settings.callbackUrl });
+    if (parts.body !== undefined) form.set('Body', parts.body);
+    // An MMS: Twilio fetches the medium from its public URL and hands it to the carrier (reference §6).
+    if (parts.mediaUrl !== undefined) form.set('MediaUrl', parts.mediaUrl);
     if (this.settings.messagingServiceSid) form.set('MessagingServiceSid', this.settings.messagingServiceSid);
     else form.set('From', sender(request.from.number ?? ''));
     const { accountSid, authToken, baseUrl } = this.settings;
@@ -84,12 +88,24 @@ export class TwilioAdapter implements ChannelAdapter {
   }
 }
 
+/** What a message becomes on the Messages resource: an SMS's Body, an MMS's MediaUrl and caption. */
+function messageParts(request: SendRequest): { body?: string; mediaUrl?: string } | undefined {
+  const { content } = request.message;
+  if (content.type === 'text' && content.text !== undefined) return { body: content.text };
+  if (request.channel === 'mms' && content.type === 'image' && content.image) return { mediaUrl: content.image.url, ...(content.image.caption !== undefined && { body: content.image.caption }) };
+  return undefined;
+}
+
+/** An incoming SMS, or an MMS (NumMedia > 0: its first medium, the Body as caption). */
 function inboundOf(params: URLSearchParams, at: number): ProviderEvent[] {
   const from = params.get('From');
   const to = params.get('To');
   const body = params.get('Body');
-  if (!from || !to || body === null) return [];
-  return [{ type: 'inbound', inbound: { channel: 'sms', to: { type: 'sms', number: digits(to) }, from: { type: 'sms', number: digits(from) }, message: { content: { type: 'text', text: body } }, at } }];
+  const mediaUrl = Number(params.get('NumMedia') ?? 0) > 0 ? params.get('MediaUrl0') : null;
+  if (!from || !to || (body === null && mediaUrl === null)) return [];
+  const channel = mediaUrl === null ? 'sms' : 'mms';
+  const content: MessageContent = mediaUrl === null ? { type: 'text', text: body ?? '' } : { type: 'image', image: { url: mediaUrl, ...(body && { caption: body }) } };
+  return [{ type: 'inbound', inbound: { channel, to: { type: channel, number: digits(to) }, from: { type: channel, number: digits(from) }, message: { content }, at } }];
 }
 
 /** Twilio wants E.164 with its "+"; our numbers are digits. */
