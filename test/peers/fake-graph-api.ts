@@ -1,9 +1,10 @@
 // A fake Meta Graph API (Messenger Send API + webhook sender) for integration tests.
 // Built only from the protocol reference (channels.md §1), never from our adapter, so that a
 // misunderstanding of the protocol in the adapter is not copied into the fake.
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type HttpPeer, listenHttpPeer } from './http-peer.js';
+import { metaHandshake, postMetaEvent } from './meta-callbacks.js';
 
 export interface GraphSend {
   pageId: string;
@@ -54,7 +55,6 @@ const messageTags = new Set(['CONFIRMED_EVENT_UPDATE', 'POST_PURCHASE_UPDATE', '
 const attachmentTypes = new Set(['image', 'audio', 'video', 'file', 'template']);
 const sendPath = /^\/v\d+\.\d+\/([^/]+)\/messages$/;
 // Meta times a webhook call out after 20 s (§1.5).
-const webhookTimeoutMs = 20_000;
 
 const defaultErrorMessages: Record<number, string> = {
   1: 'An unknown error occurred',
@@ -87,9 +87,6 @@ function newMid(): string {
   return `m_${randomBytes(18).toString('base64url')}`;
 }
 
-function sign(raw: Buffer, secret: string, algorithm: 'sha256' | 'sha1'): string {
-  return `${algorithm}=${createHmac(algorithm, secret).update(raw).digest('hex')}`;
-}
 
 function readBody(request: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -184,27 +181,12 @@ export class FakeGraphApi {
   async postEvent(body: unknown, signature: 'valid' | 'forged' | 'missing' = 'valid'): Promise<number> {
     const url = this.webhookUrl;
     if (url === undefined) throw new Error('FakeGraphApi: set webhookUrl before posting events');
-    const raw = Buffer.isBuffer(body) ? body : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body), 'utf8');
-    const headers: Record<string, string> = { 'content-type': 'application/json' };
-    if (signature !== 'missing') {
-      const secret = signature === 'valid' ? this.options.appSecret : `${this.options.appSecret}-forged`;
-      headers['x-hub-signature-256'] = sign(raw, secret, 'sha256');
-      // Meta still sends the legacy SHA-1 header alongside.
-      headers['x-hub-signature'] = sign(raw, secret, 'sha1');
-    }
-    const response = await fetch(url, { method: 'POST', headers, body: raw, signal: AbortSignal.timeout(webhookTimeoutMs) });
-    await response.arrayBuffer();
-    return response.status;
+    return postMetaEvent(url, body, this.options.appSecret, signature);
   }
 
   /** Meta's subscription handshake (GET with hub.mode / hub.verify_token / hub.challenge). */
-  async verify(url: string, token: string, challenge: string): Promise<{ status: number; body: string }> {
-    const target = new URL(url);
-    target.searchParams.set('hub.mode', 'subscribe');
-    target.searchParams.set('hub.verify_token', token);
-    target.searchParams.set('hub.challenge', challenge);
-    const response = await fetch(target, { signal: AbortSignal.timeout(webhookTimeoutMs) });
-    return { status: response.status, body: await response.text() };
+  verify(url: string, token: string, challenge: string): Promise<{ status: number; body: string }> {
+    return metaHandshake(url, token, challenge);
   }
 
   close(): Promise<void> {

@@ -33,9 +33,10 @@
 // {details}, href}]}. `read` may come without `delivered`; the fake sends whatever the test asks for.
 // Signature (§1.5): X-Hub-Signature-256: sha256=<hex HMAC-SHA256(app secret, raw body)>, plus the legacy
 // X-Hub-Signature: sha1=….
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type HttpPeer, listenHttpPeer } from './http-peer.js';
+import { metaHandshake, postMetaEvent } from './meta-callbacks.js';
 
 export interface WhatsAppSend {
   phoneNumberId: string;
@@ -117,7 +118,6 @@ const captionTypes = new Set(['image', 'video', 'document']);
 const messageTypes = new Set([...mediaTypes, 'text', 'location', 'contacts', 'interactive', 'template', 'reaction']);
 const sendPath = /^\/v\d+\.\d+\/([^/]+)\/messages$/;
 // Meta's documented webhook timeout is Messenger's 20 s (§1.5); WhatsApp documents none, we use the same.
-const webhookTimeoutMs = 20_000;
 const errorCodesHref = 'https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes/';
 const textLimit = 4096; // §2.1 (secondary)
 const opaqueLimit = 512; // §2.1, bytes
@@ -201,9 +201,6 @@ function newWamid(waId: string, direction: 'outbound' | 'inbound'): string {
   return `wamid.${bytes.toString('base64')}`;
 }
 
-function sign(raw: Buffer, secret: string, algorithm: 'sha256' | 'sha1'): string {
-  return `${algorithm}=${createHmac(algorithm, secret).update(raw).digest('hex')}`;
-}
 
 function readBody(request: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -315,26 +312,12 @@ export class FakeWhatsApp {
    */
   async postEvent(body: unknown, signature: 'valid' | 'forged' | 'missing' = 'valid'): Promise<number> {
     const url = this.webhookTarget();
-    const raw = Buffer.isBuffer(body) ? body : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body), 'utf8');
-    const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'facebookexternalua' };
-    if (signature !== 'missing') {
-      const secret = signature === 'valid' ? this.options.appSecret : `${this.options.appSecret}-forged`;
-      headers['x-hub-signature-256'] = sign(raw, secret, 'sha256');
-      headers['x-hub-signature'] = sign(raw, secret, 'sha1');
-    }
-    const response = await fetch(url, { method: 'POST', headers, body: raw, signal: AbortSignal.timeout(webhookTimeoutMs) });
-    await response.arrayBuffer();
-    return response.status;
+    return postMetaEvent(url, body, this.options.appSecret, signature, { 'user-agent': 'facebookexternalua' });
   }
 
   /** Meta's subscription handshake (GET with hub.mode / hub.verify_token / hub.challenge). */
-  async verify(url: string, token: string, challenge: string): Promise<{ status: number; body: string }> {
-    const target = new URL(url);
-    target.searchParams.set('hub.mode', 'subscribe');
-    target.searchParams.set('hub.verify_token', token);
-    target.searchParams.set('hub.challenge', challenge);
-    const response = await fetch(target, { signal: AbortSignal.timeout(webhookTimeoutMs) });
-    return { status: response.status, body: await response.text() };
+  verify(url: string, token: string, challenge: string): Promise<{ status: number; body: string }> {
+    return metaHandshake(url, token, challenge);
   }
 
   close(): Promise<void> {
