@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { pino, type DestinationStream, type Logger } from 'pino';
 import { buildApp } from './api/app.js';
 import type { ChannelAdapter } from './channels/channel-adapter.js';
-import { checkProviderTypesBuilt, configuredAdapter } from './channels/configured-providers.js';
+import { configuredAdapter } from './channels/configured-providers.js';
 import { ProviderRegistry } from './channels/provider-registry.js';
 import { SandboxNetwork } from './channels/sandbox/sandbox-network.js';
 import { ProviderOutages } from './channels/sandbox/provider-outages.js';
@@ -68,7 +68,6 @@ export function createLogger(config: Readonly<Config>, destination?: Destination
 /** The composition root: store, clock, providers, engine lanes and the HTTP API, started in that order. */
 export async function startServer(config: Readonly<Config>, extras: ServerExtras = {}): Promise<RunningServer> {
   const { log = createLogger(config), providers: extraProviders = [], clock = defaultClock(config) } = extras;
-  checkProviderTypesBuilt(config.providers);
   const database = await openStore(config.database, clock);
   const { store } = database;
   try {
@@ -84,17 +83,23 @@ export async function startServer(config: Readonly<Config>, extras: ServerExtras
   const builtInSettings = config.providers[BUILT_IN_SANDBOX];
   // The built-in sandbox is always there; a provider named `sandbox` only configures it.
   const sandbox = sandboxNamed(BUILT_IN_SANDBOX, (builtInSettings?.type === 'sandbox' ? builtInSettings.default_delivered_after : undefined) ?? config.sandbox.defaultDeliveredAfterSeconds);
-  const configured = Object.entries(config.providers)
-    .filter(([name]) => name !== BUILT_IN_SANDBOX)
-    .map(([name, settings]) =>
-      configuredAdapter(name, settings, {
-        sendTimeoutMs: config.sends.timeoutMs,
-        clock,
-        log,
-        publicUrl: config.publicUrl,
-        sandbox: (sandboxName, sandboxSettings) => sandboxNamed(sandboxName, sandboxSettings.default_delivered_after ?? config.sandbox.defaultDeliveredAfterSeconds),
-      }),
-    );
+  let configured: ChannelAdapter[];
+  try {
+    configured = Object.entries(config.providers)
+      .filter(([name]) => name !== BUILT_IN_SANDBOX)
+      .map(([name, settings]) =>
+        configuredAdapter(name, settings, {
+          sendTimeoutMs: config.sends.timeoutMs,
+          clock,
+          log,
+          publicUrl: config.publicUrl,
+          sandbox: (sandboxName, sandboxSettings) => sandboxNamed(sandboxName, sandboxSettings.default_delivered_after ?? config.sandbox.defaultDeliveredAfterSeconds),
+        }),
+      );
+  } catch (error) {
+    await store.close(); // a provider that cannot be made (an unreadable key file): nothing is left open
+    throw error;
+  }
   // A test's extra providers serve their channels before any configured route.
   const extraRoutes = extraProviders.flatMap(({ adapter, channels }) => channels.map((channel) => [channel, { prefixes: [], via: [adapter.provider] }] as const));
   const routes = { ...config.routing.routes };

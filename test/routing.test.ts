@@ -76,13 +76,14 @@ test('a Dispatch whose first step is unroutable moves to its next step at once',
   assert.fail('the dispatch did not move on');
 });
 
-test('a provider type without an adapter yet stops the start, before anything is opened', async () => {
+test('a provider that cannot be made (an unreadable key file) stops the start with one error, and leaves the database free', async () => {
   const { writeFileSync } = await import('node:fs');
   const { join } = await import('node:path');
-  const path = join(server.dataDir, 'real.json');
-  writeFileSync(path, JSON.stringify({ providers: { upstream: { type: 'vonage-messages', application_id: 'app', private_key_pem: 'pem' } } }));
+  const path = join(server.dataDir, 'upstream.json');
+  writeFileSync(path, JSON.stringify({ public_url: 'https://gw.example.com', providers: { upstream: { type: 'vonage-messages', application_id: 'app', private_key: join(server.dataDir, 'missing.key') } } }));
   const config = loadConfig({ port: 0, database: `sqlite:${join(server.dataDir, 'other.db')}`, config: path }, {});
-  await assert.rejects(startServer(config, { log: pino({ level: 'silent' }) }), { code: 'OD_CONFIG', message: /^provider upstream: type vonage-messages is not in this build yet/ });
+  await assert.rejects(startServer(config, { log: pino({ level: 'silent' }) }), { code: 'OD_CONFIG', message: /^provider upstream: cannot read private_key .*missing\.key: ENOENT$/ });
+  await assert.rejects(startServer(config, { log: pino({ level: 'silent' }) }), { code: 'OD_CONFIG' }, 'a second start is refused for the key, not for a database left locked');
 });
 
 test('a provider named sandbox configures the built-in sandbox instead of adding one', async () => {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { ProviderSettings } from '../config/provider-schema.js';
 import type { Clock } from '../core/clock.js';
@@ -8,9 +9,7 @@ import { SmppAdapter } from './smpp/smpp-adapter.js';
 import { WhatsAppAdapter } from './whatsapp/whatsapp-adapter.js';
 import { TwilioAdapter } from './twilio/twilio-adapter.js';
 import { VonageSmsAdapter } from './vonage-sms/vonage-sms-adapter.js';
-
-/** The provider types this build has adapters for; the others stop the start (config:check says so too). */
-const BUILT = new Set<ProviderSettings['type']>(['sandbox', 'messenger', 'whatsapp', 'smpp', 'twilio', 'vonage-sms']);
+import { VonageMessagesAdapter } from './vonage-messages/vonage-messages-adapter.js';
 
 /** Graph API versions move; the config names one, else this (DESIGN §4). */
 const DEFAULT_GRAPH_VERSION = 'v21.0';
@@ -24,15 +23,6 @@ export interface AdapterContext {
   publicUrl?: string;
   /** The sandbox is made by the server: its instances share the network's state. */
   sandbox(name: string, settings: Extract<ProviderSettings, { type: 'sandbox' }>): ChannelAdapter;
-}
-
-/** Fails before anything is opened when the config names a provider type this build cannot run. */
-export function checkProviderTypesBuilt(providers: Readonly<Record<string, ProviderSettings>>): void {
-  for (const [name, settings] of Object.entries(providers)) {
-    if (!BUILT.has(settings.type)) {
-      throw new OpenDispatchError('OD_CONFIG', `provider ${name}: type ${settings.type} is not in this build yet; this build runs providers of type ${[...BUILT].join(', ')}`);
-    }
-  }
 }
 
 /** One adapter per configured provider instance. */
@@ -110,8 +100,20 @@ export function configuredAdapter(name: string, settings: ProviderSettings, cont
         context.log,
         context.sendTimeoutMs,
       );
-    default:
-      throw new OpenDispatchError('OD_CONFIG', `provider ${name}: type ${settings.type} is not in this build yet`);
+    case 'vonage-messages':
+      return new VonageMessagesAdapter(
+        name,
+        {
+          applicationId: settings.application_id,
+          privateKeyPem: privateKeyOf(name, settings),
+          signatureSecret: settings.signature_secret,
+          baseUrl: trimmed(settings.base_url ?? 'https://api.nexmo.com'),
+          callbackUrl: callbackUrl(context, name),
+        },
+        context.clock,
+        context.log,
+        context.sendTimeoutMs,
+      );
   }
 }
 
@@ -121,4 +123,15 @@ const trimmed = (url: string) => url.replace(/\/+$/, '');
 function callbackUrl(context: AdapterContext, name: string): string {
   if (context.publicUrl === undefined) throw new OpenDispatchError('OD_CONFIG', `provider ${name} needs public_url`);
   return `${trimmed(context.publicUrl)}/webhooks/${encodeURIComponent(name)}`;
+}
+
+/** The Vonage application's private key: inline, or read from the file the config names (once, at start). */
+function privateKeyOf(name: string, settings: Extract<ProviderSettings, { type: 'vonage-messages' }>): string {
+  if (settings.private_key_pem !== undefined) return settings.private_key_pem;
+  if (settings.private_key === undefined) throw new OpenDispatchError('OD_CONFIG', `provider ${name}: give private_key (a file) or private_key_pem`);
+  try {
+    return readFileSync(settings.private_key, 'utf8');
+  } catch (error) {
+    throw new OpenDispatchError('OD_CONFIG', `provider ${name}: cannot read private_key ${settings.private_key}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
 }

@@ -195,7 +195,7 @@ function compileRouting(settings: Settings, problems: string[]): RoutingTable {
   }
   // These providers are told, per message, where to report: nowhere without public_url.
   for (const [name, provider] of Object.entries(providers)) {
-    if ((provider.type === 'twilio' || provider.type === 'vonage-sms') && settings.public_url === undefined) {
+    if ((provider.type === 'twilio' || provider.type === 'vonage-sms' || provider.type === 'vonage-messages') && settings.public_url === undefined) {
       problems.push(`providers.${name} (${provider.type}) needs public_url: each message tells ${provider.type} to report to {public_url}/webhooks/${name}`);
     }
   }
