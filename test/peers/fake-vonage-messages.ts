@@ -342,10 +342,11 @@ export class FakeVonageMessages {
   }
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const url = new URL(request.url ?? '/', this.baseUrl);
+    // The raw path, not `new URL(...)`: that would read `//v1/messages` as a protocol-relative URL.
+    const pathname = (request.url ?? '/').split('?')[0] ?? '/';
     const raw = await readBody(request);
-    if (!messagesPath.test(url.pathname)) {
-      this.answerProblem(response, 404, { type: `${errorsBase}#not-found`, title: 'Not Found', detail: `No resource at ${url.pathname}` });
+    if (!messagesPath.test(pathname)) {
+      this.answerProblem(response, 404, { type: `${errorsBase}#not-found`, title: 'Not Found', detail: `No resource at ${pathname}` });
       return;
     }
     if (request.method !== 'POST') {
