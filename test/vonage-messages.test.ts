@@ -33,7 +33,7 @@ describe('Vonage Messages v1 as the upstream', () => {
       configFile: {
         public_url: `http://127.0.0.1:${port}`,
         providers: { vonage: { type: 'vonage-messages', application_id: 'vonage-app', private_key_pem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), signature_secret: 'vonage-signing', base_url: vonage.baseUrl } },
-        channels: { sms: [{ via: ['vonage'] }], viber_service_msg: [{ via: ['vonage'] }], whatsapp: [{ via: ['vonage'] }] },
+        channels: { sms: [{ via: ['vonage'] }], mms: [{ via: ['vonage'] }], viber_service_msg: [{ via: ['vonage'] }], whatsapp: [{ via: ['vonage'] }] },
       },
     });
     const clock = server.clock!;
@@ -80,6 +80,20 @@ describe('Vonage Messages v1 as the upstream', () => {
     assert.deepEqual([sent.channel, sent.from, sent.body.viber_service], ['viber_service', 'ACME', { category: 'transaction', ttl: 600 }]);
     await vonage.status(sent.messageUuid, 'rejected', { error: { code: 1300, detail: 'Not part of the provider network' } });
     assert.equal((await waitForMessage(server, uuid, ['rejected'])).error.code, 1300);
+  });
+
+  test('an MMS goes as a v1 image; read and undeliverable statuses apply', async () => {
+    const to = newNumber();
+    const uuid = await send({ to: { type: 'mms', number: to }, from: { type: 'mms', number: '14155550000' }, message: { content: { type: 'image', image: { url: 'https://example.com/cat.jpg', caption: 'A cat' } } } });
+    await waitForMessage(server, uuid, ['submitted']);
+    assert.deepEqual([sendOf(to).channel, sendOf(to).messageType, sendOf(to).body.image], ['mms', 'image', { url: 'https://example.com/cat.jpg', caption: 'A cat' }]);
+    await vonage.status(sendOf(to).messageUuid, 'undeliverable', { error: { code: 1330 } });
+    assert.equal((await waitForMessage(server, uuid, ['undeliverable'])).error.code, 1330);
+    const reader = newNumber();
+    const whatsapp = await send({ to: { type: 'whatsapp', number: reader }, from: { type: 'whatsapp', number: '447700900000' }, message: { content: { type: 'text', text: 'read me' } } });
+    await waitForMessage(server, whatsapp, ['submitted']);
+    await vonage.status(sendOf(reader).messageUuid, 'read');
+    await waitForMessage(server, whatsapp, ['read']);
   });
 
   test('a 429 is retried; refused credentials are a provider fault (1331)', async () => {

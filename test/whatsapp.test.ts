@@ -14,6 +14,8 @@ import { WebhookReceiver, type ReceivedWebhook } from './support/webhook-receive
 
 const BUSINESS = '15550783881';
 const PHONE_NUMBER_ID = '106540352242922';
+const SECOND = '15550783882';
+const SECOND_ID = '106540352242923';
 
 describe('WhatsApp through the Cloud API', () => {
   let wa: FakeWhatsApp;
@@ -26,14 +28,24 @@ describe('WhatsApp through the Cloud API', () => {
 
   before(async () => {
     let now: () => number = Date.now;
-    wa = await FakeWhatsApp.start({ appSecret: 'wa-secret', numbers: { [PHONE_NUMBER_ID]: { accessToken: 'wa-token', displayPhoneNumber: BUSINESS } }, now: () => now() });
+    wa = await FakeWhatsApp.start({
+      appSecret: 'wa-secret',
+      numbers: { [PHONE_NUMBER_ID]: { accessToken: 'wa-token', displayPhoneNumber: BUSINESS }, [SECOND_ID]: { accessToken: 'wa-token-2', displayPhoneNumber: SECOND } },
+      now: () => now(),
+    });
     smsc = await FakeSmsc.start({ systemId: 'gw', password: 'pw', autoReceipt: 'DELIVRD' });
     receiver = await new WebhookReceiver().start();
     server = await startTestServer({
       clock: 'virtual',
       configFile: {
         providers: {
-          wa: { type: 'whatsapp', app_secret: 'wa-secret', verify_token: 'wa-verify', numbers: { [BUSINESS]: { phone_number_id: PHONE_NUMBER_ID, access_token: 'wa-token' } }, base_url: wa.baseUrl },
+          wa: {
+            type: 'whatsapp',
+            app_secret: 'wa-secret',
+            verify_token: 'wa-verify',
+            numbers: { [BUSINESS]: { phone_number_id: PHONE_NUMBER_ID, access_token: 'wa-token' }, [SECOND]: { phone_number_id: SECOND_ID, access_token: 'wa-token-2' } },
+            base_url: wa.baseUrl,
+          },
           smsc: { type: 'smpp', host: '127.0.0.1', port: smsc.port, system_id: 'gw', password: 'pw' },
         },
         channels: { whatsapp: [{ via: ['wa'] }], sms: [{ via: ['smsc'] }] },
@@ -70,6 +82,17 @@ describe('WhatsApp through the Cloud API', () => {
     await waitForMessage(server, uuid, ['delivered']);
     assert.equal(await wa.status(send.wamid, 'read'), 200);
     await waitForMessage(server, uuid, ['read']);
+  });
+
+  test('each business number sends with its own phone number id and token, and its inbound names it', async () => {
+    const user = newUser();
+    const { status, json } = await postJson(`${server.url}/v0.1/messages`, await app.bearer(), { to: { type: 'whatsapp', number: user }, from: { type: 'whatsapp', number: SECOND }, message: { content: { type: 'text', text: 'from the second' } } });
+    assert.equal(status, 202);
+    await waitForMessage(server, json.message_uuid, ['submitted']);
+    assert.deepEqual([sendOf(user).phoneNumberId, sendOf(user).accessToken], [SECOND_ID, 'wa-token-2']);
+    await wa.inbound(SECOND_ID, user, { text: 'to the second' });
+    const [inbound] = await receiver.waitFor((webhook) => webhook.path === '/inbound' && webhook.json.from?.number === user);
+    assert.deepEqual(inbound!.json.to, { type: 'whatsapp', number: SECOND });
   });
 
   test('a read without a delivered reads the message', async () => {

@@ -3,7 +3,7 @@
 // misunderstanding of the protocol in the adapter is not copied into the fake.
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type HttpPeer, listenHttpPeer } from './http-peer.js';
+import { type HttpPeer, listenHttpPeer, readBody } from './http-peer.js';
 import { metaHandshake, postMetaEvent } from './meta-callbacks.js';
 
 export interface GraphSend {
@@ -85,16 +85,6 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 function newMid(): string {
   return `m_${randomBytes(18).toString('base64url')}`;
-}
-
-
-function readBody(request: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => resolve(Buffer.concat(chunks)));
-    request.on('error', reject);
-  });
 }
 
 export class FakeGraphApi {

@@ -37,7 +37,7 @@
 // initial status (channels.md §5.2; twilio.com/docs/messaging/guides/outbound-message-status-in-status-callbacks).
 import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type HttpPeer, listenHttpPeer } from './http-peer.js';
+import { type HttpPeer, listenHttpPeer, readBody } from './http-peer.js';
 
 export type TwilioStatus = 'queued' | 'sending' | 'sent' | 'delivered' | 'undelivered' | 'failed' | 'read' | 'canceled';
 export type TwilioSignatureMode = 'valid' | 'forged' | 'missing';
@@ -170,15 +170,6 @@ function dlrDate(ms: number): string {
 
 function sid(prefix: string): string {
   return `${prefix}${randomBytes(16).toString('hex')}`;
-}
-
-function readBody(request: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => resolve(Buffer.concat(chunks)));
-    request.on('error', reject);
-  });
 }
 
 function safeEqual(a: string, b: string): boolean {

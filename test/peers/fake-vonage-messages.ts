@@ -39,7 +39,7 @@
 import { createHash, createPublicKey, randomUUID, type KeyObject } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SignJWT, jwtVerify } from 'jose';
-import { type HttpPeer, listenHttpPeer } from './http-peer.js';
+import { type HttpPeer, listenHttpPeer, readBody } from './http-peer.js';
 
 export type VonageMessagesStatus = 'submitted' | 'delivered' | 'read' | 'rejected' | 'undeliverable';
 export type VonageMessagesSignatureMode = 'valid' | 'forged' | 'missing' | 'tampered';
@@ -150,15 +150,6 @@ interface Problem {
   detail: string;
   instance: string;
   invalid_parameters?: Array<{ name: string; reason: string }>;
-}
-
-function readBody(request: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => resolve(Buffer.concat(chunks)));
-    request.on('error', reject);
-  });
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -46,7 +46,7 @@
 // Vonage's ("0B00000127FDBC63", developer.vonage.com delivery-receipts guide).
 import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type HttpPeer, listenHttpPeer } from './http-peer.js';
+import { type HttpPeer, listenHttpPeer, readBody } from './http-peer.js';
 
 export type VonageSignatureMethod = 'md5hash' | 'md5' | 'sha1' | 'sha256' | 'sha512';
 export type VonageTransport = 'get' | 'post-form' | 'post-json';
@@ -189,15 +189,6 @@ function messageTimestamp(ms: number): string {
 function scts(ms: number): string {
   const iso = new Date(ms).toISOString();
   return `${iso.slice(2, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}${iso.slice(11, 13)}${iso.slice(14, 16)}`;
-}
-
-function readBody(request: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => resolve(Buffer.concat(chunks)));
-    request.on('error', reject);
-  });
 }
 
 function safeEqual(a: string, b: string): boolean {

@@ -35,7 +35,7 @@
 // X-Hub-Signature: sha1=….
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type HttpPeer, listenHttpPeer } from './http-peer.js';
+import { type HttpPeer, listenHttpPeer, readBody } from './http-peer.js';
 import { metaHandshake, postMetaEvent } from './meta-callbacks.js';
 
 export interface WhatsAppSend {
@@ -199,16 +199,6 @@ function newWamid(waId: string, direction: 'outbound' | 'inbound'): string {
     Buffer.from([0x00]),
   ]);
   return `wamid.${bytes.toString('base64')}`;
-}
-
-
-function readBody(request: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => resolve(Buffer.concat(chunks)));
-    request.on('error', reject);
-  });
 }
 
 function unixSeconds(ms: number): string {

@@ -31,3 +31,13 @@ export async function listenHttpPeer(handle: (request: IncomingMessage, response
       }),
   };
 }
+
+/** A request's whole body. */
+export function readBody(request: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => resolve(Buffer.concat(chunks)));
+    request.on('error', reject);
+  });
+}
