@@ -157,7 +157,6 @@ export interface Store {
   findMessageByProviderRef(provider: string, providerRef: string): Promise<MessageRecord | undefined>;
   listMessageEvents(uuid: string): Promise<MessageEventRecord[]>;
   listSendAttempts(uuid: string): Promise<SendAttemptRecord[]>;
-  countSendAttempts(uuid: string): Promise<number>;
   /**
    * The newest outbound message between these two parties, to route a reply to its application.
    * Without an account, across accounts (a provider's inbound message names none).

@@ -1,5 +1,6 @@
 import type { ChannelAdapter, ProviderWebhookAnswer, ProviderWebhookRequest, SendRequest, SendResult } from '../channel-adapter.js';
-import { parseJsonObject, ProviderHttp } from '../http/provider-http.js';
+import { parseJsonObject } from '../http/provider-http.js';
+import { HttpProviderAdapter, unreachable } from '../http/http-adapter.js';
 import { answerVerification, hasValidSignature, UNSIGNED } from '../meta/meta-webhook.js';
 import { classifyGraphError, graphErrorOf } from './graph-errors.js';
 import { graphSendBody } from './graph-send-body.js';
@@ -20,9 +21,8 @@ export interface MessengerSettings {
  * The Send API answers with the `mid`, which delivery receipts may name; read receipts name only a
  * watermark, so they are reported per thread and the intake finds the messages they cover.
  */
-export class MessengerAdapter implements ChannelAdapter {
+export class MessengerAdapter extends HttpProviderAdapter implements ChannelAdapter {
   readonly type = 'messenger';
-  private readonly http: ProviderHttp;
   private readonly pageIds: ReadonlySet<string>;
 
   constructor(
@@ -30,14 +30,8 @@ export class MessengerAdapter implements ChannelAdapter {
     private readonly settings: MessengerSettings,
     timeoutMs: number,
   ) {
-    this.http = new ProviderHttp(timeoutMs);
+    super(timeoutMs);
     this.pageIds = new Set(Object.keys(settings.pages));
-  }
-
-  async start(): Promise<void> {}
-
-  async close(): Promise<void> {
-    await this.http.close();
   }
 
   async send(request: SendRequest): Promise<SendResult> {
@@ -53,7 +47,7 @@ export class MessengerAdapter implements ChannelAdapter {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ ...graphSendBody(request.to.id ?? '', request.message), access_token: page.accessToken }),
     });
-    if (!answer.ok) return { ok: false, failure: { retryable: true, error: { code: 1100, reason: `Communication failed: the Graph API: ${answer.reason}` } } };
+    if (!answer.ok) return unreachable('the Graph API', answer.reason);
     if (answer.status === 200) {
       const mid = midOf(answer.body);
       if (mid !== undefined) return { ok: true, providerRef: mid };

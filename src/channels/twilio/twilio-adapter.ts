@@ -1,7 +1,8 @@
 import type { Clock } from '../../core/clock.js';
 import type { MessageContent } from '../../core/message.js';
 import type { ChannelAdapter, ProviderEvent, ProviderWebhookAnswer, ProviderWebhookRequest, SendRequest, SendResult } from '../channel-adapter.js';
-import { parseJsonObject, ProviderHttp, retryAfterMs } from '../http/provider-http.js';
+import { parseJsonObject, retryAfterMs } from '../http/provider-http.js';
+import { HttpProviderAdapter, unreachable } from '../http/http-adapter.js';
 import { hasValidTwilioSignature } from './twilio-signature.js';
 import { classifyTwilioError, twilioReport } from './twilio-statuses.js';
 
@@ -23,9 +24,8 @@ const NO_REPLY: ProviderWebhookAnswer = { status: 200, body: '<?xml version="1.0
  * form-encoded with HTTP Basic, a StatusCallback per message pointing at our webhook route, whose
  * callbacks (and incoming messages) carry `X-Twilio-Signature`.
  */
-export class TwilioAdapter implements ChannelAdapter {
+export class TwilioAdapter extends HttpProviderAdapter implements ChannelAdapter {
   readonly type = 'twilio';
-  private readonly http: ProviderHttp;
 
   constructor(
     readonly provider: string,
@@ -33,13 +33,7 @@ export class TwilioAdapter implements ChannelAdapter {
     private readonly clock: Clock,
     timeoutMs: number,
   ) {
-    this.http = new ProviderHttp(timeoutMs);
-  }
-
-  async start(): Promise<void> {}
-
-  async close(): Promise<void> {
-    await this.http.close();
+    super(timeoutMs);
   }
 
   async send(request: SendRequest): Promise<SendResult> {
@@ -58,7 +52,7 @@ export class TwilioAdapter implements ChannelAdapter {
       headers: { authorization: `Basic ${Buffer.from(`${accountSid}:${authToken}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
       body: form.toString(),
     });
-    if (!answer.ok) return { ok: false, failure: { retryable: true, error: { code: 1100, reason: `Communication failed: Twilio: ${answer.reason}` } } };
+    if (!answer.ok) return unreachable('Twilio', answer.reason);
     const body = parseJsonObject(answer.body);
     if (answer.status === 201 || answer.status === 200) {
       const sid = typeof body?.sid === 'string' ? body.sid : undefined;

@@ -5,7 +5,8 @@ import type { Clock } from '../../core/clock.js';
 import type { MessageStatus } from '../../core/message-status.js';
 import { mintApplicationJwt } from '../application-jwt.js';
 import type { ChannelAdapter, ProviderEvent, ProviderWebhookAnswer, ProviderWebhookRequest, SendFailure, SendRequest, SendResult } from '../channel-adapter.js';
-import { parseJsonObject, ProviderHttp, retryAfterMs } from '../http/provider-http.js';
+import { parseJsonObject, retryAfterMs } from '../http/provider-http.js';
+import { HttpProviderAdapter, unreachable } from '../http/http-adapter.js';
 import { isRecord } from '../json-value.js';
 import { v01Address, v01Channel, v01Content, v1MessageBody } from './v1-message.js';
 
@@ -29,9 +30,8 @@ const UNSIGNED: ProviderWebhookAnswer = { status: 401, body: 'invalid signature'
  * signed with the account's signature secret, and are mapped to our message by its
  * `message_uuid`, the reference.
  */
-export class VonageMessagesAdapter implements ChannelAdapter {
+export class VonageMessagesAdapter extends HttpProviderAdapter implements ChannelAdapter {
   readonly type = 'vonage-messages';
-  private readonly http: ProviderHttp;
   private readonly secret: Uint8Array | undefined;
 
   constructor(
@@ -41,16 +41,12 @@ export class VonageMessagesAdapter implements ChannelAdapter {
     private readonly log: Logger,
     timeoutMs: number,
   ) {
-    this.http = new ProviderHttp(timeoutMs);
+    super(timeoutMs);
     this.secret = settings.signatureSecret === undefined ? undefined : new TextEncoder().encode(settings.signatureSecret);
   }
 
-  async start(): Promise<void> {
+  override async start(): Promise<void> {
     if (this.secret === undefined) this.log.warn({ provider: this.provider }, 'no signature_secret: webhooks are taken unsigned, so anyone can forge one; set signature_secret in production');
-  }
-
-  async close(): Promise<void> {
-    await this.http.close();
   }
 
   async send(request: SendRequest): Promise<SendResult> {
@@ -61,7 +57,7 @@ export class VonageMessagesAdapter implements ChannelAdapter {
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json' },
       body: JSON.stringify(v1MessageBody(request, this.settings.callbackUrl)),
     });
-    if (!answer.ok) return { ok: false, failure: { retryable: true, error: { code: 1100, reason: `Communication failed: Vonage: ${answer.reason}` } } };
+    if (!answer.ok) return unreachable('Vonage', answer.reason);
     const body = parseJsonObject(answer.body);
     if (answer.status === 202 || answer.status === 200) {
       if (typeof body?.message_uuid === 'string') return { ok: true, providerRef: body.message_uuid };

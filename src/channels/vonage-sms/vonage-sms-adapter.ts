@@ -2,7 +2,8 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../core/clock.js';
 import { wholeMessageRef } from '../../core/message-parts.js';
 import type { ChannelAdapter, ProviderEvent, ProviderWebhookAnswer, ProviderWebhookRequest, SendRequest, SendResult } from '../channel-adapter.js';
-import { parseJsonObject, ProviderHttp } from '../http/provider-http.js';
+import { parseJsonObject } from '../http/provider-http.js';
+import { HttpProviderAdapter, unreachable } from '../http/http-adapter.js';
 import { encodingOf } from '../smpp/sms-encoding.js';
 import { hasValidVonageSignature, type SignatureMethod } from './vonage-signature.js';
 import { classifySendStatus, receiptReport } from './vonage-sms-statuses.js';
@@ -27,9 +28,8 @@ const MAX_CLIENT_REF = 40;
  * core/message-parts.ts), delivery receipts and inbound SMS at our webhook route as GET query,
  * POST form or POST JSON, whichever the account is set to.
  */
-export class VonageSmsAdapter implements ChannelAdapter {
+export class VonageSmsAdapter extends HttpProviderAdapter implements ChannelAdapter {
   readonly type = 'vonage-sms';
-  private readonly http: ProviderHttp;
 
   constructor(
     readonly provider: string,
@@ -38,17 +38,13 @@ export class VonageSmsAdapter implements ChannelAdapter {
     private readonly log: Logger,
     timeoutMs: number,
   ) {
-    this.http = new ProviderHttp(timeoutMs);
+    super(timeoutMs);
   }
 
-  async start(): Promise<void> {
+  override async start(): Promise<void> {
     if (this.settings.signatureSecret === undefined) {
       this.log.warn({ provider: this.provider }, 'no signature_secret: callbacks are checked only for the account api-key, which anyone who knows it can send; set signature_secret (and enable signed webhooks in the Vonage dashboard) in production');
     }
-  }
-
-  async close(): Promise<void> {
-    await this.http.close();
   }
 
   async send(request: SendRequest): Promise<SendResult> {
@@ -66,7 +62,7 @@ export class VonageSmsAdapter implements ChannelAdapter {
     });
     if (request.clientRef) form.set('client-ref', request.clientRef.slice(0, MAX_CLIENT_REF));
     const answer = await this.http.call({ method: 'POST', url: `${this.settings.baseUrl}/sms/json`, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form.toString() });
-    if (!answer.ok) return { ok: false, failure: { retryable: true, error: { code: 1100, reason: `Communication failed: Vonage: ${answer.reason}` } } };
+    if (!answer.ok) return unreachable('Vonage', answer.reason);
     if (answer.status >= 500 || answer.status === 429) return { ok: false, failure: { retryable: true, error: { code: 1331, reason: `Provider error: Vonage answered ${answer.status}` } } };
     const messages = parseJsonObject(answer.body)?.messages;
     if (answer.status !== 200 || !Array.isArray(messages) || messages.length === 0) {

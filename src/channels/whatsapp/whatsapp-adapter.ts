@@ -1,5 +1,6 @@
 import type { ChannelAdapter, ProviderWebhookAnswer, ProviderWebhookRequest, SendRequest, SendResult } from '../channel-adapter.js';
-import { parseJsonObject, ProviderHttp } from '../http/provider-http.js';
+import { parseJsonObject } from '../http/provider-http.js';
+import { HttpProviderAdapter, unreachable } from '../http/http-adapter.js';
 import { graphErrorOf } from '../messenger/graph-errors.js';
 import { answerVerification, hasValidSignature, UNSIGNED } from '../meta/meta-webhook.js';
 import { sendFailureOf } from './whatsapp-errors.js';
@@ -21,9 +22,8 @@ export interface WhatsAppSettings {
  * reference its status webhooks name. Callbacks share Meta's handshake and signature with
  * Messenger (meta/meta-webhook.ts).
  */
-export class WhatsAppAdapter implements ChannelAdapter {
+export class WhatsAppAdapter extends HttpProviderAdapter implements ChannelAdapter {
   readonly type = 'whatsapp';
-  private readonly http: ProviderHttp;
   private readonly phoneNumberIds: ReadonlySet<string>;
 
   constructor(
@@ -31,14 +31,8 @@ export class WhatsAppAdapter implements ChannelAdapter {
     private readonly settings: WhatsAppSettings,
     timeoutMs: number,
   ) {
-    this.http = new ProviderHttp(timeoutMs);
+    super(timeoutMs);
     this.phoneNumberIds = new Set(Object.values(settings.numbers).map((number) => number.phoneNumberId));
-  }
-
-  async start(): Promise<void> {}
-
-  async close(): Promise<void> {
-    await this.http.close();
   }
 
   async send(request: SendRequest): Promise<SendResult> {
@@ -52,7 +46,7 @@ export class WhatsAppAdapter implements ChannelAdapter {
       headers: { authorization: `Bearer ${number.accessToken}`, 'content-type': 'application/json' },
       body: JSON.stringify(whatsappSendBody((request.to.number ?? '').replace(/^\+/, ''), request.message)),
     });
-    if (!answer.ok) return { ok: false, failure: { retryable: true, error: { code: 1100, reason: `Communication failed: the WhatsApp Cloud API: ${answer.reason}` } } };
+    if (!answer.ok) return unreachable('the WhatsApp Cloud API', answer.reason);
     if (answer.status === 200) {
       const [first] = (parseJsonObject(answer.body)?.messages as Array<{ id?: unknown }> | undefined) ?? [];
       if (typeof first?.id === 'string' && first.id !== '') return { ok: true, providerRef: first.id };

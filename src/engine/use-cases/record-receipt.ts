@@ -29,11 +29,6 @@ export interface ProviderReceipt {
 /** Commits a conflicting change again on fresh state at most this often; more means something keeps racing it. */
 const MAX_TRIES = 20;
 
-/** The entry for one status report of one provider, by that provider's reference for the message. */
-export function recordReceipt(ctx: EngineContext, provider: string, providerRef: string, report: ProviderReport): Promise<void> {
-  return recordProviderEvents(ctx, provider, [{ type: 'receipt', providerRef, report }]);
-}
-
 /** What a provider said outside a send (receipts and inbound messages), recorded in one transaction, retried on conflicts. */
 export async function recordProviderEvents(ctx: EngineContext, provider: string, events: readonly ProviderEvent[]): Promise<void> {
   for (let attempt = 1; attempt <= MAX_TRIES; attempt += 1) {
@@ -195,8 +190,8 @@ export async function submissionChange(
 /** The first of these references that another message (or a part of one) carries already. */
 async function referenceHolder(ctx: EngineContext, provider: string, refs: readonly string[], messageUuid: string): Promise<{ ref: string; uuid: string } | undefined> {
   for (const ref of refs) {
-    const uuid = (await ctx.store.findMessageByProviderRef(provider, ref))?.uuid ?? (await ctx.store.findMessagePart(provider, ref))?.messageUuid;
-    if (uuid !== undefined && uuid !== messageUuid) return { ref, uuid };
+    const carrier = await referenceTarget(ctx, provider, [ref]);
+    if (carrier && carrier.message.uuid !== messageUuid) return { ref, uuid: carrier.message.uuid };
   }
   return undefined;
 }

@@ -239,10 +239,6 @@ export class SqliteStore implements Store {
     return (this.statements.listSendAttempts.all(uuid) as rows.SendAttemptRow[]).map(rows.toSendAttempt);
   }
 
-  async countSendAttempts(uuid: string): Promise<number> {
-    return (this.statements.countSendAttempts.get(uuid) as { n: number }).n;
-  }
-
   async findLatestConversation(conversation: { apiKey?: string; channel: string; businessAddress: string; userAddress: string }): Promise<MessageRecord | undefined> {
     const { apiKey, channel, businessAddress, userAddress } = conversation;
     const row = (
@@ -458,7 +454,6 @@ function prepareStatements(db: Database.Database) {
     insertSendAttempt: db.prepare(`INSERT INTO send_attempts (message_uuid, attempt, provider, at, outcome, provider_ref, error_code, error_reason)
       VALUES (@messageUuid, @attempt, @provider, @at, @outcome, @providerRef, @errorCode, @errorReason)`),
     listSendAttempts: db.prepare('SELECT * FROM send_attempts WHERE message_uuid = ? ORDER BY attempt'),
-    countSendAttempts: db.prepare('SELECT count(*) AS n FROM send_attempts WHERE message_uuid = ?'),
 
     insertInboxReceipt: db.prepare(`INSERT INTO receipt_inbox (id, provider, provider_ref, status, at, error_code, error_reason, received_at)
       VALUES (@id, @provider, @providerRef, @status, @at, @errorCode, @errorReason, @receivedAt)`),
