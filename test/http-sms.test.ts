@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { FakeTwilio } from './peers/fake-twilio.js';
 import { FakeVonageSms } from './peers/fake-vonage-sms.js';
 import { createApplication, getJson, postJson, type TestApplication, waitForMessage } from './support/api-client.js';
-import { freePort, startTestServer, type TestServer } from './support/test-server.js';
+import { startTestServer, type TestServer } from './support/test-server.js';
 import { WebhookReceiver } from './support/webhook-receiver.js';
 
 const ACCOUNT_SID = 'AC0123456789abcdef0123456789abcdef';
@@ -30,12 +30,10 @@ describe('SMS through Twilio and the Vonage SMS API', () => {
     twilio = await FakeTwilio.start({ accountSid: ACCOUNT_SID, authToken: 'twilio-token', now: () => now() });
     vonage = await FakeVonageSms.start({ apiKey: 'abcd1234', apiSecret: 'vonage-secret', signatureSecret: 'vonage-signing', signatureMethod: 'sha256', now: () => now() });
     receiver = await new WebhookReceiver().start();
-    const port = await freePort();
     server = await startTestServer({
       clock: 'virtual',
-      port,
+      publicUrl: true,
       configFile: {
-        public_url: `http://127.0.0.1:${port}`,
         providers: {
           twilio: { type: 'twilio', account_sid: ACCOUNT_SID, auth_token: 'twilio-token', base_url: twilio.baseUrl },
           vonage: { type: 'vonage-sms', api_key: 'abcd1234', api_secret: 'vonage-secret', signature_secret: 'vonage-signing', signature_method: 'sha256', base_url: vonage.baseUrl },
@@ -230,12 +228,10 @@ describe('Vonage SMS API signed with md5hash, receipts as GET', () => {
 
   before(async () => {
     vonage = await FakeVonageSms.start({ apiKey: 'key', apiSecret: 'secret', signatureSecret: 'md5-signing', signatureMethod: 'md5hash', transport: 'get' });
-    const port = await freePort();
     server = await startTestServer({
       clock: 'virtual',
-      port,
+      publicUrl: true,
       configFile: {
-        public_url: `http://127.0.0.1:${port}`,
         providers: { vonage: { type: 'vonage-sms', api_key: 'key', api_secret: 'secret', signature_secret: 'md5-signing', base_url: vonage.baseUrl } },
         channels: { sms: [{ via: ['vonage'] }] },
       },
@@ -262,12 +258,10 @@ describe('Vonage SMS API without a signature secret', () => {
 
   before(async () => {
     vonage = await FakeVonageSms.start({ apiKey: 'plain-key', apiSecret: 'secret', transport: 'post-form' });
-    const port = await freePort();
     server = await startTestServer({
       clock: 'virtual',
-      port,
+      publicUrl: true,
       configFile: {
-        public_url: `http://127.0.0.1:${port}`,
         providers: { vonage: { type: 'vonage-sms', api_key: 'plain-key', api_secret: 'secret', base_url: vonage.baseUrl } },
         channels: { sms: [{ via: ['vonage'] }] },
       },

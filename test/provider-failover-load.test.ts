@@ -11,7 +11,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { FakeTwilio } from './peers/fake-twilio.js';
 import { advanceClock, getJson, postJson, waitForMessage } from './support/api-client.js';
-import { freePort, startTestServer, type TestServer } from './support/test-server.js';
+import { startTestServer, type TestServer } from './support/test-server.js';
 
 const MESSAGES = 1000;
 const SID = 'AC00000000000000000000000000000001';
@@ -41,12 +41,10 @@ before(async () => {
     });
   });
   await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-  const port = await freePort();
   server = await startTestServer({
     clock: 'virtual',
-    port,
+    publicUrl: true,
     configFile: {
-      public_url: `http://127.0.0.1:${port}`,
       providers: {
         flaky: { type: 'twilio', account_sid: SID, auth_token: 'flaky-token', base_url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}` },
         steady: { type: 'twilio', account_sid: SID, auth_token: 'steady-token', base_url: steady.baseUrl },

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { FakeVonageMessages } from './peers/fake-vonage-messages.js';
 import { createApplication, postJson, type TestApplication, waitForMessage } from './support/api-client.js';
-import { freePort, startTestServer, type TestServer } from './support/test-server.js';
+import { startTestServer, type TestServer } from './support/test-server.js';
 import { WebhookReceiver, type ReceivedWebhook } from './support/webhook-receiver.js';
 
 describe('Vonage Messages v1 as the upstream', () => {
@@ -26,12 +26,10 @@ describe('Vonage Messages v1 as the upstream', () => {
     let now: () => number = Date.now;
     vonage = await FakeVonageMessages.start({ applicationId: 'vonage-app', publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(), signatureSecret: 'vonage-signing', now: () => now() });
     receiver = await new WebhookReceiver().start();
-    const port = await freePort();
     server = await startTestServer({
       clock: 'virtual',
-      port,
+      publicUrl: true,
       configFile: {
-        public_url: `http://127.0.0.1:${port}`,
         providers: { vonage: { type: 'vonage-messages', application_id: 'vonage-app', private_key_pem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), signature_secret: 'vonage-signing', base_url: vonage.baseUrl } },
         channels: { sms: [{ via: ['vonage'] }], mms: [{ via: ['vonage'] }], viber_service_msg: [{ via: ['vonage'] }], whatsapp: [{ via: ['vonage'] }] },
       },

@@ -8,10 +8,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { generateApplicationJwt } from '../src/cli/generate-jwt.js';
-import { startTestServer, type TestServer } from './support/test-server.js';
+import { freePort, startTestServer, type TestServer } from './support/test-server.js';
 import { WebhookReceiver, type ReceivedWebhook } from './support/webhook-receiver.js';
 
 // The verifier Vonage's own sample uses; nothing of ours is involved in checking signatures.
@@ -143,14 +142,6 @@ async function listenOn(port: number): Promise<{ server: Server; received: Array
     server.listen(port, '127.0.0.1', resolve);
   });
   return { server, received };
-}
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
 }
 
 /** Waits (real time, bounded) for something asynchronous that no receiver records. */

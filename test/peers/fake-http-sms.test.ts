@@ -4,54 +4,13 @@
 // providers' SDK code (twilio-node validateRequest) or taken from an SDK (nexmo's HashGenerator).
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { after, before, describe, test } from 'node:test';
 import { FakeTwilio, twilioSignature } from './fake-twilio.js';
 import { FakeVonageSms, splitSms, vonageSignature, vonageSignedString } from './fake-vonage-sms.js';
+import { type GatewayStub, startGatewayStub } from './gateway-stub.js';
 
-interface Received {
-  method: string;
-  url: URL;
-  headers: IncomingHttpHeaders;
-  raw: string;
-}
-
-interface Gateway {
-  base: string;
-  received: Received[];
-  /** The HTTP status the next requests are answered with. */
-  status: number;
-  close(): Promise<void>;
-}
-
-/** A stand-in for the gateway's webhook endpoints: records every request and answers `status`. */
-async function startGateway(): Promise<Gateway> {
-  const received: Received[] = [];
-  const gateway: Gateway = { base: '', received, status: 200, close: () => Promise.resolve() };
-  const server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      received.push({
-        method: request.method ?? '',
-        url: new URL(request.url ?? '/', gateway.base),
-        headers: request.headers,
-        raw: Buffer.concat(chunks).toString('utf8'),
-      });
-      response.writeHead(gateway.status, { 'content-type': 'text/xml' }).end('<Response/>');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  gateway.base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  gateway.close = () =>
-    new Promise<void>((resolve, reject) => {
-      server.close((error) => (error ? reject(error) : resolve()));
-      server.closeAllConnections();
-    });
-  return gateway;
-}
+const startGateway = () => startGatewayStub({ body: '<Response/>', contentType: 'text/xml' });
 
 function formOf(raw: string): Record<string, string> {
   return Object.fromEntries(new URLSearchParams(raw));
@@ -95,7 +54,7 @@ async function twilioPost(fake: FakeTwilio, form: Array<[string, string]>, optio
 describe('FakeTwilio', () => {
   let clock = Date.UTC(2024, 4, 6, 7, 8, 9);
   let fake: FakeTwilio;
-  let gateway: Gateway;
+  let gateway: GatewayStub;
   before(async () => {
     fake = await FakeTwilio.start({ accountSid, authToken, now: () => clock });
     gateway = await startGateway();
@@ -299,7 +258,7 @@ async function vonagePost(fake: FakeVonageSms, params: Record<string, string>, a
 describe('FakeVonageSms', () => {
   let clock = Date.UTC(2024, 4, 6, 7, 8, 9);
   let fake: FakeVonageSms;
-  let gateway: Gateway;
+  let gateway: GatewayStub;
   before(async () => {
     fake = await FakeVonageSms.start({ apiKey, apiSecret, signatureSecret, now: () => clock });
     gateway = await startGateway();

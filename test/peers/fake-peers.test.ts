@@ -3,12 +3,11 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import smppModule from 'smpp';
 import { FakeGraphApi } from './fake-graph-api.js';
 import { FakeSmsc } from './fake-smsc.js';
+import { startGatewayStub, type StubRequest } from './gateway-stub.js';
 
 // --- Graph API ---
 
@@ -24,30 +23,10 @@ async function postSend(fake: FakeGraphApi, body: Record<string, unknown>, optio
 
 const textSend = { recipient: { id: 'psid-1' }, messaging_type: 'UPDATE', message: { text: 'hello' } };
 
-interface ReceivedPost {
-  headers: IncomingHttpHeaders;
-  raw: Buffer;
-}
-
-/** A stand-in for our webhook endpoint: records posts and answers Meta's verification handshake. */
-async function startReceiver(verifyToken: string): Promise<{ url: string; posts: ReceivedPost[]; server: Server }> {
-  const posts: ReceivedPost[] = [];
-  const server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      const url = new URL(request.url ?? '/', 'http://localhost');
-      if (request.method === 'GET') {
-        const ok = url.searchParams.get('hub.mode') === 'subscribe' && url.searchParams.get('hub.verify_token') === verifyToken;
-        response.writeHead(ok ? 200 : 403).end(ok ? url.searchParams.get('hub.challenge') ?? '' : '');
-        return;
-      }
-      posts.push({ headers: request.headers, raw: Buffer.concat(chunks) });
-      response.writeHead(200).end('EVENT_RECEIVED');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/webhooks/messenger`, posts, server };
+/** Our webhook endpoint at /webhooks/messenger, with Meta's handshake. */
+async function startReceiver(verifyToken: string) {
+  const stub = await startGatewayStub({ verifyToken, body: 'EVENT_RECEIVED' });
+  return { stub, url: `${stub.base}/webhooks/messenger`, posts: stub.received };
 }
 
 describe('FakeGraphApi', () => {
@@ -133,14 +112,14 @@ describe('FakeGraphApi', () => {
 
       const [delivery, read, inbound, echo, forged, missing] = receiver.posts;
       for (const post of [delivery, read, inbound, echo]) {
-        const expected = `sha256=${createHmac('sha256', appSecret).update(post!.raw).digest('hex')}`;
+        const expected = `sha256=${createHmac('sha256', appSecret).update(post!.bytes).digest('hex')}`;
         assert.equal(post!.headers['x-hub-signature-256'], expected);
         assert.equal(post!.headers['content-type'], 'application/json');
       }
-      assert.notEqual(forged!.headers['x-hub-signature-256'], `sha256=${createHmac('sha256', appSecret).update(forged!.raw).digest('hex')}`);
+      assert.notEqual(forged!.headers['x-hub-signature-256'], `sha256=${createHmac('sha256', appSecret).update(forged!.bytes).digest('hex')}`);
       assert.equal(missing!.headers['x-hub-signature-256'], undefined);
 
-      const parse = (post: ReceivedPost | undefined) => JSON.parse(post!.raw.toString('utf8'));
+      const parse = (post: StubRequest | undefined) => JSON.parse(post!.raw);
       assert.deepEqual(parse(delivery), {
         object: 'page',
         entry: [
@@ -168,8 +147,7 @@ describe('FakeGraphApi', () => {
       assert.equal((await fake.verify(receiver.url, 'wrong', 'challenge-42')).status, 403);
     } finally {
       fake.webhookUrl = undefined;
-      receiver.server.closeAllConnections();
-      await new Promise((resolve) => receiver.server.close(resolve));
+      await receiver.stub.close();
     }
   });
 });

@@ -3,46 +3,12 @@
 // tokens are checked with jose (HS256) and payload_hash against the exact bytes received.
 import assert from 'node:assert/strict';
 import { createHash, generateKeyPairSync, randomUUID } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { SignJWT, decodeJwt, importPKCS8, jwtVerify } from 'jose';
 import { FakeVonageMessages } from './fake-vonage-messages.js';
+import { type GatewayStub, startGatewayStub, type StubRequest } from './gateway-stub.js';
 
-interface Received {
-  url: URL;
-  headers: IncomingHttpHeaders;
-  raw: string;
-}
-
-interface Gateway {
-  base: string;
-  received: Received[];
-  status: number;
-  close(): Promise<void>;
-}
-
-/** A stand-in for the gateway's webhook endpoints: records every request and answers `status`. */
-async function startGateway(): Promise<Gateway> {
-  const received: Received[] = [];
-  const gateway: Gateway = { base: '', received, status: 200, close: () => Promise.resolve() };
-  const server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      received.push({ url: new URL(request.url ?? '/', gateway.base), headers: request.headers, raw: Buffer.concat(chunks).toString('utf8') });
-      response.writeHead(gateway.status).end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  gateway.base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  gateway.close = () =>
-    new Promise<void>((resolve, reject) => {
-      server.close((error) => (error ? reject(error) : resolve()));
-      server.closeAllConnections();
-    });
-  return gateway;
-}
+const startGateway = () => startGatewayStub();
 
 const applicationId = 'aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee';
 const signatureSecret = 'vonage-signature-secret-0123456789';
@@ -65,7 +31,7 @@ async function appJwt(options: { key?: string; applicationId?: string; exp?: num
 
 describe('FakeVonageMessages', () => {
   let fake: FakeVonageMessages;
-  let gateway: Gateway;
+  let gateway: GatewayStub;
 
   before(async () => {
     fake = await FakeVonageMessages.start({ applicationId, publicKeyPem, signatureSecret, apiKey, now: () => clock });
@@ -202,7 +168,7 @@ describe('FakeVonageMessages', () => {
     assert.equal(fake.requests, before + 4);
   });
 
-  async function verifiedWebhook(received: Received): Promise<Record<string, unknown>> {
+  async function verifiedWebhook(received: StubRequest): Promise<Record<string, unknown>> {
     const token = /^Bearer (.+)$/.exec(received.headers.authorization ?? '')?.[1];
     assert.ok(token, 'Authorization: Bearer');
     const { payload, protectedHeader } = await jwtVerify(token, new TextEncoder().encode(signatureSecret), { algorithms: ['HS256'] });

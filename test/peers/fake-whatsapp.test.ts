@@ -2,10 +2,9 @@
 // node:http listener as the gateway's webhook endpoint.
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { FakeWhatsApp } from './fake-whatsapp.js';
+import { startGatewayStub, type StubRequest } from './gateway-stub.js';
 
 const appSecret = 'wa-app-secret';
 const numberId = '106540352242922';
@@ -32,34 +31,13 @@ async function post(fake: FakeWhatsApp, body: unknown, options: { token?: string
 
 const text = { messaging_product: 'whatsapp', recipient_type: 'individual', to: '447700900001', type: 'text', text: { body: 'hello' } };
 
-interface ReceivedPost {
-  headers: IncomingHttpHeaders;
-  raw: Buffer;
+/** Our webhook endpoint at /webhooks/whatsapp, with Meta's handshake. */
+async function startGateway(verifyToken: string) {
+  const stub = await startGatewayStub({ verifyToken });
+  return { stub, url: `${stub.base}/webhooks/whatsapp`, posts: stub.received };
 }
 
-/** A stand-in for the gateway's webhook endpoint: records posts, answers `answer`, and does Meta's handshake. */
-async function startGateway(verifyToken: string): Promise<{ url: string; posts: ReceivedPost[]; answer: { status: number }; server: Server }> {
-  const posts: ReceivedPost[] = [];
-  const answer = { status: 200 };
-  const server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      const url = new URL(request.url ?? '/', 'http://localhost');
-      if (request.method === 'GET') {
-        const ok = url.searchParams.get('hub.mode') === 'subscribe' && url.searchParams.get('hub.verify_token') === verifyToken;
-        response.writeHead(ok ? 200 : 403).end(ok ? url.searchParams.get('hub.challenge') ?? '' : '');
-        return;
-      }
-      posts.push({ headers: request.headers, raw: Buffer.concat(chunks) });
-      response.writeHead(answer.status).end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/webhooks/whatsapp`, posts, answer, server };
-}
-
-const parse = (post: ReceivedPost | undefined): Record<string, any> => JSON.parse(post!.raw.toString('utf8'));
+const parse = (post: StubRequest | undefined): Record<string, any> => JSON.parse(post!.raw);
 const expectedSignature = (raw: Buffer, algorithm: 'sha256' | 'sha1' = 'sha256') => `${algorithm}=${createHmac(algorithm, appSecret).update(raw).digest('hex')}`;
 
 describe('FakeWhatsApp', () => {
@@ -239,16 +217,16 @@ describe('FakeWhatsApp', () => {
       assert.equal(await fake.inbound(otherNumberId, '447700900009', { image: { id: 'media-1', caption: 'pic' } }), 200);
       assert.equal(await fake.postEvent({ object: 'whatsapp_business_account', entry: [] }, 'forged'), 200);
       assert.equal(await fake.postEvent({ object: 'whatsapp_business_account', entry: [] }, 'missing'), 200);
-      gateway.answer.status = 500;
+      gateway.stub.status = 500;
       assert.equal(await fake.status(wamid, 'read'), 500, 'resolves with our HTTP status');
 
       const [sent, delivered, read, window, failed, textIn, imageIn, forged, missing] = gateway.posts;
       for (const posted of [sent, delivered, read, window, failed, textIn, imageIn]) {
-        assert.equal(posted!.headers['x-hub-signature-256'], expectedSignature(posted!.raw));
-        assert.equal(posted!.headers['x-hub-signature'], expectedSignature(posted!.raw, 'sha1'));
+        assert.equal(posted!.headers['x-hub-signature-256'], expectedSignature(posted!.bytes));
+        assert.equal(posted!.headers['x-hub-signature'], expectedSignature(posted!.bytes, 'sha1'));
         assert.equal(posted!.headers['content-type'], 'application/json');
       }
-      assert.notEqual(forged!.headers['x-hub-signature-256'], expectedSignature(forged!.raw));
+      assert.notEqual(forged!.headers['x-hub-signature-256'], expectedSignature(forged!.bytes));
       assert.equal(missing!.headers['x-hub-signature-256'], undefined);
       assert.equal(missing!.headers['x-hub-signature'], undefined);
 
@@ -279,7 +257,7 @@ describe('FakeWhatsApp', () => {
           },
         ],
       });
-      const statusOf = (posted: ReceivedPost | undefined) => parse(posted).entry[0].changes[0].value.statuses[0];
+      const statusOf = (posted: StubRequest | undefined) => parse(posted).entry[0].changes[0].value.statuses[0];
       assert.equal(statusOf(delivered).timestamp, '1750000103');
       assert.equal(statusOf(read).status, 'read');
       assert.equal(statusOf(read).pricing, undefined);
@@ -323,7 +301,7 @@ describe('FakeWhatsApp', () => {
       );
 
       await assert.rejects(fake.status('wamid.unknown', 'delivered'), /no send has id/);
-      gateway.answer.status = 200;
+      gateway.stub.status = 200;
       assert.equal(await fake.status('wamid.unknown', 'delivered', { phoneNumberId: numberId, recipientId: '447700900005' }), 200);
       assert.equal(statusOf(gateway.posts.at(-1)).recipient_id, '447700900005');
       await assert.rejects(fake.inbound('nope', '1', { text: 'x' }), /unknown phone_number_id/);
@@ -333,10 +311,7 @@ describe('FakeWhatsApp', () => {
       assert.equal((await fake.verify(gateway.url, 'wrong', 'challenge-123')).status, 403);
     } finally {
       fake.webhookUrl = undefined;
-      await new Promise<void>((resolve) => {
-        gateway.server.close(() => resolve());
-        gateway.server.closeAllConnections();
-      });
+      await gateway.stub.close();
     }
   });
 });

@@ -33,8 +33,8 @@ export interface TestServerOptions {
   configFile?: Record<string, unknown>;
   statusUrl?: string;
   inboundUrl?: string;
-  /** A fixed port (e.g. one `freePort()` found), where the config must name the server's own URL (public_url). */
-  port?: number;
+  /** Listen on a free port found first and name it as `public_url`, for providers told per message where to report. */
+  publicUrl?: boolean;
   /** Fake providers of a test, each serving the channels named. */
   providers?: ServerExtras['providers'];
 }
@@ -42,14 +42,16 @@ export interface TestServerOptions {
 /** A real server on a random port with a fresh SQLite file, silent logs, one account. */
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'opendispatch-test-'));
+  const port = options.publicUrl ? await freePort() : 0;
+  const configFile = options.publicUrl ? { ...options.configFile, public_url: `http://127.0.0.1:${port}` } : options.configFile;
   let configPath: string | undefined;
-  if (options.configFile) {
+  if (configFile) {
     const { writeFileSync } = await import('node:fs');
     configPath = join(dataDir, 'config.json');
-    writeFileSync(configPath, JSON.stringify(options.configFile));
+    writeFileSync(configPath, JSON.stringify(configFile));
   }
   const config = loadConfig(
-    { port: options.port ?? 0, host: '127.0.0.1', database: `sqlite:${join(dataDir, 'test.db')}`, clock: options.clock ?? 'real', config: configPath },
+    { port, host: '127.0.0.1', database: `sqlite:${join(dataDir, 'test.db')}`, clock: options.clock ?? 'real', config: configPath },
     { OPENDISPATCH_API_KEY: 'seed0000', OPENDISPATCH_API_SECRET: 'seedsecret000000' },
   );
   const server = await startServer(config, { log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), providers: options.providers });
