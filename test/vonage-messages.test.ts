@@ -94,12 +94,15 @@ describe('Vonage Messages v1 as the upstream', () => {
     await waitForMessage(server, whatsapp, ['read']);
   });
 
-  test('a 429 is retried; refused credentials are a provider fault (1331)', async () => {
+  test('a 429 is retried; refused credentials are a provider fault (1331); a 422 is rejected with its code', async () => {
     vonage.failNext({ httpStatus: 429, code: 1010, title: 'Rate Limit Hit' });
     const retried = await waitForMessage(server, await send(sms(newNumber())), ['submitted'], { advanceSeconds: 2 });
     assert.deepEqual(retried.attempts.map((attempt: any) => attempt.outcome), ['failed', 'submitted']);
     vonage.failNext({ httpStatus: 401 });
     assert.equal((await waitForMessage(server, await send(sms(newNumber())), ['rejected'])).error.code, 1331);
+    vonage.failNext({ httpStatus: 422, code: 1120, title: 'Invalid sender' });
+    const refused = await waitForMessage(server, await send(sms(newNumber())), ['rejected']);
+    assert.deepEqual([refused.error.code, refused.attempts.length], [1120, 1], 'a 422 is final, with the code of its type');
   });
 
   test('an inbound message comes back in v0.1 shape', async () => {

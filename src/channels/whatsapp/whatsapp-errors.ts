@@ -18,7 +18,8 @@ const PROVIDER_CODES = new Set([190, 0, 10, 3, 368, 131031, 130497, 133010, 1310
 
 export function classifyWhatsAppError(code: number | undefined, httpStatus?: number): WhatsAppErrorClass {
   const tagged = (nexmo: number, text: string): MessageError => ({ code: nexmo, reason: `${text} (WhatsApp ${code ?? httpStatus})` });
-  if (code === 131047) return { kind: 'rejected', error: tagged(1340, 'Outside of the allowed window: more than 24 h since the user last wrote') };
+  // 470 is 131047's predecessor (the on-premises API): the same closed window.
+  if (code === 131047 || code === 470) return { kind: 'rejected', error: tagged(1340, 'Outside of the allowed window: more than 24 h since the user last wrote') };
   if (code !== undefined && TEMPLATE_CODES.has(code)) return { kind: 'rejected', error: tagged(1022, 'Invalid template or template parameters') };
   if (code === 100 || code === 131008 || code === 131009 || code === 131051 || code === 131021) return { kind: 'rejected', error: tagged(1020, 'Invalid params: WhatsApp refused the message') };
   if (code === 131053) return { kind: 'rejected', error: tagged(1380, 'Invalid resource: WhatsApp could not fetch the media') };

@@ -7,6 +7,7 @@ import { whatsappSendBody } from './whatsapp-send-body.js';
 test('WhatsApp error codes are classified (channels reference §2.4)', () => {
   const cases: Array<[number | undefined, number | undefined, string, number]> = [
     [131047, undefined, 'rejected', 1340],
+    [470, undefined, 'rejected', 1340],
     [132001, undefined, 'rejected', 1022],
     [131008, 400, 'rejected', 1020],
     [131053, undefined, 'rejected', 1380],
