@@ -21,7 +21,8 @@ const MAY_IMPORT: Record<string, readonly string[] | '*'> = {
   core: [],
   store: ['core'],
   // Adapters are made from their settings as the config schema types them.
-  channels: ['core', 'config/provider-schema.ts'],
+  // The sandbox keeps its PostgreSQL tables with the store's migration runner.
+  channels: ['core', 'config/provider-schema.ts', 'store/postgres/migrate.ts'],
   webhooks: ['core'],
   // The engine knows the adapter port and the registry, never a provider's own modules.
   engine: ['core', 'store', 'channels/channel-adapter.ts', 'channels/provider-registry.ts', 'webhooks'],

@@ -12,7 +12,7 @@ import { openSandboxState } from './channels/sandbox/open-sandbox-state.js';
 import type { Channel } from './core/channel.js';
 import type { Clock } from './core/clock.js';
 import type { Config } from './config/config.js';
-import { createAccount, type CreatedAccount } from './engine/accounts/create-account.js';
+import { createFirstAccount, type CreatedAccount } from './engine/accounts/create-account.js';
 import { RealClock, VirtualClock } from './engine/clock.js';
 import type { EngineContext } from './engine/engine-context.js';
 import { JobEngine } from './engine/job-engine.js';
@@ -68,7 +68,10 @@ export function createLogger(config: Readonly<Config>, destination?: Destination
 /** The composition root: store, clock, providers, engine lanes and the HTTP API, started in that order. */
 export async function startServer(config: Readonly<Config>, extras: ServerExtras = {}): Promise<RunningServer> {
   const { log = createLogger(config), providers: extraProviders = [], clock = defaultClock(config) } = extras;
-  const database = await openStore(config.database, clock);
+  const database = await openStore(config.database, clock, {
+    listen: true,
+    onConnectionError: (error) => log.warn({ err: error }, 'a database connection broke while idle; the next query opens a fresh one'),
+  });
   const { store } = database;
   try {
     await store.recoverAtStart();
@@ -77,7 +80,7 @@ export async function startServer(config: Readonly<Config>, extras: ServerExtras
     throw error;
   }
 
-  const sandboxState = openSandboxState(database, clock.wallNow());
+  const sandboxState = await openSandboxState(database, clock.wallNow());
   const outages = new ProviderOutages();
   const sandboxNamed = (provider: string, defaultDeliveredAfterSeconds: number) => new SandboxNetwork({ provider, state: sandboxState, clock, defaultDeliveredAfterSeconds, outages });
   const builtInSettings = config.providers[BUILT_IN_SANDBOX];
@@ -195,6 +198,6 @@ function defaultClock(config: Readonly<Config>): Clock {
 /** An empty database gets one account: from OPENDISPATCH_API_KEY/SECRET, or a generated one. */
 async function seedFirstAccount(store: Store, config: Readonly<Config>, clock: Clock): Promise<RunningServer['seededAccount']> {
   if ((await store.countAccounts()) > 0) return undefined;
-  const created = await createAccount(store, { ...config.seedAccount, ...config.seedWebhooks }, clock.wallNow());
-  return { ...created, generated: config.seedAccount === undefined };
+  const created = await createFirstAccount(store, { ...config.seedAccount, ...config.seedWebhooks }, clock.wallNow());
+  return created && { ...created, generated: config.seedAccount === undefined };
 }

@@ -5,9 +5,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSign, createVerify, generateKeyPair, generateKeyPairSync, randomUUID } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
-import { join } from 'node:path';
 import { generateApplicationJwt } from '../src/cli/generate-jwt.js';
 import { basic, startTestServer, type TestServer } from './support/test-server.js';
 
@@ -89,11 +87,6 @@ function assertNotFound(answer: Answer, id: string): void {
 }
 
 /** Every file SQLite may have written to: the database and its write-ahead log. */
-function databaseBytes(): string {
-  const db = join(server.dataDir, 'test.db');
-  return [db, `${db}-wal`, `${db}-journal`].filter((file) => existsSync(file)).map((file) => readFileSync(file).toString('latin1')).join('');
-}
-
 // ---------------------------------------------------------------------------------------------
 
 describe('create', () => {
@@ -130,7 +123,7 @@ describe('create', () => {
     assert.ok(!JSON.stringify(stored).includes('PRIVATE'));
 
     const privateLines = (app.keys.private_key as string).split('\n').filter((line) => line && !line.startsWith('-----'));
-    const bytes = databaseBytes();
+    const bytes = await server.databaseText();
     assert.ok(bytes.includes(app.id), 'the scan reads the database the application is in');
     for (const line of privateLines) assert.ok(!bytes.includes(line), 'a line of the private key is in the database files');
   });

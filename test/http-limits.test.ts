@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { loadConfig } from '../src/config/config.js';
 import { startServer } from '../src/server.js';
-import { startTestServer, type TestServer } from './support/test-server.js';
+import { startTestServer, TEST_DATABASE_KIND, type TestServer } from './support/test-server.js';
 
 let server: TestServer;
 before(async () => {
@@ -75,7 +75,8 @@ test('connections beyond max_connections are refused, and the server answers aga
   assert.equal((await fetch(`${server.url}/health`)).status, 200);
 });
 
-test('a second server on the same SQLite file refuses to start with one clear line; the first keeps running', async () => {
+// A SQLite rule (one server per file); nodes share a PostgreSQL database by design (test/postgres-nodes.test.ts).
+test('a second server on the same SQLite file refuses to start with one clear line; the first keeps running', { skip: TEST_DATABASE_KIND !== 'sqlite' }, async () => {
   const config = loadConfig({ port: 0, host: '127.0.0.1', database: `sqlite:${join(server.dataDir, 'test.db')}` }, {});
   await assert.rejects(startServer(config, { log: pino({ level: 'silent' }) }), (error: Error & { code?: string }) => {
     assert.equal(error.code, 'OD_DATABASE_IN_USE');

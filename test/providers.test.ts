@@ -13,7 +13,14 @@ import { startTestServer } from './support/test-server.js';
 import { WebhookReceiver, type ReceivedWebhook } from './support/webhook-receiver.js';
 
 const whatsapp = (to: string) => ({ to: { type: 'whatsapp', number: to }, from: { type: 'whatsapp', number: '447700900001' }, message: { content: { type: 'text', text: 'hi' } } });
-const statusesOf = (receiver: WebhookReceiver, uuid: string) => receiver.matching((w: ReceivedWebhook) => w.json.message_uuid === uuid).map((w) => w.json.status);
+/** The statuses a message's webhooks reported, in the order of their timestamps: webhooks are sent side by side, so they may arrive in any order. */
+const statusesOf = (receiver: WebhookReceiver, uuid: string) =>
+  receiver
+    .matching((w: ReceivedWebhook) => w.json.message_uuid === uuid)
+    .map((w) => w.json)
+    .sort((a, b) => a.timestamp.localeCompare(b.timestamp) || RANK.indexOf(a.status) - RANK.indexOf(b.status))
+    .map((status) => status.status);
+const RANK = ['submitted', 'delivered', 'read', 'rejected', 'undeliverable'];
 
 async function world(configFile: Record<string, unknown> = {}, clock: 'virtual' | 'real' = 'virtual') {
   const receiver = await new WebhookReceiver().start();

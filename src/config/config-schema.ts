@@ -34,6 +34,8 @@ export const settingsSchema = settings({
   /** `sqlite:PATH` or `postgres://…`, read in config.ts. */
   database: text.optional(),
   sqlite_synchronous: z.enum(['NORMAL', 'FULL'], { error: 'must be NORMAL or FULL' }).optional(),
+  /** Connections each node keeps to a postgres:// database (docs/operations.md sizes them). */
+  postgres_pool_size: wholeNumber(1, 1000).optional(),
   clock: z.enum(['real', 'virtual'], { error: 'must be real or virtual' }).optional(),
   pricing: settings({
     currency: text.optional(),

@@ -102,7 +102,7 @@ test('every unknown key is an error that names it and says what its object takes
   assert.deepEqual(problemsOf({ config: path }), [
     'pricing.channels.fax is not a setting: pricing.channels takes sms, mms, whatsapp, messenger, viber_service_msg',
     'engine.concurency is not a setting: engine takes concurrency, poll_interval_ms, lease_ms',
-    'webhook is not a setting: the configuration takes port, host, database, sqlite_synchronous, clock, pricing, public_url, providers, channels, sandbox, engine, sends, webhooks, http, auth, applications, dispatch, receipts, log',
+    'webhook is not a setting: the configuration takes port, host, database, sqlite_synchronous, postgres_pool_size, clock, pricing, public_url, providers, channels, sandbox, engine, sends, webhooks, http, auth, applications, dispatch, receipts, log',
   ]);
 });
 
@@ -145,7 +145,10 @@ test('flags and environment variables are checked like the file', () => {
   assert.deepEqual(problemsOf({}, { OPENDISPATCH_API_KEY: 'abcd1234' }), ['OPENDISPATCH_API_KEY/OPENDISPATCH_API_SECRET must be set together']);
   assert.deepEqual(problemsOf({}, { OPENDISPATCH_STATUS_URL: 'ftp://x' }), ['OPENDISPATCH_STATUS_URL must be an http(s) URL (got "ftp://x")']);
   assert.deepEqual(loadConfig({}, { OPENDISPATCH_API_KEY: 'abcd1234', OPENDISPATCH_API_SECRET: 's3cr3t' }).seedAccount, { apiKey: 'abcd1234', apiSecret: 's3cr3t' });
-  assert.deepEqual(loadConfig({ database: 'postgres://db/x' }, {}).database, { kind: 'postgres', url: 'postgres://db/x' });
+  assert.deepEqual(loadConfig({ database: 'postgres://db/x' }, {}).database, { kind: 'postgres', url: 'postgres://db/x', poolSize: 10 });
+  assert.deepEqual(problemsOf({ database: 'postgres://db/x', clock: 'virtual' }), [
+    "clock virtual needs a sqlite: database: its time is one process's, and the nodes of a postgres:// database would each keep their own",
+  ]);
 });
 
 test('rules across settings: a lease outlasts two of the longest job; the virtual clock stays on loopback', () => {

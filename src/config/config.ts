@@ -11,7 +11,7 @@ import { describeIssues, settingsSchema, type Settings } from './config-schema.j
 
 export { ConfigError };
 
-export type DatabaseConfig = { kind: 'sqlite'; path: string; synchronous: 'NORMAL' | 'FULL' } | { kind: 'postgres'; url: string };
+export type DatabaseConfig = { kind: 'sqlite'; path: string; synchronous: 'NORMAL' | 'FULL' } | { kind: 'postgres'; url: string; poolSize: number };
 
 /** The one compiled, frozen configuration passed down (DESIGN §2 rule 8); no other module reads process.env. */
 export interface Config {
@@ -104,7 +104,7 @@ function compile(settings: Settings, env: Environment, problems: string[]): Conf
   const config: Config = {
     port: settings.port ?? 3000,
     host: settings.host ?? '127.0.0.1',
-    database: parseDatabase(settings.database ?? DEFAULT_DATABASE, settings.sqlite_synchronous ?? 'NORMAL', problems),
+    database: parseDatabase(settings.database ?? DEFAULT_DATABASE, settings, problems),
     clock: settings.clock ?? 'real',
     seedAccount: seedAccount(env, problems),
     seedWebhooks: {
@@ -162,6 +162,10 @@ function compile(settings: Settings, env: Environment, problems: string[]): Conf
   if (config.clock === 'virtual' && !isLoopback(config.host)) {
     problems.push(`clock virtual needs a loopback host (127.0.0.1, ::1 or localhost): its time is the whole server's (got "${config.host}")`);
   }
+  // Several nodes share a PostgreSQL database, and each would keep a virtual time of its own.
+  if (config.clock === 'virtual' && config.database.kind === 'postgres') {
+    problems.push('clock virtual needs a sqlite: database: its time is one process\'s, and the nodes of a postgres:// database would each keep their own');
+  }
   if (config.http.requestTimeoutMs < config.http.headersTimeoutMs) {
     problems.push('http.request_timeout_ms must be at least http.headers_timeout_ms');
   }
@@ -207,8 +211,10 @@ function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
 }
 
-function parseDatabase(value: string, synchronous: 'NORMAL' | 'FULL', problems: string[]): DatabaseConfig {
-  if (value.startsWith('postgres://') || value.startsWith('postgresql://')) return { kind: 'postgres', url: value };
+function parseDatabase(value: string, settings: Pick<Settings, 'sqlite_synchronous' | 'postgres_pool_size'>, problems: string[]): DatabaseConfig {
+  const synchronous = settings.sqlite_synchronous ?? 'NORMAL';
+  // Ten connections carry the default lanes (their transactions are short); docs/operations.md.
+  if (value.startsWith('postgres://') || value.startsWith('postgresql://')) return { kind: 'postgres', url: value, poolSize: settings.postgres_pool_size ?? 10 };
   if (value.startsWith('sqlite:')) {
     const path = value.slice('sqlite:'.length);
     if (!path) problems.push('database needs a path after sqlite:');

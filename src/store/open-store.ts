@@ -1,21 +1,32 @@
 import type Database from 'better-sqlite3';
+import type pg from 'pg';
 import type { WallClock } from '../core/clock.js';
-import { OpenDispatchError } from '../core/errors.js';
 import type { Store } from './store.js';
+import { createPostgresPool } from './postgres/postgres-pool.js';
+import { PostgresStore } from './postgres/postgres-store.js';
 import { openSqliteDatabase } from './sqlite/sqlite-database.js';
 import { GroupCommit } from './sqlite/group-commit.js';
 import { SqliteStore } from './sqlite/sqlite-store.js';
 
 /** Where the data lives, as the configuration compiles `--database`. */
-export type StoreLocation = { kind: 'sqlite'; path: string; synchronous: 'NORMAL' | 'FULL' } | { kind: 'postgres'; url: string };
+export type StoreLocation = { kind: 'sqlite'; path: string; synchronous: 'NORMAL' | 'FULL' } | { kind: 'postgres'; url: string; poolSize?: number };
 
 export interface OpenedStore {
   store: Store;
   /** The SQLite connection and its group commit (for single-statement writes), lent to modules that keep tables of their own in the same file (the sandbox). */
   sqlite?: { db: Database.Database; write: <T>(apply: () => T) => Promise<T> };
+  /** The PostgreSQL pool, lent likewise; the store ends it when it closes. */
+  postgres?: { pool: pg.Pool };
 }
 
-export async function openStore(location: StoreLocation, clock: WallClock): Promise<OpenedStore> {
+export interface OpenOptions {
+  /** A server's store listens for other nodes' new jobs (PostgreSQL); a CLI command's does not. */
+  listen?: boolean;
+  /** Where a broken idle connection is reported (it is replaced on the next query). */
+  onConnectionError?: (error: Error) => void;
+}
+
+export async function openStore(location: StoreLocation, clock: WallClock, options: OpenOptions = {}): Promise<OpenedStore> {
   switch (location.kind) {
     case 'sqlite': {
       const db = openSqliteDatabase(location);
@@ -23,7 +34,14 @@ export async function openStore(location: StoreLocation, clock: WallClock): Prom
       const writes = new GroupCommit(db);
       return { store: new SqliteStore({ db, clock, writes }), sqlite: { db, write: (apply) => writes.writeStatement(apply) } };
     }
-    case 'postgres':
-      throw new OpenDispatchError('OD_DATABASE_UNSUPPORTED', 'database postgres:// is not supported yet (it comes with the scale-out work); use sqlite:PATH');
+    case 'postgres': {
+      const pool = createPostgresPool({ url: location.url, max: location.poolSize }, options.onConnectionError ?? (() => undefined));
+      try {
+        return { store: await PostgresStore.open({ pool, clock, listen: options.listen }), postgres: { pool } };
+      } catch (error) {
+        await pool.end();
+        throw error;
+      }
+    }
   }
 }

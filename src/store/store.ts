@@ -113,16 +113,25 @@ export interface Page<T> {
 
 /**
  * The storage port (DESIGN §2 rule 4): intent-named operations, one adapter per database
- * (`sqlite/`; `postgres/` later), one conformance suite (test/support/store-conformance.ts).
+ * (`sqlite/`, `postgres/`), one conformance suite (test/support/store-conformance.ts).
  */
 export interface Store {
+  /**
+   * Whether several servers may share the database (PostgreSQL). Where they may, a starting
+   * server cannot tell a dead node's lease from a live neighbour's: leases are rescued when they
+   * expire. Where they may not (SQLite), every lease found at start is a dead server's.
+   */
+  readonly sharedByNodes: boolean;
   close(): Promise<void>;
   commit(change: ChangeSet): Promise<CommitResult>;
   /** Called after a commit that added (or rescheduled) jobs. */
   onJobsAdded(listener: (added: JobsAdded) => void): void;
 
   // Accounts
-  insertAccount(account: AccountRecord): Promise<void>;
+  /** False, and nothing written, when an account has this api key already. */
+  insertAccount(account: AccountRecord): Promise<boolean>;
+  /** Inserts the account only while there is none (an empty database's seed): nodes starting together seed one. */
+  insertFirstAccount(account: AccountRecord): Promise<boolean>;
   countAccounts(): Promise<number>;
   findAccount(apiKey: string): Promise<AccountRecord | undefined>;
 

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -7,6 +7,24 @@ import { createAccount } from '../../src/engine/accounts/create-account.js';
 import { VirtualClock } from '../../src/engine/clock.js';
 import { startServer, type RunningServer, type ServerExtras } from '../../src/server.js';
 import type { Store } from '../../src/store/store.js';
+import { createTestSchema, type TestSchema } from './postgres-schema.js';
+
+/**
+ * Which database the suite's servers use: SQLite by default; `OPENDISPATCH_TEST_DATABASE=postgres`
+ * runs the same tests on PostgreSQL (a fresh schema per server, on TEST_DATABASE_URL).
+ */
+export const TEST_DATABASE_KIND: 'sqlite' | 'postgres' = process.env.OPENDISPATCH_TEST_DATABASE === 'postgres' ? 'postgres' : 'sqlite';
+
+/** A fresh database for one server: a SQLite file in `dataDir`, or a schema of its own on PostgreSQL. */
+export async function freshDatabase(dataDir: string): Promise<{ url: string; text(): Promise<string>; drop(): Promise<void> }> {
+  if (TEST_DATABASE_KIND === 'sqlite') {
+    const file = join(dataDir, 'test.db');
+    const text = async () => [file, `${file}-wal`, `${file}-journal`].filter((path) => existsSync(path)).map((path) => readFileSync(path).toString('latin1')).join('');
+    return { url: `sqlite:${file}`, text, drop: async () => undefined };
+  }
+  const schema: TestSchema = await createTestSchema();
+  return { url: schema.url, text: () => schema.text(), drop: () => schema.drop() };
+}
 
 export interface TestAccount {
   apiKey: string;
@@ -24,6 +42,8 @@ export interface TestServer extends TestAccount {
   /** Present with `clock: 'virtual'`. */
   clock?: VirtualClock;
   createAccount(options?: { statusUrl?: string; inboundUrl?: string }): Promise<TestAccount>;
+  /** Everything the database holds, as text: the SQLite files' bytes, or every row of the PostgreSQL schema. */
+  databaseText(): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -39,7 +59,7 @@ export interface TestServerOptions {
   providers?: ServerExtras['providers'];
 }
 
-/** A real server on a random port with a fresh SQLite file, silent logs, one account. */
+/** A real server on a random port with a fresh database (TEST_DATABASE_KIND), silent logs, one account. */
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'opendispatch-test-'));
   const port = options.publicUrl ? await freePort() : 0;
@@ -50,11 +70,20 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     configPath = join(dataDir, 'config.json');
     writeFileSync(configPath, JSON.stringify(configFile));
   }
+  const database = await freshDatabase(dataDir);
+  // The configuration refuses a virtual clock on PostgreSQL (each node would keep its own): one
+  // test server is one node, so there the test hands the clock in as an embedder may.
+  const virtual = options.clock === 'virtual';
+  const configClock = virtual && TEST_DATABASE_KIND === 'postgres' ? 'real' : (options.clock ?? 'real');
   const config = loadConfig(
-    { port, host: '127.0.0.1', database: `sqlite:${join(dataDir, 'test.db')}`, clock: options.clock ?? 'real', config: configPath },
+    { port, host: '127.0.0.1', database: database.url, clock: configClock, config: configPath },
     { OPENDISPATCH_API_KEY: 'seed0000', OPENDISPATCH_API_SECRET: 'seedsecret000000' },
   );
-  const server = await startServer(config, { log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), providers: options.providers });
+  const server = await startServer(config, {
+    log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+    providers: options.providers,
+    ...(virtual && configClock === 'real' && { clock: new VirtualClock() }),
+  });
   const makeAccount = async (urls: { statusUrl?: string; inboundUrl?: string } = {}): Promise<TestAccount> => {
     const created = await createAccount(server.store, urls, Date.now());
     return { ...created, basicAuth: basic(created.apiKey, created.apiSecret) };
@@ -68,8 +97,10 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     dataDir,
     clock: server.clock instanceof VirtualClock ? server.clock : undefined,
     createAccount: makeAccount,
+    databaseText: () => database.text(),
     close: async () => {
       await server.close();
+      await database.drop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

@@ -1,10 +1,15 @@
 import type Database from 'better-sqlite3';
-import { OpenDispatchError } from '../../core/errors.js';
+import type pg from 'pg';
 import type { SandboxState } from './sandbox-state.js';
+import { PostgresSandboxState } from './postgres-sandbox-state.js';
 import { SqliteSandboxState, type BatchedWrite } from './sqlite-sandbox-state.js';
 
-/** The sandbox's state in the server's database: in its SQLite file, on the connection (and group commit) it lends. */
-export function openSandboxState(database: { sqlite?: { db: Database.Database; write: BatchedWrite } }, now: number): SandboxState {
+/** The sandbox's state in the server's database: on the SQLite connection (and group commit) or the PostgreSQL pool it lends. */
+export async function openSandboxState(
+  database: { sqlite?: { db: Database.Database; write: BatchedWrite }; postgres?: { pool: pg.Pool } },
+  now: number,
+): Promise<SandboxState> {
   if (database.sqlite) return new SqliteSandboxState({ ...database.sqlite, now });
-  throw new OpenDispatchError('OD_DATABASE_UNSUPPORTED', 'the sandbox keeps its state in SQLite only, until its PostgreSQL state exists');
+  if (database.postgres) return PostgresSandboxState.open(database.postgres.pool, now);
+  throw new Error('the database lends neither a SQLite connection nor a PostgreSQL pool');
 }

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
-import { addressValue, type Channel } from '../../core/channel.js';
+import { addressValue } from '../../core/channel.js';
+import { toHandset, type HandsetRow } from './handset-row.js';
 import type { HandsetArrival, HandsetFilter, HandsetMessage, HandsetPage, RecipientKey, SandboxState } from './sandbox-state.js';
 
 /**
@@ -112,39 +113,6 @@ export class SqliteSandboxState implements SandboxState {
     // Nothing of its own: the connection and its group commit are lent, and their owner flushes and closes them.
   }
 }
-
-interface HandsetRow {
-  seq: number;
-  provider_ref: string;
-  message_uuid: string;
-  api_key: string;
-  channel: Channel;
-  to_address: string;
-  from_address: string;
-  body: string;
-  received_at: number;
-  delivered_at: number | null;
-  read_at: number | null;
-  undeliverable_at: number | null;
-  times_received: number;
-}
-
-const optional = <T>(value: T | null): T | undefined => (value === null ? undefined : value);
-
-const toHandset = (r: HandsetRow): HandsetMessage => ({
-  providerRef: r.provider_ref,
-  messageUuid: r.message_uuid,
-  apiKey: r.api_key,
-  channel: r.channel,
-  to: JSON.parse(r.to_address),
-  from: JSON.parse(r.from_address),
-  message: JSON.parse(r.body),
-  receivedAt: r.received_at,
-  deliveredAt: optional(r.delivered_at),
-  readAt: optional(r.read_at),
-  undeliverableAt: optional(r.undeliverable_at),
-  timesReceived: r.times_received,
-});
 
 /** Newest first; a cursor (received_at, seq) continues after the last row of the previous page. */
 const AFTER_CURSOR = '(@afterAt IS NULL OR received_at < @afterAt OR (received_at = @afterAt AND seq < @afterSeq))';

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { OpenDispatchError } from '../../core/errors.js';
+import type { AccountRecord } from '../../core/records.js';
 import type { Store } from '../../store/store.js';
 import { hashSecret } from './secret-hash.js';
 
@@ -21,19 +22,30 @@ export interface CreatedAccount {
 
 /** Nexmo-shaped credentials: an 8-hex-digit key and a 16-character secret. */
 export async function createAccount(store: Store, options: NewAccountOptions, now: number): Promise<CreatedAccount> {
+  const { record, created } = await newAccount(options, now);
+  if (!(await store.insertAccount(record))) throw new OpenDispatchError('OD_ACCOUNT_EXISTS', `an account with api key ${record.apiKey} exists already`);
+  return created;
+}
+
+/** An empty database's first account; undefined when it has one already (another node seeded it). */
+export async function createFirstAccount(store: Store, options: NewAccountOptions, now: number): Promise<CreatedAccount | undefined> {
+  const { record, created } = await newAccount(options, now);
+  return (await store.insertFirstAccount(record)) ? created : undefined;
+}
+
+async function newAccount(options: NewAccountOptions, now: number): Promise<{ record: AccountRecord; created: CreatedAccount }> {
   const apiKey = options.apiKey ?? randomBytes(4).toString('hex');
   const apiSecret = options.apiSecret ?? randomToken(16);
   const signatureSecret = randomToken(40);
-  if (await store.findAccount(apiKey)) throw new OpenDispatchError('OD_ACCOUNT_EXISTS', `an account with api key ${apiKey} exists already`);
-  await store.insertAccount({
+  const record = {
     apiKey,
     secretHash: await hashSecret(apiSecret),
     signatureSecret,
     defaultStatusUrl: options.statusUrl,
     defaultInboundUrl: options.inboundUrl,
     createdAt: now,
-  });
-  return { apiKey, apiSecret, signatureSecret, statusUrl: options.statusUrl, inboundUrl: options.inboundUrl };
+  };
+  return { record, created: { apiKey, apiSecret, signatureSecret, statusUrl: options.statusUrl, inboundUrl: options.inboundUrl } };
 }
 
 /** Letters and digits only, so the value survives shells, URLs and `curl -u` unquoted. */

@@ -18,7 +18,7 @@ import type { Channel } from '../../core/channel.js';
 import type { MessagePart } from '../../core/message-parts.js';
 import type { ChangeSet, ClaimRequest, CommitResult, JobFilter, JobsAdded, Page, Store, ThreadQuery } from '../store.js';
 import { migrations } from './migrations/index.js';
-import * as rows from './rows.js';
+import * as rows from '../rows.js';
 import { GroupCommit } from './group-commit.js';
 import { ServerLock } from './server-lock.js';
 
@@ -42,6 +42,7 @@ export interface SqliteOptions {
  * event loop: one process is the only writer, and a transaction never interleaves with another.
  */
 export class SqliteStore implements Store {
+  readonly sharedByNodes = false;
   private readonly db: Database.Database;
   private readonly statements: ReturnType<typeof prepareStatements>;
   private readonly clock: WallClock;
@@ -143,8 +144,12 @@ export class SqliteStore implements Store {
 
   // Accounts
 
-  async insertAccount(account: AccountRecord): Promise<void> {
-    this.statements.insertAccount.run(rows.accountParams(account));
+  async insertAccount(account: AccountRecord): Promise<boolean> {
+    return this.statements.insertAccount.run(rows.accountParams(account)).changes === 1;
+  }
+
+  async insertFirstAccount(account: AccountRecord): Promise<boolean> {
+    return this.statements.insertFirstAccount.run(rows.accountParams(account)).changes === 1;
   }
 
   async countAccounts(): Promise<number> {
@@ -397,7 +402,9 @@ const UNLEASED = '(lease_expires_at IS NULL OR lease_expires_at < @leaseNow)';
 function prepareStatements(db: Database.Database) {
   return {
     insertAccount: db.prepare(`INSERT INTO accounts (api_key, secret_hash, signature_secret, default_inbound_url, default_status_url, created_at)
-      VALUES (@apiKey, @secretHash, @signatureSecret, @defaultInboundUrl, @defaultStatusUrl, @createdAt)`),
+      VALUES (@apiKey, @secretHash, @signatureSecret, @defaultInboundUrl, @defaultStatusUrl, @createdAt) ON CONFLICT (api_key) DO NOTHING`),
+    insertFirstAccount: db.prepare(`INSERT INTO accounts (api_key, secret_hash, signature_secret, default_inbound_url, default_status_url, created_at)
+      SELECT @apiKey, @secretHash, @signatureSecret, @defaultInboundUrl, @defaultStatusUrl, @createdAt WHERE NOT EXISTS (SELECT 1 FROM accounts)`),
     countAccounts: db.prepare('SELECT count(*) AS n FROM accounts'),
     findAccount: db.prepare('SELECT * FROM accounts WHERE api_key = ?'),
 

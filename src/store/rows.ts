@@ -1,7 +1,7 @@
-import { addressValue, type Channel } from '../../core/channel.js';
-import type { MessagePart, PartStatus } from '../../core/message-parts.js';
-import type { MessageError, MessageStatus, StoredMessageStatus } from '../../core/message-status.js';
-import type { PartUpdate } from '../store.js';
+import { addressValue, type Channel } from '../core/channel.js';
+import type { MessagePart, PartStatus } from '../core/message-parts.js';
+import type { MessageError, MessageStatus, StoredMessageStatus } from '../core/message-status.js';
+import type { PartUpdate } from './store.js';
 import type {
   AccountRecord,
   ApplicationRecord,
@@ -19,9 +19,9 @@ import type {
   WebhookRecord,
   WebhookState,
   WebhookUpdate,
-} from '../../core/records.js';
+} from '../core/records.js';
 
-/** Mapping between records and SQLite rows (snake_case, JSON as text, NULL for absent). */
+/** Mapping between records and the rows of both SQL adapters (SQLite and PostgreSQL share column names and types: snake_case, JSON as text, times as integer milliseconds, NULL for absent). */
 
 const optional = <T>(value: T | null): T | undefined => (value === null ? undefined : value);
 

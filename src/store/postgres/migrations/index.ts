@@ -1,0 +1,5 @@
+import type { PostgresMigration } from '../migrate.js';
+import * as initial from './001-initial.js';
+
+/** Numbered, append-only, like SQLite's (their numbers are the PostgreSQL adapter's own). */
+export const migrations: readonly PostgresMigration[] = [{ version: 1, name: 'initial', sql: initial.sql }];

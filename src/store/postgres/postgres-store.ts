@@ -1,0 +1,652 @@
+import type pg from 'pg';
+import type { Channel } from '../../core/channel.js';
+import type { WallClock } from '../../core/clock.js';
+import type { MessagePart } from '../../core/message-parts.js';
+import type {
+  AccountRecord,
+  ApplicationRecord,
+  ClaimedJob,
+  DispatchRecord,
+  InboxReceiptRecord,
+  LinkRecord,
+  MessageEventRecord,
+  MessageRecord,
+  SendAttemptRecord,
+  WebhookAttemptRecord,
+  WebhookRecord,
+} from '../../core/records.js';
+import * as rows from '../rows.js';
+import type { ChangeSet, ClaimRequest, CommitResult, JobFilter, JobsAdded, Page, Store, ThreadQuery } from '../store.js';
+import { JobNotifications } from './job-notifications.js';
+import { migratePostgres } from './migrate.js';
+import { migrations } from './migrations/index.js';
+import { namedSql, type NamedStatement } from './named-sql.js';
+import { isUnavailable } from './postgres-pool.js';
+import { recordsetInsert, recordsetUpdate } from './recordset.js';
+
+/** A watermark looks this far back in its thread (as on SQLite). */
+const THREAD_HISTORY_MS = 30 * 24 * 60 * 60 * 1000;
+
+/** Tries of a transaction that PostgreSQL aborted to break a deadlock or a serialization cycle. */
+const TRANSACTION_TRIES = 5;
+
+/** Thrown inside a transaction to roll it back when a fence or a condition does not hold. */
+class Conflict extends Error {}
+
+export interface PostgresStoreOptions {
+  pool: pg.Pool;
+  /** Bookkeeping times (a job's created_at). */
+  clock: WallClock;
+  /**
+   * Where lease instants come from. 'database' (the default and what servers use): the
+   * database's clock, so nodes whose clocks disagree still agree on every lease. A wall clock:
+   * the conformance suite's, which expires leases by moving it.
+   */
+  leaseClock?: 'database' | WallClock;
+  /** Wakes this node when another commits jobs (LISTEN/NOTIFY); off for CLI commands. */
+  listen?: boolean;
+}
+
+type Querier = Pick<pg.PoolClient, 'query'>;
+
+/**
+ * PostgreSQL adapter (DESIGN §2 rule 4). Several nodes share one database: every write is a
+ * transaction on a pooled connection under READ COMMITTED, every transition a conditional
+ * update checked by its row count, and claims take due jobs with `FOR UPDATE SKIP LOCKED`, so
+ * nodes never wait on each other's batches. Lists of rows travel as one JSON parameter per
+ * table (recordset.ts): a change set costs a round trip per kind of row, not per row.
+ */
+export class PostgresStore implements Store {
+  readonly sharedByNodes = true;
+  private readonly pool: pg.Pool;
+  private readonly clock: WallClock;
+  private readonly leaseClock: 'database' | WallClock;
+  private readonly jobListeners: Array<(added: JobsAdded) => void> = [];
+  private notifications: JobNotifications | undefined;
+
+  private constructor(options: PostgresStoreOptions) {
+    this.pool = options.pool;
+    this.clock = options.clock;
+    this.leaseClock = options.leaseClock ?? 'database';
+  }
+
+  /** Migrates (once, whichever node gets there first) and connects the wake-up channel. */
+  static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
+    const store = new PostgresStore(options);
+    await migratePostgres(options.pool, 'schema_migrations', migrations, options.clock.wallNow());
+    if (options.listen) {
+      store.notifications = await JobNotifications.start(options.pool, (added) => store.emitJobsAdded(added));
+    }
+    return store;
+  }
+
+  async close(): Promise<void> {
+    await this.notifications?.stop();
+    await this.pool.end();
+  }
+
+  onJobsAdded(listener: (added: JobsAdded) => void): void {
+    this.jobListeners.push(listener);
+  }
+
+  async commit(change: ChangeSet): Promise<CommitResult> {
+    const added = jobsAdded(change);
+    try {
+      await this.transaction(async (client) => {
+        await this.apply(client, change);
+        if (added && this.notifications) await this.notifications.notify(client, added);
+      });
+    } catch (error) {
+      if (error instanceof Conflict) return 'conflict';
+      throw error;
+    }
+    if (added) this.emitJobsAdded(added);
+    return 'committed';
+  }
+
+  private emitJobsAdded(added: JobsAdded): void {
+    for (const listener of this.jobListeners) listener(added);
+  }
+
+  /** The change set's statements in the order the SQLite adapter applies them. */
+  private async apply(client: Querier, change: ChangeSet): Promise<void> {
+    const expect = async (count: number, statement: NamedStatement, params: Record<string, unknown>) => {
+      if ((await run(client, statement, params)).rowCount !== count) throw new Conflict();
+    };
+    const expectAll = async <T>(items: readonly T[] | undefined, statement: NamedStatement, toParams: (item: T) => object, keyOf: (item: T) => string) => {
+      if (!items?.length) return;
+      // Updates of one row apply in order, each guarded on what the previous left: one by one then.
+      const batches = new Set(items.map(keyOf)).size === items.length ? [items] : items.map((item) => [item]);
+      for (const batch of batches) {
+        if ((await run(client, statement, { rows: recordset(batch.map(toParams)) })).rowCount !== batch.length) throw new Conflict();
+      }
+    };
+    const insertAll = async <T>(items: readonly T[] | undefined, statement: NamedStatement, toParams: (item: T) => object) => {
+      if (items?.length) await run(client, statement, { rows: recordset(items.map(toParams)) });
+    };
+
+    // The receipt guards (inbox, inboxTaken, parts, references) read tables another transaction
+    // may be writing: a lock per (provider, reference) first, so two of them never pass side by side.
+    const guarded = referencesGuarded(change);
+    if (guarded.length > 0) await run(client, S.lockReferences, { keys: guarded });
+
+    if (change.complete) await expect(1, S.deleteLeasedJob, { id: change.complete.jobId, owner: change.complete.owner });
+    if (change.reschedule) {
+      const { lease, dueAt, error } = change.reschedule;
+      await expect(1, S.rescheduleJob, { id: lease.jobId, owner: lease.owner, dueAt: Math.ceil(dueAt), error: error ?? null });
+    }
+    if (change.release) await expect(1, S.releaseJob, { id: change.release.jobId, owner: change.release.owner });
+    await insertAll(change.dispatches, S.insertDispatches, rows.dispatchParams);
+    await expectAll(change.dispatchUpdates, S.updateDispatches, rows.dispatchUpdateParams, (update) => update.uuid);
+    if (change.messageUpdates?.length) {
+      try {
+        await expectAll(change.messageUpdates, S.updateMessages, rows.messageUpdateParams, (update) => update.uuid);
+      } catch (error) {
+        // A (provider, reference) another message carries already: the caller looks and decides.
+        if ((error as { code?: string }).code === UNIQUE_VIOLATION) throw new Conflict();
+        throw error;
+      }
+    }
+    await insertAll(change.messages, S.insertMessages, rows.messageParams);
+    await insertAll(change.events, S.insertEvents, rows.eventParams);
+    await insertAll(change.sendAttempts, S.insertSendAttempts, rows.sendAttemptParams);
+    if (change.cancelJobKeys?.length) await run(client, S.deleteJobsByKeys, { keys: change.cancelJobKeys });
+    await insertAll(change.jobs, S.insertJobs, (job) => ({
+      kind: job.kind,
+      lane: job.lane ?? null,
+      key: job.key ?? null,
+      tenant: job.tenant ?? null,
+      payload: JSON.stringify(job.payload),
+      dueAt: Math.ceil(job.dueAt),
+      createdAt: this.clock.wallNow(),
+    }));
+    await insertAll(change.webhooks, S.insertWebhooks, rows.webhookParams);
+    if (change.webhookUpdates?.length) await run(client, S.updateWebhooks, { rows: recordset(change.webhookUpdates.map(rows.webhookUpdateParams)) });
+    await insertAll(change.webhookAttempts, S.insertWebhookAttempts, rows.webhookAttemptParams);
+    if (change.messageParts?.length) {
+      const refs = change.messageParts.map((part) => ({ provider: part.provider, ref: part.partRef }));
+      if ((await run(client, S.countTakenReferences, { rows: recordset(refs) })).rows[0].n > 0) throw new Conflict();
+      await insertAll(change.messageParts, S.insertMessageParts, rows.partParams);
+    }
+    await expectAll(change.partUpdates, S.updateMessageParts, rows.partUpdateParams, (update) => `${update.provider}\n${update.partRef}`);
+    if (change.inbox?.length) {
+      // Held only while no message, and no part of one, carries the reference.
+      const refs = change.inbox.map((held) => ({ provider: held.provider, ref: held.providerRef }));
+      if ((await run(client, S.countTakenReferences, { rows: recordset(refs) })).rows[0].n > 0) throw new Conflict();
+      await insertAll(change.inbox, S.insertInboxReceipts, rows.inboxParams);
+    }
+    for (const taken of change.inboxTaken ?? []) {
+      const present = (await run(client, S.listInboxIds, { provider: taken.provider, providerRef: taken.providerRef })).rows.map((row) => row.id as string);
+      if (present.length !== taken.ids.length || !present.every((id) => taken.ids.includes(id))) throw new Conflict();
+      await run(client, S.deleteInboxReceipts, { ids: taken.ids });
+    }
+    if (change.inboxExpired?.length) await expect(change.inboxExpired.length, S.deleteInboxReceipts, { ids: change.inboxExpired });
+    const counters = Object.entries(change.counters ?? {}).map(([name, by]) => ({ name, by }));
+    if (counters.length > 0) await run(client, S.addToCounters, { rows: recordset(counters) });
+  }
+
+  /** One transaction on a pooled connection; retried when PostgreSQL aborted it to break a deadlock. */
+  private async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    for (let tries = 1; ; tries++) {
+      const client = await this.pool.connect();
+      let broken: Error | undefined;
+      try {
+        await client.query('BEGIN');
+        const result = await work(client);
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        if (isUnavailable(error)) broken = error as Error;
+        else await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
+        if (tries < TRANSACTION_TRIES && isRetryable(error)) continue;
+        throw error;
+      } finally {
+        client.release(broken);
+      }
+    }
+  }
+
+  private async all<Row>(statement: NamedStatement, params: Record<string, unknown>): Promise<Row[]> {
+    return (await run(this.pool, statement, params)).rows as Row[];
+  }
+
+  private async one<Row>(statement: NamedStatement, params: Record<string, unknown>): Promise<Row | undefined> {
+    return (await this.all<Row>(statement, params))[0];
+  }
+
+  private leaseNow(): number | null {
+    return this.leaseClock === 'database' ? null : this.leaseClock.wallNow();
+  }
+
+  // Accounts
+
+  async insertAccount(account: AccountRecord): Promise<boolean> {
+    return (await run(this.pool, S.insertAccount, rows.accountParams(account))).rowCount === 1;
+  }
+
+  async insertFirstAccount(account: AccountRecord): Promise<boolean> {
+    // Two nodes starting on an empty database would both see it empty: one at a time.
+    return this.transaction(async (client) => {
+      await run(client, S.lockReferences, { keys: ['first-account'] });
+      return (await run(client, S.insertFirstAccount, rows.accountParams(account))).rowCount === 1;
+    });
+  }
+
+  async countAccounts(): Promise<number> {
+    return (await this.one<{ n: number }>(S.countAccounts, {}))!.n;
+  }
+
+  async findAccount(apiKey: string): Promise<AccountRecord | undefined> {
+    const row = await this.one<rows.AccountRow>(S.findAccount, { apiKey });
+    return row && rows.toAccount(row);
+  }
+
+  // Applications
+
+  async insertApplication(application: ApplicationRecord, maxPerAccount = Number.MAX_SAFE_INTEGER): Promise<boolean> {
+    // The count and the insert under a lock per account: concurrent creates on several nodes cannot pass the limit together.
+    return this.transaction(async (client) => {
+      await run(client, S.lockReferences, { keys: [`applications\n${application.apiKey}`] });
+      return (await run(client, S.insertApplication, { ...rows.applicationParams(application), maxPerAccount })).rowCount === 1;
+    });
+  }
+
+  async findApplication(id: string): Promise<ApplicationRecord | undefined> {
+    const row = await this.one<rows.ApplicationRow>(S.findApplication, { id });
+    return row && rows.toApplication(row);
+  }
+
+  async listApplications(apiKey: string, page: { limit: number; offset: number }): Promise<Page<ApplicationRecord>> {
+    const found = await this.all<rows.ApplicationRow & { total: number }>(S.listApplications, { apiKey, limit: page.limit, offset: page.offset });
+    const total = found[0]?.total ?? (await this.one<{ n: number }>(S.countApplications, { apiKey }))!.n;
+    return { items: found.map(rows.toApplication), total };
+  }
+
+  async updateApplication(application: ApplicationRecord): Promise<boolean> {
+    return (await run(this.pool, S.updateApplication, rows.applicationParams(application))).rowCount === 1;
+  }
+
+  async deleteApplication(apiKey: string, id: string): Promise<boolean> {
+    return this.transaction(async (client) => {
+      const deleted = (await run(client, S.deleteApplication, { id, apiKey })).rowCount === 1;
+      if (deleted) await run(client, S.deleteLinksOfApplication, { id });
+      return deleted;
+    });
+  }
+
+  // Links
+
+  async putLink(link: LinkRecord, maxPerAccount: number): Promise<'linked' | 'taken' | 'limit'> {
+    return this.transaction(async (client) => {
+      // Per account (its count) and per address (who holds it): two nodes linking at once see each other.
+      await run(client, S.lockReferences, { keys: [`links\n${link.apiKey}`, `link\n${link.channel}\n${link.address}`].sort() });
+      const current = (await run(client, S.findLink, { channel: link.channel, address: link.address })).rows[0] as rows.LinkRow | undefined;
+      if (current && current.api_key !== link.apiKey) return 'taken';
+      if (!current && (await run(client, S.countLinksOfAccount, { apiKey: link.apiKey })).rows[0].n >= maxPerAccount) return 'limit';
+      await run(client, S.upsertLink, rows.linkParams(link));
+      return 'linked';
+    });
+  }
+
+  async deleteLink(applicationId: string, channel: Channel, address: string): Promise<boolean> {
+    return (await run(this.pool, S.deleteLink, { applicationId, channel, address })).rowCount === 1;
+  }
+
+  async listLinks(applicationId: string): Promise<LinkRecord[]> {
+    return (await this.all<rows.LinkRow>(S.listLinks, { applicationId })).map(rows.toLink);
+  }
+
+  async findLink(channel: Channel, address: string): Promise<LinkRecord | undefined> {
+    const row = await this.one<rows.LinkRow>(S.findLink, { channel, address });
+    return row && rows.toLink(row);
+  }
+
+  async sentFromByAnotherAccount(channel: Channel, address: string, apiKey: string): Promise<boolean> {
+    return (await this.one(S.sentFromByAnotherAccount, { channel, address, apiKey })) !== undefined;
+  }
+
+  async sentFromByAccount(channel: Channel, address: string, apiKey: string): Promise<boolean> {
+    return (await this.one(S.sentFromByAccount, { channel, address, apiKey })) !== undefined;
+  }
+
+  // Messages
+
+  async findMessage(uuid: string): Promise<MessageRecord | undefined> {
+    const row = await this.one<rows.MessageRow>(S.findMessage, { uuid });
+    return row && rows.toMessage(row);
+  }
+
+  async findMessageByProviderRef(provider: string, providerRef: string): Promise<MessageRecord | undefined> {
+    const row = await this.one<rows.MessageRow>(S.findMessageByProviderRef, { provider, providerRef });
+    return row && rows.toMessage(row);
+  }
+
+  async listMessageEvents(uuid: string): Promise<MessageEventRecord[]> {
+    return (await this.all<rows.EventRow>(S.listEvents, { uuid })).map(rows.toEvent);
+  }
+
+  async listSendAttempts(uuid: string): Promise<SendAttemptRecord[]> {
+    return (await this.all<rows.SendAttemptRow>(S.listSendAttempts, { uuid })).map(rows.toSendAttempt);
+  }
+
+  async findLatestConversation(conversation: { apiKey?: string; channel: Channel; businessAddress: string; userAddress: string }): Promise<MessageRecord | undefined> {
+    const { apiKey, channel, businessAddress, userAddress } = conversation;
+    const row =
+      apiKey === undefined
+        ? await this.one<rows.MessageRow>(S.findLatestConversationAnywhere, { channel, businessAddress, userAddress })
+        : await this.one<rows.MessageRow>(S.findLatestConversation, { apiKey, channel, businessAddress, userAddress });
+    return row && rows.toMessage(row);
+  }
+
+  async listThreadMessages(thread: ThreadQuery): Promise<MessageRecord[]> {
+    const { provider, channel, businessAddress, userAddress, sentBy, limit } = thread;
+    const found = await this.all<rows.MessageRow>(S.listThreadMessages, { channel, businessAddress, userAddress, provider, since: sentBy - THREAD_HISTORY_MS, sentBy, limit });
+    return found.map(rows.toMessage);
+  }
+
+  async findMessagePart(provider: string, partRef: string): Promise<MessagePart | undefined> {
+    const row = await this.one<rows.PartRow>(S.findMessagePart, { provider, partRef });
+    return row && rows.toPart(row);
+  }
+
+  async listMessageParts(messageUuid: string): Promise<MessagePart[]> {
+    return (await this.all<rows.PartRow>(S.listMessageParts, { messageUuid })).map(rows.toPart);
+  }
+
+  // Receipts held for a reference not recorded yet
+
+  async listInboxReceipts(provider: string, providerRef: string): Promise<InboxReceiptRecord[]> {
+    return (await this.all<rows.InboxRow>(S.listInboxReceipts, { provider, providerRef })).map(rows.toInboxReceipt);
+  }
+
+  async findInboxReceipt(id: string): Promise<InboxReceiptRecord | undefined> {
+    const row = await this.one<rows.InboxRow>(S.findInboxReceipt, { id });
+    return row && rows.toInboxReceipt(row);
+  }
+
+  async readCounters(): Promise<Record<string, number>> {
+    const found = await this.all<{ name: string; value: number }>(S.readCounters, {});
+    return Object.fromEntries(found.map(({ name, value }) => [name, value]));
+  }
+
+  // Dispatches
+
+  async findDispatch(uuid: string): Promise<DispatchRecord | undefined> {
+    const row = await this.one<rows.DispatchRow>(S.findDispatch, { uuid });
+    return row && rows.toDispatch(row);
+  }
+
+  async listDispatchMessages(uuid: string): Promise<MessageRecord[]> {
+    return (await this.all<rows.MessageRow>(S.listDispatchMessages, { uuid })).map(rows.toMessage);
+  }
+
+  // Jobs
+
+  async claimJobs(request: ClaimRequest): Promise<ClaimedJob[]> {
+    const oneLane = request.lanes?.length === 1;
+    const claimed = await this.all<rows.JobRow>(oneLane ? S.claimJobsOfLane : S.claimJobs, {
+      owner: request.owner,
+      dueBy: request.dueBy,
+      leaseNow: this.leaseNow(),
+      leaseMs: request.leaseMs,
+      limit: request.limit,
+      ...filterParams(request),
+    });
+    // RETURNING gives rows in the order they were updated: sort, earliest first.
+    claimed.sort((a, b) => a.due_at - b.due_at || a.id - b.id);
+    return claimed.map((row) => rows.toClaimedJob(row, request.owner));
+  }
+
+  async nextDueAt(filter: JobFilter = {}): Promise<number | undefined> {
+    const statement = filter.lanes === undefined ? S.nextDueAt : S.nextDueOfLanes;
+    const row = await this.one<{ due_at: number | null }>(statement, { leaseNow: this.leaseNow(), ...filterParams(filter) });
+    return row?.due_at ?? undefined;
+  }
+
+  /**
+   * Nothing to do: other nodes may be alive and holding leases, so a starting node cannot tell a
+   * dead predecessor's lease from a live neighbour's. Leases of a dead node are rescued when
+   * they expire (each claim takes expired leases as due jobs).
+   */
+  async recoverAtStart(): Promise<void> {}
+
+  async hasDueJob(key: string, dueBy: number): Promise<boolean> {
+    return (await this.one(S.hasDueJob, { key, dueBy })) !== undefined;
+  }
+
+  async countJobs(): Promise<number> {
+    return (await this.one<{ n: number }>(S.countJobs, {}))!.n;
+  }
+
+  // Webhooks
+
+  async findWebhook(id: string): Promise<WebhookRecord | undefined> {
+    const row = await this.one<rows.WebhookRow>(S.findWebhook, { id });
+    return row && rows.toWebhook(row);
+  }
+
+  async listWebhooksForMessage(messageUuid: string): Promise<WebhookRecord[]> {
+    return (await this.all<rows.WebhookRow>(S.listWebhooksForMessage, { messageUuid })).map(rows.toWebhook);
+  }
+
+  async listWebhookAttempts(webhookId: string): Promise<WebhookAttemptRecord[]> {
+    return (await this.all<rows.WebhookAttemptRow>(S.listWebhookAttempts, { webhookId })).map(rows.toWebhookAttempt);
+  }
+}
+
+const UNIQUE_VIOLATION = '23505';
+
+/** Deadlock detected, serialization failure: PostgreSQL rolled the transaction back; running it again is safe. */
+function isRetryable(error: unknown): boolean {
+  const code = (error as { code?: string }).code;
+  return code === '40P01' || code === '40001';
+}
+
+/** A named statement: parsed once per connection, then only bound and run. */
+function run(on: Querier, statement: NamedStatement, params: Record<string, unknown>): Promise<pg.QueryResult> {
+  return on.query({ name: statement.name, text: statement.text, values: statement.values(params) });
+}
+
+/** Rows for a recordset statement: one JSON parameter. */
+const recordset = (items: readonly object[]): string => JSON.stringify(items);
+
+function jobsAdded(change: ChangeSet): JobsAdded | undefined {
+  const jobs = change.jobs ?? [];
+  if (jobs.length === 0 && !change.reschedule) return undefined;
+  let earliestDueAt = change.reschedule?.dueAt ?? Infinity;
+  const lanes = new Set<string>();
+  for (const job of jobs) {
+    earliestDueAt = Math.min(earliestDueAt, job.dueAt);
+    if (job.lane !== undefined) lanes.add(job.lane);
+  }
+  return { earliestDueAt, lanes };
+}
+
+/** The (provider, reference) pairs whose receipt guards this change relies on, sorted (locks taken in one order cannot deadlock). */
+function referencesGuarded(change: ChangeSet): string[] {
+  const keys = new Set<string>();
+  const add = (provider: string | undefined, ref: string | undefined) => {
+    if (provider !== undefined && ref !== undefined) keys.add(`ref\n${provider}\n${ref}`);
+  };
+  for (const held of change.inbox ?? []) add(held.provider, held.providerRef);
+  for (const taken of change.inboxTaken ?? []) add(taken.provider, taken.providerRef);
+  for (const part of change.messageParts ?? []) add(part.provider, part.partRef);
+  for (const update of change.messageUpdates ?? []) add(update.provider, update.providerRef);
+  for (const message of change.messages ?? []) add(message.provider, message.providerRef);
+  return [...keys].sort();
+}
+
+const filterParams = (filter: JobFilter) => ({
+  lane: filter.lanes?.[0] ?? null,
+  lanes: filter.lanes ?? null,
+  excludeKeys: filter.excludeKeys ?? [],
+  excludeTenants: filter.excludeTenants ?? [],
+});
+
+/** The lease clock: the test's, or the database's own (milliseconds since the epoch). */
+const LEASE_NOW = `coalesce(@leaseNow::bigint, floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint)`;
+const UNLEASED = `(lease_expires_at IS NULL OR lease_expires_at < ${LEASE_NOW})`;
+const OF_LANES = '(@lanes::text[] IS NULL OR lane = ANY (@lanes::text[]))';
+const NOT_EXCLUDED = `(job_key IS NULL OR NOT job_key = ANY (@excludeKeys::text[]))
+  AND (tenant IS NULL OR NOT tenant = ANY (@excludeTenants::text[]))`;
+
+function claimStatement(name: string, lanes: string): NamedStatement {
+  return namedSql(name, `WITH picked AS (
+      SELECT id FROM jobs WHERE ${lanes} AND due_at <= @dueBy AND ${UNLEASED} AND ${NOT_EXCLUDED}
+      ORDER BY due_at, id LIMIT @limit FOR UPDATE SKIP LOCKED)
+    UPDATE jobs SET lease_owner = @owner, lease_expires_at = ${LEASE_NOW} + @leaseMs, attempts = jobs.attempts + 1
+    FROM picked WHERE jobs.id = picked.id
+    RETURNING jobs.id, jobs.kind, jobs.job_key, jobs.tenant, jobs.payload, jobs.due_at, jobs.attempts`);
+}
+
+/** All SQL of the adapter, one statement per intent. */
+const S = {
+  lockReferences: namedSql('lock_references', 'SELECT pg_advisory_xact_lock(hashtextextended(key, 0)) FROM unnest(@keys::text[]) AS key'),
+
+  insertAccount: namedSql('insert_account', `INSERT INTO accounts (api_key, secret_hash, signature_secret, default_inbound_url, default_status_url, created_at)
+    VALUES (@apiKey, @secretHash, @signatureSecret, @defaultInboundUrl, @defaultStatusUrl, @createdAt) ON CONFLICT (api_key) DO NOTHING`),
+  insertFirstAccount: namedSql('insert_first_account', `INSERT INTO accounts (api_key, secret_hash, signature_secret, default_inbound_url, default_status_url, created_at)
+    SELECT @apiKey, @secretHash, @signatureSecret, @defaultInboundUrl, @defaultStatusUrl, @createdAt WHERE NOT EXISTS (SELECT 1 FROM accounts)`),
+  countAccounts: namedSql('count_accounts', 'SELECT count(*) AS n FROM accounts'),
+  findAccount: namedSql('find_account', 'SELECT * FROM accounts WHERE api_key = @apiKey'),
+
+  insertApplication: namedSql('insert_application', `INSERT INTO applications (id, api_key, name, public_key, capabilities, privacy, created_at, updated_at)
+    SELECT @id, @apiKey, @name, @publicKey, @capabilities, @privacy, @createdAt, @updatedAt
+    WHERE (SELECT count(*) FROM applications WHERE api_key = @apiKey) < @maxPerAccount`),
+  findApplication: namedSql('find_application', 'SELECT * FROM applications WHERE id = @id'),
+  countApplications: namedSql('count_applications', 'SELECT count(*) AS n FROM applications WHERE api_key = @apiKey'),
+  listApplications: namedSql('list_applications', `SELECT *, count(*) OVER () AS total FROM applications WHERE api_key = @apiKey
+    ORDER BY created_at, id LIMIT @limit OFFSET @offset`),
+  updateApplication: namedSql('update_application', `UPDATE applications SET name = @name, public_key = @publicKey, capabilities = @capabilities,
+    privacy = @privacy, updated_at = @updatedAt WHERE id = @id AND api_key = @apiKey`),
+  deleteApplication: namedSql('delete_application', 'DELETE FROM applications WHERE id = @id AND api_key = @apiKey'),
+  deleteLinksOfApplication: namedSql('delete_links_of_application', 'DELETE FROM links WHERE application_id = @id'),
+
+  findLink: namedSql('find_link', 'SELECT * FROM links WHERE channel = @channel AND address = @address'),
+  countLinksOfAccount: namedSql('count_links_of_account', 'SELECT count(*) AS n FROM links WHERE api_key = @apiKey'),
+  upsertLink: namedSql('upsert_link', `INSERT INTO links (channel, address, api_key, application_id, created_at)
+    VALUES (@channel, @address, @apiKey, @applicationId, @createdAt)
+    ON CONFLICT (channel, address) DO UPDATE SET application_id = excluded.application_id, created_at = excluded.created_at`),
+  deleteLink: namedSql('delete_link', 'DELETE FROM links WHERE application_id = @applicationId AND channel = @channel AND address = @address'),
+  listLinks: namedSql('list_links', 'SELECT * FROM links WHERE application_id = @applicationId ORDER BY channel, address'),
+  sentFromByAnotherAccount: namedSql('sent_from_by_another_account', `SELECT 1 FROM messages
+    WHERE channel = @channel AND from_value = @address AND direction = 'outbound' AND api_key <> @apiKey LIMIT 1`),
+  sentFromByAccount: namedSql('sent_from_by_account', `SELECT 1 FROM messages
+    WHERE channel = @channel AND from_value = @address AND direction = 'outbound' AND api_key = @apiKey LIMIT 1`),
+
+  insertMessages: recordsetInsert('insert_messages', 'messages', {
+    uuid: ['uuid', 'text'], api_key: ['apiKey', 'text'], application_id: ['applicationId', 'text'], direction: ['direction', 'text'],
+    channel: ['channel', 'text'], to_address: ['toAddress', 'text'], from_address: ['fromAddress', 'text'], to_value: ['toValue', 'text'],
+    from_value: ['fromValue', 'text'], body: ['body', 'text'], client_ref: ['clientRef', 'text'], status: ['status', 'text'],
+    reported: ['reported', 'text'], version: ['version', 'integer'], status_url: ['statusUrl', 'text'], provider: ['provider', 'text'],
+    provider_ref: ['providerRef', 'text'], dispatch_uuid: ['dispatchUuid', 'text'], step_index: ['stepIndex', 'integer'],
+    error_code: ['errorCode', 'integer'], error_reason: ['errorReason', 'text'], price: ['price', 'text'], currency: ['currency', 'text'],
+    created_at: ['createdAt', 'bigint'], updated_at: ['updatedAt', 'bigint'],
+  }),
+  updateMessages: recordsetUpdate('update_messages', 'messages', `status = r.status, reported = r.reported, version = t.version + 1,
+      provider = coalesce(r.provider, t.provider), provider_ref = coalesce(r."providerRef", t.provider_ref),
+      error_code = coalesce(r."errorCode", t.error_code), error_reason = coalesce(r."errorReason", t.error_reason),
+      price = coalesce(r.price, t.price), currency = coalesce(r.currency, t.currency), updated_at = r."updatedAt"`,
+    't.uuid = r.uuid AND t.version = r."expectedVersion"', {
+      uuid: 'text', expectedVersion: 'integer', status: 'text', reported: 'text', provider: 'text', providerRef: 'text',
+      errorCode: 'integer', errorReason: 'text', price: 'text', currency: 'text', updatedAt: 'bigint',
+    }),
+  findMessage: namedSql('find_message', 'SELECT * FROM messages WHERE uuid = @uuid'),
+  findMessageByProviderRef: namedSql('find_message_by_provider_ref', 'SELECT * FROM messages WHERE provider = @provider AND provider_ref = @providerRef'),
+  findLatestConversation: namedSql('find_latest_conversation', `SELECT * FROM messages WHERE api_key = @apiKey AND channel = @channel
+    AND direction = 'outbound' AND from_value = @businessAddress AND to_value = @userAddress ORDER BY created_at DESC LIMIT 1`),
+  findLatestConversationAnywhere: namedSql('find_latest_conversation_anywhere', `SELECT * FROM messages WHERE channel = @channel
+    AND direction = 'outbound' AND from_value = @businessAddress AND to_value = @userAddress ORDER BY created_at DESC LIMIT 1`),
+  listThreadMessages: namedSql('list_thread_messages', `SELECT * FROM messages m WHERE channel = @channel AND from_value = @businessAddress
+    AND to_value = @userAddress AND direction = 'outbound' AND provider = @provider AND status IN ('submitted', 'delivered')
+    AND created_at >= @since AND EXISTS (SELECT 1 FROM message_events e WHERE e.message_uuid = m.uuid AND e.status = 'submitted' AND e.at <= @sentBy)
+    ORDER BY created_at DESC LIMIT @limit`),
+  listDispatchMessages: namedSql('list_dispatch_messages', 'SELECT * FROM messages WHERE dispatch_uuid = @uuid ORDER BY step_index'),
+
+  insertMessageParts: recordsetInsert('insert_message_parts', 'message_parts', {
+    provider: ['provider', 'text'], part_ref: ['partRef', 'text'], message_uuid: ['messageUuid', 'text'], part_index: ['index', 'integer'],
+    status: ['status', 'text'], at: ['at', 'bigint'], error_code: ['errorCode', 'integer'], error_reason: ['errorReason', 'text'],
+  }),
+  updateMessageParts: recordsetUpdate('update_message_parts', 'message_parts',
+    'status = r.status, at = r.at, error_code = r."errorCode", error_reason = r."errorReason"',
+    't.provider = r.provider AND t.part_ref = r."partRef" AND t.status = r."expectedStatus"', {
+      provider: 'text', partRef: 'text', expectedStatus: 'text', status: 'text', at: 'bigint', errorCode: 'integer', errorReason: 'text',
+    }),
+  findMessagePart: namedSql('find_message_part', 'SELECT * FROM message_parts WHERE provider = @provider AND part_ref = @partRef'),
+  listMessageParts: namedSql('list_message_parts', 'SELECT * FROM message_parts WHERE message_uuid = @messageUuid ORDER BY part_index'),
+  /** How many of these (provider, reference) pairs a message or a part of one carries already. */
+  countTakenReferences: namedSql('count_taken_references', `SELECT count(*) AS n FROM jsonb_to_recordset(@rows::jsonb) AS r(provider text, ref text)
+    WHERE EXISTS (SELECT 1 FROM messages m WHERE m.provider = r.provider AND m.provider_ref = r.ref)
+       OR EXISTS (SELECT 1 FROM message_parts p WHERE p.provider = r.provider AND p.part_ref = r.ref)`),
+
+  insertEvents: recordsetInsert('insert_events', 'message_events', {
+    message_uuid: ['messageUuid', 'text'], status: ['status', 'text'], at: ['at', 'bigint'], error_code: ['errorCode', 'integer'],
+    error_reason: ['errorReason', 'text'], price: ['price', 'text'], currency: ['currency', 'text'],
+  }),
+  listEvents: namedSql('list_events', 'SELECT * FROM message_events WHERE message_uuid = @uuid ORDER BY id'),
+  insertSendAttempts: recordsetInsert('insert_send_attempts', 'send_attempts', {
+    message_uuid: ['messageUuid', 'text'], attempt: ['attempt', 'integer'], provider: ['provider', 'text'], at: ['at', 'bigint'],
+    outcome: ['outcome', 'text'], provider_ref: ['providerRef', 'text'], error_code: ['errorCode', 'integer'], error_reason: ['errorReason', 'text'],
+  }),
+  listSendAttempts: namedSql('list_send_attempts', 'SELECT * FROM send_attempts WHERE message_uuid = @uuid ORDER BY attempt'),
+
+  insertInboxReceipts: recordsetInsert('insert_inbox_receipts', 'receipt_inbox', {
+    id: ['id', 'text'], provider: ['provider', 'text'], provider_ref: ['providerRef', 'text'], status: ['status', 'text'], at: ['at', 'bigint'],
+    error_code: ['errorCode', 'integer'], error_reason: ['errorReason', 'text'], received_at: ['receivedAt', 'bigint'],
+  }),
+  listInboxReceipts: namedSql('list_inbox_receipts', 'SELECT * FROM receipt_inbox WHERE provider = @provider AND provider_ref = @providerRef ORDER BY received_at, id'),
+  listInboxIds: namedSql('list_inbox_ids', 'SELECT id FROM receipt_inbox WHERE provider = @provider AND provider_ref = @providerRef'),
+  findInboxReceipt: namedSql('find_inbox_receipt', 'SELECT * FROM receipt_inbox WHERE id = @id'),
+  deleteInboxReceipts: namedSql('delete_inbox_receipts', 'DELETE FROM receipt_inbox WHERE id = ANY (@ids::text[])'),
+  addToCounters: namedSql('add_to_counters', `INSERT INTO counters (name, value) SELECT name, by FROM jsonb_to_recordset(@rows::jsonb) AS r(name text, by bigint)
+    ON CONFLICT (name) DO UPDATE SET value = counters.value + excluded.value`),
+  readCounters: namedSql('read_counters', 'SELECT name, value FROM counters ORDER BY name'),
+
+  insertDispatches: recordsetInsert('insert_dispatches', 'dispatches', {
+    uuid: ['uuid', 'text'], api_key: ['apiKey', 'text'], application_id: ['applicationId', 'text'], status_url: ['statusUrl', 'text'],
+    status: ['status', 'text'], workflow: ['workflow', 'text'], state: ['state', 'text'], version: ['version', 'integer'],
+    created_at: ['createdAt', 'bigint'], updated_at: ['updatedAt', 'bigint'],
+  }),
+  updateDispatches: recordsetUpdate('update_dispatches', 'dispatches', 'state = r.state, status = r.status, version = t.version + 1, updated_at = r."updatedAt"',
+    't.uuid = r.uuid AND t.version = r."expectedVersion"', { uuid: 'text', expectedVersion: 'integer', status: 'text', state: 'text', updatedAt: 'bigint' }),
+  findDispatch: namedSql('find_dispatch', 'SELECT * FROM dispatches WHERE uuid = @uuid'),
+
+  insertJobs: recordsetInsert('insert_jobs', 'jobs', {
+    kind: ['kind', 'text'], lane: ['lane', 'text'], job_key: ['key', 'text'], tenant: ['tenant', 'text'], payload: ['payload', 'text'],
+    due_at: ['dueAt', 'bigint'], created_at: ['createdAt', 'bigint'],
+  }),
+  // Due, not under a live lease, and not locked by another node's claim of this instant: SKIP
+  // LOCKED lets nodes claim side by side, each a batch of its own. A lane's claim (the workers'
+  // case) reads its own range of the (lane, due_at) index.
+  claimJobsOfLane: claimStatement('claim_jobs_of_lane', 'lane = @lane'),
+  claimJobs: claimStatement('claim_jobs', OF_LANES),
+  // Each lane's earliest from its own index range; the earliest of those.
+  nextDueOfLanes: namedSql('next_due_of_lanes', `SELECT min(first.due_at) AS due_at FROM unnest(@lanes::text[]) AS l(lane),
+    LATERAL (SELECT due_at FROM jobs WHERE jobs.lane = l.lane AND ${UNLEASED} AND ${NOT_EXCLUDED} ORDER BY due_at LIMIT 1) AS first`),
+  nextDueAt: namedSql('next_due_at', `SELECT min(due_at) AS due_at FROM jobs WHERE ${UNLEASED} AND ${NOT_EXCLUDED}`),
+  deleteLeasedJob: namedSql('delete_leased_job', 'DELETE FROM jobs WHERE id = @id AND lease_owner = @owner'),
+  rescheduleJob: namedSql('reschedule_job', `UPDATE jobs SET due_at = @dueAt, last_error = @error, lease_owner = NULL, lease_expires_at = NULL
+    WHERE id = @id AND lease_owner = @owner`),
+  releaseJob: namedSql('release_job', `UPDATE jobs SET lease_owner = NULL, lease_expires_at = NULL, attempts = attempts - 1
+    WHERE id = @id AND lease_owner = @owner`),
+  deleteJobsByKeys: namedSql('delete_jobs_by_keys', 'DELETE FROM jobs WHERE job_key = ANY (@keys::text[])'),
+  countJobs: namedSql('count_jobs', 'SELECT count(*) AS n FROM jobs'),
+  hasDueJob: namedSql('has_due_job', 'SELECT 1 FROM jobs WHERE job_key = @key AND due_at <= @dueBy LIMIT 1'),
+
+  insertWebhooks: recordsetInsert('insert_webhooks', 'webhooks', {
+    id: ['id', 'text'], api_key: ['apiKey', 'text'], application_id: ['applicationId', 'text'], kind: ['kind', 'text'], url: ['url', 'text'],
+    body: ['body', 'text'], message_uuid: ['messageUuid', 'text'], state: ['state', 'text'], attempts: ['attempts', 'integer'],
+    created_at: ['createdAt', 'bigint'],
+  }),
+  updateWebhooks: recordsetUpdate('update_webhooks', 'webhooks',
+    'state = r.state, attempts = r.attempts, last_attempt_at = r."lastAttemptAt", completed_at = r."completedAt"', 't.id = r.id', {
+      id: 'text', state: 'text', attempts: 'integer', lastAttemptAt: 'bigint', completedAt: 'bigint',
+    }),
+  findWebhook: namedSql('find_webhook', 'SELECT * FROM webhooks WHERE id = @id'),
+  listWebhooksForMessage: namedSql('list_webhooks_for_message', 'SELECT * FROM webhooks WHERE message_uuid = @messageUuid ORDER BY created_at, seq'),
+  insertWebhookAttempts: recordsetInsert('insert_webhook_attempts', 'webhook_attempts', {
+    webhook_id: ['webhookId', 'text'], attempt: ['attempt', 'integer'], at: ['at', 'bigint'], duration_ms: ['durationMs', 'integer'],
+    status_code: ['statusCode', 'integer'], error: ['error', 'text'], outcome: ['outcome', 'text'],
+  }),
+  listWebhookAttempts: namedSql('list_webhook_attempts', 'SELECT * FROM webhook_attempts WHERE webhook_id = @webhookId ORDER BY attempt'),
+};
