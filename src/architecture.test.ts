@@ -21,8 +21,8 @@ const MAY_IMPORT: Record<string, readonly string[] | '*'> = {
   core: [],
   store: ['core'],
   // Adapters are made from their settings as the config schema types them.
-  // The sandbox keeps its PostgreSQL tables with the store's migration runner.
-  channels: ['core', 'config/provider-schema.ts', 'store/postgres/migrate.ts'],
+  // The sandbox keeps its PostgreSQL tables with the store's migration runner and error mapping.
+  channels: ['core', 'config/provider-schema.ts', 'store/postgres/migrate.ts', 'store/postgres/postgres-pool.ts'],
   webhooks: ['core'],
   // The engine knows the adapter port and the registry, never a provider's own modules.
   engine: ['core', 'store', 'channels/channel-adapter.ts', 'channels/provider-registry.ts', 'webhooks'],
@@ -114,9 +114,9 @@ test('the check finds each kind of crossing (it can fail)', () => {
   const problems = (file: string, text: string) => checkModule(file, text).map((violation) => violation.problem);
   assert.deepEqual(problems('core/x.ts', "import { readFileSync } from 'node:fs';"), ['imports node:fs: the core is pure (no I/O, no dependencies)']);
   assert.deepEqual(problems('core/x.ts', "import type { Store } from '../store/store.js';"), ['imports store/store.ts: core may import nothing outside itself']);
-  assert.deepEqual(problems('channels/sandbox/x.ts', "import { JobEngine } from '../../engine/job-engine.js';"), ['imports engine/job-engine.ts: channels may import core, config/provider-schema.ts']);
-  assert.deepEqual(problems('channels/x.ts', "export { SqliteStore } from '../store/sqlite/sqlite-store.js';"), ['imports store/sqlite/sqlite-store.ts: channels may import core, config/provider-schema.ts']);
-  assert.deepEqual(problems('channels/x.ts', "import type { Config } from '../config/config.js';"), ['imports config/config.ts: channels may import core, config/provider-schema.ts']);
+  assert.deepEqual(problems('channels/sandbox/x.ts', "import { JobEngine } from '../../engine/job-engine.js';"), ['imports engine/job-engine.ts: channels may import core, config/provider-schema.ts, store/postgres/migrate.ts, store/postgres/postgres-pool.ts']);
+  assert.deepEqual(problems('channels/x.ts', "export { SqliteStore } from '../store/sqlite/sqlite-store.js';"), ['imports store/sqlite/sqlite-store.ts: channels may import core, config/provider-schema.ts, store/postgres/migrate.ts, store/postgres/postgres-pool.ts']);
+  assert.deepEqual(problems('channels/x.ts', "import type { Config } from '../config/config.js';"), ['imports config/config.ts: channels may import core, config/provider-schema.ts, store/postgres/migrate.ts, store/postgres/postgres-pool.ts']);
   assert.deepEqual(problems('channels/x.ts', "import type { ProviderSettings } from '../config/provider-schema.js';"), []);
   assert.deepEqual(problems('api/x.ts', "import { openStore } from '../store/open-store.js';"), ['imports store/open-store.ts: api may import core, channels, engine/use-cases/']);
   assert.deepEqual(problems('api/x.ts', "import { JobEngine } from '../engine/job-engine.js';"), ['imports engine/job-engine.ts: api may import core, channels, engine/use-cases/']);

@@ -74,6 +74,8 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     // open, Node reads and discards the rest of the body (for at most http.request_timeout_ms)
     // and the client reads its answer.
     if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') reply.removeHeader('connection');
+    // A database outage is the server's, not the request's: the client may try again.
+    if (error.code === 'OD_DATABASE_UNAVAILABLE') reply.header('retry-after', '5');
     return renderProblem(request, reply, toProblem(error, request.log));
   });
   app.setNotFoundHandler((request, reply) => {
@@ -116,6 +118,10 @@ function toProblem(error: FastifyError, log: FastifyBaseLogger): Problem {
   if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
     // Fastify's own 4xx keep their status; their messages name the rule, never the client's input.
     return problem('bad-request', error.message, undefined, error.statusCode);
+  }
+  if (error.code === 'OD_DATABASE_UNAVAILABLE') {
+    log.warn({ code: error.code }, 'the database cannot be reached');
+    return problem('database-unavailable', 'The database cannot be reached right now; try again shortly.');
   }
   // Our own internal errors carry a stable code; the detail names it, never the message.
   const code = isOpenDispatchError(error) ? error.code : 'OD_INTERNAL';

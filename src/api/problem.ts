@@ -35,6 +35,7 @@ export const PROBLEMS = {
   'too-many-attempts': { status: 429, type: `${NEXMO}#too-many-attempts`, title: 'Too Many Requests' },
   'sandbox-no-inbound-url': { status: 422, type: `${NEXMO}/sandbox#no-inbound-url`, title: 'Unprocessable Entity' },
   'headers-too-large': { status: 431, type: `${NEXMO}#headers-too-large`, title: 'Request Header Fields Too Large' },
+  'database-unavailable': { status: 503, type: `${NEXMO}#service-unavailable`, title: 'Service Unavailable' },
   'internal-error': { status: 500, type: `${NEXMO}#internal-error`, title: 'Internal Server Error' },
 } as const satisfies Record<string, { status: number; type: string; title: string }>;
 

@@ -11,6 +11,8 @@ export type ErrorCode =
   | 'OD_DATABASE_UNSUPPORTED'
   /** Another server is running on this SQLite database. */
   | 'OD_DATABASE_IN_USE'
+  /** The database cannot be reached (down, restarting, refusing connections): the request may be tried again. */
+  | 'OD_DATABASE_UNAVAILABLE'
   /** An account with that api key exists already. */
   | 'OD_ACCOUNT_EXISTS'
   /** The account has no signature secret to sign webhooks with. */

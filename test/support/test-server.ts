@@ -57,6 +57,8 @@ export interface TestServerOptions {
   publicUrl?: boolean;
   /** Fake providers of a test, each serving the channels named. */
   providers?: ServerExtras['providers'];
+  /** A database of the test's own (it creates and drops it) instead of a fresh one. */
+  databaseUrl?: string;
 }
 
 /** A real server on a random port with a fresh database (TEST_DATABASE_KIND), silent logs, one account. */
@@ -70,11 +72,12 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     configPath = join(dataDir, 'config.json');
     writeFileSync(configPath, JSON.stringify(configFile));
   }
-  const database = await freshDatabase(dataDir);
+  const database = options.databaseUrl ? { url: options.databaseUrl, text: async () => '', drop: async () => undefined } : await freshDatabase(dataDir);
+  const onPostgres = database.url.startsWith('postgres');
   // The configuration refuses a virtual clock on PostgreSQL (each node would keep its own): one
   // test server is one node, so there the test hands the clock in as an embedder may.
   const virtual = options.clock === 'virtual';
-  const configClock = virtual && TEST_DATABASE_KIND === 'postgres' ? 'real' : (options.clock ?? 'real');
+  const configClock = virtual && onPostgres ? 'real' : (options.clock ?? 'real');
   const config = loadConfig(
     { port, host: '127.0.0.1', database: database.url, clock: configClock, config: configPath },
     { OPENDISPATCH_API_KEY: 'seed0000', OPENDISPATCH_API_SECRET: 'seedsecret000000' },

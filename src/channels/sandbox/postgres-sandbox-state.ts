@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { addressValue } from '../../core/channel.js';
 import { migratePostgres, type PostgresMigration } from '../../store/postgres/migrate.js';
+import { rethrowUnavailable } from '../../store/postgres/postgres-pool.js';
 import type { HandsetArrival, HandsetFilter, HandsetMessage, HandsetPage, RecipientKey, SandboxState } from './sandbox-state.js';
 import { toHandset, type HandsetRow } from './handset-row.js';
 
@@ -22,7 +23,7 @@ export class PostgresSandboxState implements SandboxState {
   }
 
   async putScript(scope: RecipientKey, script: Record<string, unknown>, at: number): Promise<void> {
-    await this.pool.query(
+    await this.query(
       `INSERT INTO sandbox_recipients (api_key, channel, address, script, updated_at) VALUES ($1, $2, $3, $4, $5)
        ON CONFLICT (api_key, channel, address) DO UPDATE SET script = excluded.script, updated_at = excluded.updated_at`,
       [scope.apiKey, scope.channel, scope.address, JSON.stringify(script), at],
@@ -30,7 +31,7 @@ export class PostgresSandboxState implements SandboxState {
   }
 
   async findScript(scope: RecipientKey): Promise<unknown | undefined> {
-    const { rows } = await this.pool.query({
+    const { rows } = await this.query({
       name: 'sandbox_find_script',
       text: 'SELECT script FROM sandbox_recipients WHERE api_key = $1 AND channel = $2 AND address = $3',
       values: [scope.apiKey, scope.channel, scope.address],
@@ -39,7 +40,7 @@ export class PostgresSandboxState implements SandboxState {
   }
 
   async recordArrival(arrival: HandsetArrival): Promise<void> {
-    await this.pool.query({
+    await this.query({
       name: 'sandbox_record_arrival',
       text: `INSERT INTO sandbox_handsets (provider_ref, message_uuid, api_key, channel, to_value, to_address, from_address, body, received_at, times_received)
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (provider_ref) DO NOTHING`,
@@ -73,11 +74,11 @@ export class PostgresSandboxState implements SandboxState {
   }
 
   private async mark(name: string, setAndWhere: string, providerRef: string, at: number): Promise<number> {
-    return (await this.pool.query({ name, text: `UPDATE sandbox_handsets SET ${setAndWhere}`, values: [providerRef, at] })).rowCount ?? 0;
+    return (await this.query({ name, text: `UPDATE sandbox_handsets SET ${setAndWhere}`, values: [providerRef, at] })).rowCount ?? 0;
   }
 
   async findHandsetMessage(apiKey: string, messageUuid: string): Promise<HandsetMessage | undefined> {
-    const { rows } = await this.pool.query<HandsetRow>({
+    const { rows } = await this.query<HandsetRow>({
       name: 'sandbox_find_handset',
       text: 'SELECT * FROM sandbox_handsets WHERE api_key = $1 AND message_uuid = $2 ORDER BY seq DESC LIMIT 1',
       values: [apiKey, messageUuid],
@@ -111,7 +112,7 @@ export class PostgresSandboxState implements SandboxState {
     if (filter.channel !== undefined) conditions.push(`channel = $${values.push(filter.channel)}`);
     if (filter.to !== undefined) conditions.push(`to_value = $${values.push(filter.to)}`);
     if (after !== undefined) conditions.push(`(received_at, seq) < ($${values.push(after[0])}, $${values.push(after[1])})`);
-    const { rows } = await this.pool.query<HandsetRow>(
+    const { rows } = await this.query<HandsetRow>(
       `SELECT * FROM sandbox_handsets WHERE ${conditions.join(' AND ')} ORDER BY received_at DESC, seq DESC LIMIT $${values.push(limit)}`,
       values,
     );
@@ -120,6 +121,11 @@ export class PostgresSandboxState implements SandboxState {
 
   isCursor(cursor: string): boolean {
     return /^\d{1,16}\.\d{1,16}$/.test(cursor);
+  }
+
+  /** A database that cannot be reached is OD_DATABASE_UNAVAILABLE, as in the store. */
+  private query<Row extends pg.QueryResultRow = pg.QueryResultRow>(query: string | pg.QueryConfig, values?: unknown[]): Promise<pg.QueryResult<Row>> {
+    return this.pool.query<Row>(query as pg.QueryConfig, values).catch(rethrowUnavailable);
   }
 
   async close(): Promise<void> {

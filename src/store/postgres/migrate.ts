@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { withConnection } from './postgres-pool.js';
 
 export interface PostgresMigration {
   version: number;
@@ -12,8 +13,7 @@ export interface PostgresMigration {
  * migration runs once and a node starts only on a complete schema.
  */
 export async function migratePostgres(pool: pg.Pool, table: string, migrations: readonly PostgresMigration[], now: number): Promise<void> {
-  const client = await pool.connect();
-  try {
+  await withConnection(pool, async (client) => {
     await client.query('SELECT pg_advisory_lock(hashtext(current_schema() || $1))', [`.${table}`]);
     try {
       await client.query(`CREATE TABLE IF NOT EXISTS ${table} (version integer PRIMARY KEY, name text NOT NULL, applied_at bigint NOT NULL)`);
@@ -33,7 +33,5 @@ export async function migratePostgres(pool: pg.Pool, table: string, migrations: 
     } finally {
       await client.query('SELECT pg_advisory_unlock(hashtext(current_schema() || $1))', [`.${table}`]);
     }
-  } finally {
-    client.release();
-  }
+  });
 }

@@ -21,7 +21,7 @@ import { JobNotifications } from './job-notifications.js';
 import { migratePostgres } from './migrate.js';
 import { migrations } from './migrations/index.js';
 import { namedSql, type NamedStatement } from './named-sql.js';
-import { isUnavailable } from './postgres-pool.js';
+import { isUnavailable, rethrowUnavailable, withConnection } from './postgres-pool.js';
 import { recordsetInsert, recordsetUpdate } from './recordset.js';
 
 /** A watermark looks this far back in its thread (as on SQLite). */
@@ -188,20 +188,22 @@ export class PostgresStore implements Store {
   /** One transaction on a pooled connection; retried when PostgreSQL aborted it to break a deadlock. */
   private async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     for (let tries = 1; ; tries++) {
-      const client = await this.pool.connect();
-      let broken: Error | undefined;
       try {
-        await client.query('BEGIN');
-        const result = await work(client);
-        await client.query('COMMIT');
-        return result;
+        return await withConnection(this.pool, async (client) => {
+          await client.query('BEGIN');
+          try {
+            const result = await work(client);
+            await client.query('COMMIT');
+            return result;
+          } catch (error) {
+            // A rollback that fails means a broken connection: withConnection discards it.
+            if (!isUnavailable(error)) await client.query('ROLLBACK');
+            throw error;
+          }
+        });
       } catch (error) {
-        if (isUnavailable(error)) broken = error as Error;
-        else await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
         if (tries < TRANSACTION_TRIES && isRetryable(error)) continue;
-        throw error;
-      } finally {
-        client.release(broken);
+        rethrowUnavailable(error);
       }
     }
   }
@@ -444,7 +446,7 @@ function isRetryable(error: unknown): boolean {
 
 /** A named statement: parsed once per connection, then only bound and run. */
 function run(on: Querier, statement: NamedStatement, params: Record<string, unknown>): Promise<pg.QueryResult> {
-  return on.query({ name: statement.name, text: statement.text, values: statement.values(params) });
+  return on.query({ name: statement.name, text: statement.text, values: statement.values(params) }).catch(rethrowUnavailable);
 }
 
 /** Rows for a recordset statement: one JSON parameter. */
