@@ -182,8 +182,8 @@ export async function startServer(config: Readonly<Config>, extras: ServerExtras
     seededAccount,
     close: () =>
       (closing ??= (async () => {
-        await app.close();
-        await engine.stop();
+        // No new requests and no new claims; what is in flight on either finishes.
+        await Promise.all([app.close(), engine.stop()]);
         await sender.close();
         await closeProviders();
         await store.close();

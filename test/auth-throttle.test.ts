@@ -62,6 +62,13 @@ test("a burst of 200 concurrent guesses cannot hold up another client's first re
   assert.ok(answers.every((answer) => answer.status === 401 || answer.status === 429));
 });
 
+test('a client opening many connections at once with credentials not checked yet gets every request through', async () => {
+  // A client after our restart: its credentials are verified by none of its requests yet.
+  const account = await server.createAccount();
+  const answers = await Promise.all(Array.from({ length: 30 }, () => listApplications(account.basicAuth, '127.0.0.9')));
+  assert.deepEqual([...new Set(answers.map((answer) => answer.status))], [200], 'no request was counted as a failed guess');
+});
+
 test('an account holds at most applications.max_per_account applications', async () => {
   const account = await server.createAccount();
   const create = () =>

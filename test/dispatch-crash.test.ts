@@ -8,6 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { workspace } from './support/crash-workspace.js';
+import { assertOutcomes, awaitFinalReports, countResends, dispatchBody, OUTCOMES, scriptRecipients } from './support/dispatch-load.js';
 
 const DISPATCHES = Number(process.env.CRASH_DISPATCHES ?? 1000);
 const KILLS = 3;
@@ -17,50 +18,13 @@ const SENDS_CONCURRENCY = 64;
 /** Requests the test keeps in flight. */
 const SENDERS = 24;
 
-/** Each outcome: how its recipients behave, and the final report it must end with. */
-const OUTCOMES = [
-  { name: 'read in time', messenger: { delivered_after: 1, read_after: 2 }, sms: null, report: 'completed', messages: [['messenger', 'read']] },
-  { name: 'not read', messenger: { delivered_after: 1 }, sms: { delivered_after: 1 }, report: 'completed', messages: [['messenger', 'delivered'], ['sms', 'delivered']] },
-  { name: 'rejected', messenger: { reject: { code: 1020, reason: 'Invalid params' } }, sms: { delivered_after: 1 }, report: 'completed', messages: [['messenger', 'rejected'], ['sms', 'delivered']] },
-  { name: 'all fail', messenger: { undeliverable_after: 1 }, sms: { undeliverable_after: 1 }, report: 'error', messages: [['messenger', 'undeliverable'], ['sms', 'undeliverable']] },
-  { name: 'silent', messenger: { silent: true }, sms: { delivered_after: 0 }, report: 'completed', messages: [['messenger', 'submitted'], ['sms', 'delivered']] },
-] as const;
-
-const messengerId = (outcome: number) => `55500000${outcome}`;
-const smsNumber = (outcome: number) => `4477009000${outcome}0`;
-
-function dispatchBody(outcome: number) {
-  return {
-    template: 'failover',
-    workflow: [
-      {
-        from: { type: 'messenger', id: '107083064136738' },
-        to: { type: 'messenger', id: messengerId(outcome) },
-        message: { content: { type: 'text', text: 'This is a Facebook Messenger Message sent via the Dispatch API' } },
-        failover: { expiry_time: EXPIRY, condition_status: 'read' },
-      },
-      {
-        from: { type: 'sms', number: '447700900000' },
-        to: { type: 'sms', number: smsNumber(outcome) },
-        message: { content: { type: 'text', text: 'This is an SMS sent via the Dispatch API' } },
-      },
-    ],
-  };
-}
-
 test(`${DISPATCHES} dispatches survive ${KILLS} SIGKILLs with the right final reports`, { timeout: 240_000 }, async () => {
   const space = await workspace();
   const { receiver, account: { auth } } = space;
   try {
     let server = await space.start();
 
-    for (const [index, outcome] of OUTCOMES.entries()) {
-      for (const [channel, address, script] of [['messenger', messengerId(index), outcome.messenger], ['sms', smsNumber(index), outcome.sms]] as const) {
-        if (!script) continue;
-        const response = await fetch(`${server.url}/sandbox/recipients/${channel}/${address}`, { method: 'PUT', headers: { authorization: auth, 'content-type': 'application/json' }, body: JSON.stringify(script) });
-        assert.equal(response.status, 200);
-      }
-    }
+    await scriptRecipients(server.url, auth);
 
     // Send with bounded concurrency; a kill cuts some requests off (no 202: not accepted).
     const accepted = new Map<string, number>(); // dispatch uuid → outcome index
@@ -70,7 +34,7 @@ test(`${DISPATCHES} dispatches survive ${KILLS} SIGKILLs with the right final re
       const index = next++;
       const outcome = index % OUTCOMES.length;
       try {
-        const response = await fetch(`${server.url}/v0.1/dispatch`, { method: 'POST', headers: { authorization: auth, 'content-type': 'application/json' }, body: JSON.stringify(dispatchBody(outcome)) });
+        const response = await fetch(`${server.url}/v0.1/dispatch`, { method: 'POST', headers: { authorization: auth, 'content-type': 'application/json' }, body: JSON.stringify(dispatchBody(outcome, EXPIRY)) });
         const body = (await response.json()) as { dispatch_uuid?: string };
         assert.equal(response.status, 202, JSON.stringify(body));
         accepted.set(body.dispatch_uuid!, outcome);
@@ -102,30 +66,9 @@ test(`${DISPATCHES} dispatches survive ${KILLS} SIGKILLs with the right final re
     await new Promise((resolve) => setTimeout(resolve, 3000));
     await killAndRestart();
 
-    const reportOf = new Map<string, Record<string, any>>();
-    const reportsSeen = () => {
-      for (const webhook of receiver.received) if (webhook.json.template === 'failover') reportOf.set(webhook.json.dispatch_uuid, webhook.json);
-      return [...accepted.keys()].filter((uuid) => reportOf.has(uuid)).length;
-    };
-    const deadline = Date.now() + 120_000;
-    while (reportsSeen() < accepted.size && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 250));
-
-    const missing = [...accepted.keys()].filter((uuid) => !reportOf.has(uuid));
-    assert.deepEqual(missing, [], `${missing.length} accepted dispatches have no final report`);
-    for (const [uuid, outcomeIndex] of accepted) {
-      const expected = OUTCOMES[outcomeIndex]!;
-      const report = reportOf.get(uuid)!;
-      assert.equal(report.status, expected.report, `${expected.name}: ${JSON.stringify(report)}`);
-      assert.deepEqual(report._links.messages.map((m: any) => [m.channel, m.status]), expected.messages, `${expected.name}: ${JSON.stringify(report)}`);
-    }
-
-    // Resends: a handset counts every time it got the same message (a try whose answer the kill lost, then its retry).
-    let resent = 0;
-    for (const channel of ['messenger', 'sms']) {
-      const listing = await fetch(`${server.url}/sandbox/messages?channel=${channel}&limit=1000`, { headers: { authorization: auth } });
-      const { messages } = (await listing.json()) as { messages: Array<{ times_received: number }> };
-      resent += messages.reduce((sum, message) => sum + message.times_received - 1, 0);
-    }
+    const { reports: reportOf } = await awaitFinalReports(receiver, accepted, 120_000);
+    assertOutcomes(accepted, reportOf);
+    const resent = await countResends(server.url, auth);
     // A request cut off by a kill may have committed before it: then it runs to its end like any
     // other (its 202 was lost). No more can exist than were cut off, and those were in flight.
     const unacknowledged = [...reportOf.keys()].filter((uuid) => !accepted.has(uuid)).length;
@@ -145,7 +88,7 @@ test('an expiry that comes due while the server is down fires at start-up', { ti
     const first = await space.start();
 
     // Messenger delivered but never read (the default recipient), expiry 15 s.
-    const response = await fetch(`${first.url}/v0.1/dispatch`, { method: 'POST', headers: { authorization: auth, 'content-type': 'application/json' }, body: JSON.stringify(dispatchBody(1)) });
+    const response = await fetch(`${first.url}/v0.1/dispatch`, { method: 'POST', headers: { authorization: auth, 'content-type': 'application/json' }, body: JSON.stringify(dispatchBody(1, EXPIRY)) });
     assert.equal(response.status, 202);
     const { dispatch_uuid: uuid } = (await response.json()) as { dispatch_uuid: string };
     const ofThisDispatch = (status: string, channel: string) => (w: { json: Record<string, any> }) =>

@@ -170,6 +170,30 @@ describe('PostgreSQL: several nodes on one database', () => {
     }
   });
 
+  test("a dead node's leases are freed once its heartbeat is stale, by whichever node looks first; a live node's stay", async () => {
+    await emptyTables();
+    const [dead, alive] = await Promise.all([node(), node()]);
+    // The dead node was a member (its heartbeat timer is not started here, so it cannot beat again).
+    await query(`INSERT INTO nodes (id, started_at, seen_at) VALUES ('${dead.nodeId}', 0, floor(extract(epoch FROM clock_timestamp()) * 1000))`);
+    await alive.recoverAtStart();
+    await dead.commit({ jobs: [job('held-by-dead'), job('held-by-alive')] });
+    await dead.claimJobs({ owner: 'dead/1', dueBy: T0, leaseMs: 60_000, limit: 1, lanes: ['engine'] });
+    await alive.claimJobs({ owner: 'alive/1', dueBy: T0, leaseMs: 60_000, limit: 1, lanes: ['engine'] });
+    // The dead node stops beating (SIGKILL): its last heartbeat ages past the timeout.
+    await query(`UPDATE nodes SET seen_at = seen_at - 20000 WHERE id = '${dead.nodeId}'`);
+
+    const woken: string[][] = [];
+    const starting = await node();
+    starting.onJobsAdded(({ lanes }) => woken.push([...lanes]));
+    await starting.recoverAtStart();
+    const freed = await starting.claimJobs({ owner: 'starting/1', dueBy: T0, leaseMs: 60_000, limit: 10, lanes: ['engine'] });
+    assert.deepEqual(freed.map((claimed) => (claimed.payload as { name: string }).name), ['held-by-dead'], "only the dead node's lease was freed");
+    assert.equal(freed[0]!.attempts, 2, 'the lost run counts as an attempt (a send knows it may have gone out)');
+    assert.deepEqual(woken, [['engine']], 'the rescuing node looks for the freed work at once');
+    const nodes = await query('SELECT id FROM nodes ORDER BY id');
+    assert.deepEqual(nodes.rows.map((row) => row.id).sort(), [alive.nodeId, starting.nodeId].sort(), 'the dead node is gone from the table');
+  });
+
   test('nodes seeding an empty database at once create one first account', async () => {
     await emptyTables();
     const nodes = await Promise.all([node(), node(), node()]);

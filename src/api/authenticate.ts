@@ -50,15 +50,30 @@ export function createAuthenticator(useCases: UseCases, clock: Clock, limits: Au
     const asCaller = (account: AccountRecord): Caller => ({ apiKey: account.apiKey, method: 'basic', targets: accountTargets(account) });
     const known = await useCases.authenticateBasic(credentials.apiKey, credentials.apiSecret, { knownOnly: true });
     if (known) return asCaller(known);
+    // Requests with the same credentials arriving together (a client opening many connections
+    // after our restart) share the first one's check: one failure counted, one scrypt run.
+    const sameCredentials = `${credentials.apiKey}\n${credentials.apiSecret}`;
+    const shared = checksInFlight.get(sameCredentials);
+    if (shared) {
+      const account = await shared;
+      return account && asCaller(account);
+    }
     const subjects = [`key:${credentials.apiKey}`, `address:${request.ip}`];
     const retryAfter = throttle.retryAfterSeconds(subjects);
     if (retryAfter !== undefined) throw tooManyAttempts(retryAfter);
     throttle.failed(subjects);
-    const account = await useCases.authenticateBasic(credentials.apiKey, credentials.apiSecret);
+    const check = useCases.authenticateBasic(credentials.apiKey, credentials.apiSecret).finally(() => checksInFlight.delete(sameCredentials));
+    checksInFlight.set(sameCredentials, check);
+    // A check the database could not answer was no failed guess.
+    const account = await check.catch((error: unknown) => {
+      throttle.forgive(subjects);
+      throw error;
+    });
     if (!account) return undefined;
     throttle.forgive(subjects);
     return asCaller(account);
   }
+  const checksInFlight = new Map<string, Promise<AccountRecord | undefined>>();
 
   async function jwtCaller(header: string): Promise<Caller | undefined> {
     const token = parseBearerAuthorization(header);

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli, startServerProcess, type ServerProcess } from './server-process.js';
+import { freshDatabase } from './test-server.js';
 import { WebhookReceiver } from './webhook-receiver.js';
 
 export interface Account {
@@ -19,10 +20,16 @@ export interface Workspace {
   dispose(): Promise<void>;
 }
 
-/** A temp dir, a webhook receiver, and an account whose default status URL is the receiver. */
-export async function workspace(): Promise<Workspace> {
+/** A temp dir, a fresh database (TEST_DATABASE_KIND), a webhook receiver, and an account whose default status URL is the receiver. */
+export async function workspace(options: { database?: 'sqlite' | 'postgres'; config?: Record<string, unknown> } = {}): Promise<Workspace> {
   const dir = mkdtempSync(join(tmpdir(), 'opendispatch-crash-'));
-  const database = `sqlite:${join(dir, 'x.db')}`;
+  const fresh = await freshDatabase(dir, options.database);
+  let args: string[] = [];
+  if (options.config) {
+    writeFileSync(join(dir, 'config.json'), JSON.stringify(options.config));
+    args = ['--config', join(dir, 'config.json')];
+  }
+  const database = fresh.url;
   const receiver = await new WebhookReceiver().start();
   const created = await runCli(['account:create', '--database', database, '--status-url', `${receiver.url}/status`, '--json'], { cwd: dir });
   assert.equal(created.code, 0, created.stderr);
@@ -34,13 +41,14 @@ export async function workspace(): Promise<Workspace> {
     receiver,
     account: { apiKey: api_key, auth: `Basic ${Buffer.from(`${api_key}:${api_secret}`).toString('base64')}` },
     async start() {
-      const server = await startServerProcess({ database, cwd: dir });
+      const server = await startServerProcess({ database, cwd: dir, args });
       servers.push(server);
       return server;
     },
     async dispose() {
       for (const server of servers) await server.dispose();
       await receiver.close();
+      await fresh.drop();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -89,6 +89,8 @@ export function runSandboxStateConformance(name: string, open: OpenSandboxState)
       await state.markUndeliverable('ref-1', T0 + 9);
       assert.deepEqual(await status('ref-1'), ['read', T0 + 1, T0 + 5, undefined], 'a read message does not fail afterwards');
       await state.markRead('ref-unknown', T0);
+      assert.equal(await state.markUndeliverable('ref-not-arrived-yet', T0), true, 'a failure that came due before the arrival was recorded still counts');
+      assert.equal(await state.markUndeliverable('ref-1', T0 + 10), false, 'a read message does not fail');
     }));
 
     test('handset messages are listed newest first, filtered by channel and recipient, limited', withState(async (state) => {

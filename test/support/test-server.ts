@@ -16,8 +16,8 @@ import { createTestSchema, type TestSchema } from './postgres-schema.js';
 export const TEST_DATABASE_KIND: 'sqlite' | 'postgres' = process.env.OPENDISPATCH_TEST_DATABASE === 'postgres' ? 'postgres' : 'sqlite';
 
 /** A fresh database for one server: a SQLite file in `dataDir`, or a schema of its own on PostgreSQL. */
-export async function freshDatabase(dataDir: string): Promise<{ url: string; text(): Promise<string>; drop(): Promise<void> }> {
-  if (TEST_DATABASE_KIND === 'sqlite') {
+export async function freshDatabase(dataDir: string, kind = TEST_DATABASE_KIND): Promise<{ url: string; text(): Promise<string>; drop(): Promise<void> }> {
+  if (kind === 'sqlite') {
     const file = join(dataDir, 'test.db');
     const text = async () => [file, `${file}-wal`, `${file}-journal`].filter((path) => existsSync(path)).map((path) => readFileSync(path).toString('latin1')).join('');
     return { url: `sqlite:${file}`, text, drop: async () => undefined };

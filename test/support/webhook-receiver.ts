@@ -16,7 +16,7 @@ export interface ReceivedWebhook {
  */
 export class WebhookReceiver {
   readonly received: ReceivedWebhook[] = [];
-  respondWith: (request: ReceivedWebhook) => number | 'hang' = () => 200;
+  respondWith: (request: ReceivedWebhook) => number | 'hang' | { status: number; afterMs: number } = () => 200;
   private server: Server | undefined;
   private waiters: Array<() => void> = [];
 
@@ -35,9 +35,13 @@ export class WebhookReceiver {
         const webhook: ReceivedWebhook = { path: request.url ?? '', headers: request.headers, raw, json, at: Date.now() };
         const answer = this.respondWith(webhook);
         if (answer === 'hang') return;
-        this.received.push(webhook);
-        response.writeHead(answer).end();
-        for (const wake of this.waiters.splice(0)) wake();
+        const respond = (status: number) => {
+          this.received.push(webhook);
+          response.writeHead(status).end();
+          for (const wake of this.waiters.splice(0)) wake();
+        };
+        if (typeof answer === 'number') respond(answer);
+        else setTimeout(() => respond(answer.status), answer.afterMs);
       });
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));

@@ -70,7 +70,9 @@ export class PostgresSandboxState implements SandboxState {
 
   async markUndeliverable(providerRef: string, at: number): Promise<boolean> {
     // Matched (even when marked before: a re-run follow-up reports again) unless it was read.
-    return (await this.mark('sandbox_mark_undeliverable', 'undeliverable_at = coalesce(undeliverable_at, $2) WHERE provider_ref = $1 AND read_at IS NULL', providerRef, at)) === 1;
+    if ((await this.mark('sandbox_mark_undeliverable', 'undeliverable_at = coalesce(undeliverable_at, $2) WHERE provider_ref = $1 AND read_at IS NULL', providerRef, at)) === 1) return true;
+    const read = await this.query({ name: 'sandbox_find_read', text: 'SELECT 1 FROM sandbox_handsets WHERE provider_ref = $1 AND read_at IS NOT NULL', values: [providerRef] });
+    return read.rows.length === 0;
   }
 
   private async mark(name: string, setAndWhere: string, providerRef: string, at: number): Promise<number> {

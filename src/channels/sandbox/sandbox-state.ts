@@ -18,7 +18,12 @@ export interface SandboxState {
    */
   markDelivered(providerRef: string, at: number): Promise<void>;
   markRead(providerRef: string, at: number): Promise<void>;
-  /** False when the message was read first: a message read on its handset does not fail afterwards. */
+  /**
+   * False when the message was read first: a message read on its handset does not fail
+   * afterwards. True when its arrival is not recorded yet: follow-ups may run out of order
+   * (on several nodes, one may rescue the arrival after the failure came due), and the failure
+   * must not be lost for that.
+   */
   markUndeliverable(providerRef: string, at: number): Promise<boolean>;
 
   findHandsetMessage(apiKey: string, messageUuid: string): Promise<HandsetMessage | undefined>;

@@ -67,7 +67,7 @@ export class SqliteSandboxState implements SandboxState {
 
   markUndeliverable(providerRef: string, at: number): Promise<boolean> {
     // Matched (even when marked before: a re-run follow-up reports again) unless it was read.
-    return this.write(() => this.statements.markUndeliverable.run({ at, providerRef }).changes === 1);
+    return this.write(() => this.statements.markUndeliverable.run({ at, providerRef }).changes === 1 || this.statements.findRead.get(providerRef) === undefined);
   }
 
   async findHandsetMessage(apiKey: string, messageUuid: string): Promise<HandsetMessage | undefined> {
@@ -133,6 +133,7 @@ function prepareStatements(db: Database.Database) {
       WHERE provider_ref = @providerRef AND undeliverable_at IS NULL`),
     markUndeliverable: db.prepare(`UPDATE sandbox_handsets SET undeliverable_at = coalesce(undeliverable_at, @at)
       WHERE provider_ref = @providerRef AND read_at IS NULL`),
+    findRead: db.prepare('SELECT 1 FROM sandbox_handsets WHERE provider_ref = ? AND read_at IS NOT NULL'),
     findByMessage: db.prepare('SELECT * FROM sandbox_handsets WHERE api_key = ? AND message_uuid = ? ORDER BY seq DESC LIMIT 1'),
     listByPhone: db.prepare(`SELECT * FROM sandbox_handsets WHERE api_key = @apiKey AND channel = @channel AND to_value = @to
       AND ${AFTER_CURSOR} ORDER BY received_at DESC, seq DESC`),

@@ -40,12 +40,25 @@ export function registerStart(program: Command): void {
       out(routingTableText(config));
       out('Ctrl-C stops the server.');
 
-      const stop = async (signal: string) => {
-        server.log.info({ signal }, 'stopping');
-        await server.close();
-        process.exit(0);
+      // Graceful: no new work is claimed, jobs in flight finish and are recorded, providers
+      // unbind, the node leaves. An operator who cannot wait sends a second signal.
+      let stopping = false;
+      const stop = (signal: NodeJS.Signals) => {
+        if (stopping) {
+          server.log.warn({ signal }, 'second signal: exiting at once; jobs in flight run again elsewhere or at the next start');
+          process.exit(1);
+        }
+        stopping = true;
+        server.log.info({ signal }, 'stopping: jobs in flight finish first (a second signal exits at once)');
+        server.close().then(
+          () => process.exit(0),
+          (error: unknown) => {
+            server.log.error({ err: error }, 'stopping failed');
+            process.exit(1);
+          },
+        );
       };
-      process.once('SIGINT', () => void stop('SIGINT'));
-      process.once('SIGTERM', () => void stop('SIGTERM'));
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
     });
 }

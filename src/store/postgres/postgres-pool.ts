@@ -8,7 +8,11 @@ export interface PostgresPoolOptions {
   url: string;
   /** Connections this node keeps at most (docs/operations.md sizes them). */
   max?: number;
-  /** Fails a connect that takes longer, so a database that went away gives an error, not a hang. */
+  /**
+   * Fails a query that waited this long for a connection (a free one in the pool, or a new one
+   * to the database), so a database that went away gives an error, not a hang. Long next to a
+   * transaction: under a burst, waiting for a free connection is queueing, not an outage.
+   */
   connectTimeoutMs?: number;
 }
 
@@ -22,7 +26,7 @@ export function createPostgresPool(options: PostgresPoolOptions, onIdleError: (e
   const pool = new pg.Pool({
     connectionString: options.url,
     max: options.max ?? 10,
-    connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
     // A statement that waits on a lock longer than this is a bug or an outage: fail it instead of hanging a request.
     statement_timeout: 30_000,
     types: {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { Channel } from '../../core/channel.js';
 import type { WallClock } from '../../core/clock.js';
@@ -18,6 +19,7 @@ import type {
 import * as rows from '../rows.js';
 import type { ChangeSet, ClaimRequest, CommitResult, JobFilter, JobsAdded, Page, Store, ThreadQuery } from '../store.js';
 import { JobNotifications } from './job-notifications.js';
+import { DATABASE_NOW, NodeMembership } from './node-membership.js';
 import { migratePostgres } from './migrate.js';
 import { migrations } from './migrations/index.js';
 import { namedSql, type NamedStatement } from './named-sql.js';
@@ -63,6 +65,9 @@ export class PostgresStore implements Store {
   private readonly leaseClock: 'database' | WallClock;
   private readonly jobListeners: Array<(added: JobsAdded) => void> = [];
   private notifications: JobNotifications | undefined;
+  /** This node, in the `nodes` table from recoverAtStart (a server) until close; it holds the leases it claims. */
+  readonly nodeId = randomUUID();
+  private membership: NodeMembership | undefined;
 
   private constructor(options: PostgresStoreOptions) {
     this.pool = options.pool;
@@ -81,6 +86,7 @@ export class PostgresStore implements Store {
   }
 
   async close(): Promise<void> {
+    await this.membership?.stop();
     await this.notifications?.stop();
     await this.pool.end();
   }
@@ -388,6 +394,7 @@ export class PostgresStore implements Store {
     const oneLane = request.lanes?.length === 1;
     const claimed = await this.all<rows.JobRow>(oneLane ? S.claimJobsOfLane : S.claimJobs, {
       owner: request.owner,
+      node: this.nodeId,
       dueBy: request.dueBy,
       leaseNow: this.leaseNow(),
       leaseMs: request.leaseMs,
@@ -406,11 +413,17 @@ export class PostgresStore implements Store {
   }
 
   /**
-   * Nothing to do: other nodes may be alive and holding leases, so a starting node cannot tell a
-   * dead predecessor's lease from a live neighbour's. Leases of a dead node are rescued when
-   * they expire (each claim takes expired leases as due jobs).
+   * Other nodes may be alive and holding leases, so a starting node frees none by itself. It
+   * joins the `nodes` table and keeps a heartbeat there; every node frees the leases of nodes
+   * whose heartbeat is stale (a dead predecessor's too, seconds after its death:
+   * node-membership.ts). A lease of no known node is rescued when it expires (each claim takes
+   * expired leases as due jobs).
    */
-  async recoverAtStart(): Promise<void> {}
+  async recoverAtStart(): Promise<void> {
+    if (this.membership) return;
+    this.membership = new NodeMembership(this.pool.options, this.nodeId, (freed) => this.emitJobsAdded(freed));
+    await this.membership.start();
+  }
 
   async hasDueJob(key: string, dueBy: number): Promise<boolean> {
     return (await this.one(S.hasDueJob, { key, dueBy })) !== undefined;
@@ -485,8 +498,8 @@ const filterParams = (filter: JobFilter) => ({
   excludeTenants: filter.excludeTenants ?? [],
 });
 
-/** The lease clock: the test's, or the database's own (milliseconds since the epoch). */
-const LEASE_NOW = `coalesce(@leaseNow::bigint, floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint)`;
+/** The lease clock: the test's, or the database's own. */
+const LEASE_NOW = `coalesce(@leaseNow::bigint, ${DATABASE_NOW})`;
 const UNLEASED = `(lease_expires_at IS NULL OR lease_expires_at < ${LEASE_NOW})`;
 const OF_LANES = '(@lanes::text[] IS NULL OR lane = ANY (@lanes::text[]))';
 const NOT_EXCLUDED = `(job_key IS NULL OR NOT job_key = ANY (@excludeKeys::text[]))
@@ -496,7 +509,7 @@ function claimStatement(name: string, lanes: string): NamedStatement {
   return namedSql(name, `WITH picked AS (
       SELECT id FROM jobs WHERE ${lanes} AND due_at <= @dueBy AND ${UNLEASED} AND ${NOT_EXCLUDED}
       ORDER BY due_at, id LIMIT @limit FOR UPDATE SKIP LOCKED)
-    UPDATE jobs SET lease_owner = @owner, lease_expires_at = ${LEASE_NOW} + @leaseMs, attempts = jobs.attempts + 1
+    UPDATE jobs SET lease_owner = @owner, lease_node = @node, lease_expires_at = ${LEASE_NOW} + @leaseMs, attempts = jobs.attempts + 1
     FROM picked WHERE jobs.id = picked.id
     RETURNING jobs.id, jobs.kind, jobs.job_key, jobs.tenant, jobs.payload, jobs.due_at, jobs.attempts`);
 }
@@ -627,9 +640,9 @@ const S = {
     LATERAL (SELECT due_at FROM jobs WHERE jobs.lane = l.lane AND ${UNLEASED} AND ${NOT_EXCLUDED} ORDER BY due_at LIMIT 1) AS first`),
   nextDueAt: namedSql('next_due_at', `SELECT min(due_at) AS due_at FROM jobs WHERE ${UNLEASED} AND ${NOT_EXCLUDED}`),
   deleteLeasedJob: namedSql('delete_leased_job', 'DELETE FROM jobs WHERE id = @id AND lease_owner = @owner'),
-  rescheduleJob: namedSql('reschedule_job', `UPDATE jobs SET due_at = @dueAt, last_error = @error, lease_owner = NULL, lease_expires_at = NULL
+  rescheduleJob: namedSql('reschedule_job', `UPDATE jobs SET due_at = @dueAt, last_error = @error, lease_owner = NULL, lease_node = NULL, lease_expires_at = NULL
     WHERE id = @id AND lease_owner = @owner`),
-  releaseJob: namedSql('release_job', `UPDATE jobs SET lease_owner = NULL, lease_expires_at = NULL, attempts = attempts - 1
+  releaseJob: namedSql('release_job', `UPDATE jobs SET lease_owner = NULL, lease_node = NULL, lease_expires_at = NULL, attempts = attempts - 1
     WHERE id = @id AND lease_owner = @owner`),
   deleteJobsByKeys: namedSql('delete_jobs_by_keys', 'DELETE FROM jobs WHERE job_key = ANY (@keys::text[])'),
   countJobs: namedSql('count_jobs', 'SELECT count(*) AS n FROM jobs'),

@@ -1,5 +1,9 @@
 import type { PostgresMigration } from '../migrate.js';
 import * as initial from './001-initial.js';
+import * as nodes from './002-nodes.js';
 
 /** Numbered, append-only, like SQLite's (their numbers are the PostgreSQL adapter's own). */
-export const migrations: readonly PostgresMigration[] = [{ version: 1, name: 'initial', sql: initial.sql }];
+export const migrations: readonly PostgresMigration[] = [
+  { version: 1, name: 'initial', sql: initial.sql },
+  { version: 2, name: 'nodes', sql: nodes.sql },
+];
