@@ -17,6 +17,7 @@ import { RealClock, VirtualClock } from './engine/clock.js';
 import type { EngineContext } from './engine/engine-context.js';
 import { JobEngine } from './engine/job-engine.js';
 import { JobWorkers } from './engine/job-workers.js';
+import { RetentionSweeper } from './engine/retention-sweeper.js';
 import { createJobHandlers } from './engine/jobs/job-handlers.js';
 import type { Lane } from './engine/jobs/job-kinds.js';
 import { createUseCases } from './engine/use-cases/index.js';
@@ -166,6 +167,8 @@ export async function startServer(config: Readonly<Config>, extras: ServerExtras
   // Seeded once listening, so a start that cannot listen leaves no account nobody saw.
   const seededAccount = await seedFirstAccount(store, config, clock);
   engine.start();
+  const retention = new RetentionSweeper({ store, clock, log, keepMs: config.retention.keepMs });
+  retention.start();
   const { port } = app.server.address() as AddressInfo;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
 
@@ -183,7 +186,7 @@ export async function startServer(config: Readonly<Config>, extras: ServerExtras
     close: () =>
       (closing ??= (async () => {
         // No new requests and no new claims; what is in flight on either finishes.
-        await Promise.all([app.close(), engine.stop()]);
+        await Promise.all([app.close(), engine.stop(), retention.stop()]);
         await sender.close();
         await closeProviders();
         await store.close();

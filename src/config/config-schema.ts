@@ -79,6 +79,8 @@ export const settingsSchema = settings({
   applications: settings({ max_per_account: wholeNumber(1).optional() }).optional(),
   dispatch: settings({ ceiling_seconds: number(1).optional() }).optional(),
   receipts: settings({ unmatched_ttl_seconds: number(1).optional() }).optional(),
+  /** How long finished dispatches, messages and webhooks are kept. */
+  retention: settings({ days: number(0.01).optional() }).optional(),
   log: settings({ level: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).optional() }).optional(),
 });
 

@@ -44,6 +44,7 @@ test('without flags, environment or file: the defaults, frozen', () => {
   assert.deepEqual(config.auth, { maxFailures: 10, failureWindowMs: 60_000 });
   assert.deepEqual(config.applications, { maxPerAccount: 1000 });
   assert.deepEqual(config.receipts, { unmatchedTtlMs: 3_600_000 });
+  assert.deepEqual(config.retention, { keepMs: 7 * 86_400_000 }, 'finished records are kept 7 days');
   assert.deepEqual(config.dispatch, { ceilingMs: 86_400_000 });
   assert.deepEqual(config.pricing, { currency: 'EUR', dispatchFee: '0', channels: {} });
   assert.equal(config.seedAccount, undefined);
@@ -102,7 +103,7 @@ test('every unknown key is an error that names it and says what its object takes
   assert.deepEqual(problemsOf({ config: path }), [
     'pricing.channels.fax is not a setting: pricing.channels takes sms, mms, whatsapp, messenger, viber_service_msg',
     'engine.concurency is not a setting: engine takes concurrency, poll_interval_ms, lease_ms',
-    'webhook is not a setting: the configuration takes port, host, database, sqlite_synchronous, postgres_pool_size, clock, pricing, public_url, providers, channels, sandbox, engine, sends, webhooks, http, auth, applications, dispatch, receipts, log',
+    'webhook is not a setting: the configuration takes port, host, database, sqlite_synchronous, postgres_pool_size, clock, pricing, public_url, providers, channels, sandbox, engine, sends, webhooks, http, auth, applications, dispatch, receipts, retention, log',
   ]);
 });
 

@@ -55,6 +55,7 @@ export interface Config {
   dispatch: { ceilingMs: number };
   /** A receipt held for a reference that no message carries is given up on after this long. */
   receipts: { unmatchedTtlMs: number };
+  retention: { keepMs: number };
   /** Message bodies and credentials are never logged; only the level is configurable. */
   log: { level: string };
 }
@@ -156,6 +157,7 @@ function compile(settings: Settings, env: Environment, problems: string[]): Conf
     applications: { maxPerAccount: settings.applications?.max_per_account ?? 1000 },
     dispatch: { ceilingMs: 1000 * (settings.dispatch?.ceiling_seconds ?? 86_400) },
     receipts: { unmatchedTtlMs: 1000 * (settings.receipts?.unmatched_ttl_seconds ?? 3600) },
+    retention: { keepMs: Math.round(86_400_000 * (settings.retention?.days ?? 7)) },
     log: { level: settings.log?.level ?? 'info' },
   };
   // The virtual clock is one per process, moved by any caller of the sandbox: a test tool only.

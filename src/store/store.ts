@@ -206,6 +206,16 @@ export interface Store {
   hasDueJob(key: string, dueBy: number): Promise<boolean>;
   countJobs(): Promise<number>;
 
+  // Retention
+  /**
+   * Deletes up to `limit` records of each kind that finished and were created before `before`
+   * (scheduling clock): dispatches that ended, with their messages and those messages' events,
+   * send attempts and parts; messages outside dispatches that left the queue, likewise; webhooks
+   * delivered or given up on, with their attempts. Returns how many it deleted of the most
+   * numerous kind: below `limit`, nothing more is due. Safe on every node at once.
+   */
+  deleteFinished(before: number, limit: number): Promise<number>;
+
   // Webhooks
   findWebhook(id: string): Promise<WebhookRecord | undefined>;
   listWebhooksForMessage(messageUuid: string): Promise<WebhookRecord[]>;

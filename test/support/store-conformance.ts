@@ -18,6 +18,7 @@ import type {
   WebhookRecord,
 } from '../../src/core/records.js';
 import type { ChangeSet, Store } from '../../src/store/store.js';
+import { timeOrderedUuid } from '../../src/core/time-ordered-uuid.js';
 
 /**
  * The behaviour every `Store` adapter must show (DESIGN §2 rule 4). Each test opens its own,
@@ -872,6 +873,76 @@ export function runStoreConformance(name: string, open: OpenStore): void {
         assert.deepEqual((await store.listWebhooksForMessage('m-1')).map((w) => w.id), ['w-early', 'w-early-2', 'w-late']);
         assert.deepEqual((await store.listWebhooksForMessage('m-2')).map((w) => w.id), ['w-other']);
         assert.deepEqual(await store.listWebhooksForMessage('m-none'), []);
+      }));
+    });
+
+    describe('retention', () => {
+      // Ids as the engine makes them: time-ordered by the record's own time.
+      const id = (at: number, n: number) => timeOrderedUuid(at, `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`);
+      const OLD = T0 - 1000;
+      const NEW = T0 + 1000;
+
+      test('deletes what finished before the cut, with what hangs off it, and keeps the rest', withStore(async (store) => {
+        const ended = { ...dispatchState(), status: 'completed' as const };
+        const [oldDone, oldRunning, newDone] = [id(OLD, 1), id(OLD, 2), id(NEW, 3)];
+        const [stepA, stepB, runningStep, newStep] = [id(OLD, 11), id(OLD, 12), id(OLD, 13), id(NEW, 14)];
+        const [oldSent, oldQueued, newSent] = [id(OLD, 21), id(OLD, 22), id(NEW, 23)];
+        const [oldHook, oldPending, newHook] = [id(OLD, 31), id(OLD, 32), id(NEW, 33)];
+        await store.commit({
+          dispatches: [dispatch(oldDone, { state: ended, createdAt: OLD }), dispatch(oldRunning, { createdAt: OLD }), dispatch(newDone, { state: ended, createdAt: NEW })],
+          messages: [
+            message(stepA, { dispatchUuid: oldDone, stepIndex: 0, status: 'delivered', createdAt: OLD }),
+            message(stepB, { dispatchUuid: oldDone, stepIndex: 1, status: 'delivered', createdAt: OLD }),
+            message(runningStep, { dispatchUuid: oldRunning, stepIndex: 0, status: 'submitted', createdAt: OLD }),
+            message(newStep, { dispatchUuid: newDone, stepIndex: 0, status: 'read', createdAt: NEW }),
+            message(oldSent, { status: 'delivered', createdAt: OLD }),
+            message(oldQueued, { status: 'queued', createdAt: OLD }),
+            message(newSent, { status: 'delivered', createdAt: NEW }),
+          ],
+          events: [event(stepA, 'submitted', OLD), event(oldSent, 'delivered', OLD), event(runningStep, 'submitted', OLD)],
+          sendAttempts: [sendAttempt(stepB, 1, { outcome: 'submitted' }), sendAttempt(oldSent, 1, { outcome: 'submitted' })],
+          messageParts: [{ provider: 'smsc', partRef: 'part-old', messageUuid: oldSent, index: 0, status: 'delivered', at: OLD }],
+          webhooks: [
+            webhook(oldHook, { state: 'delivered', createdAt: OLD, messageUuid: oldSent }),
+            webhook(oldPending, { state: 'pending', createdAt: OLD }),
+            webhook(newHook, { state: 'failed', createdAt: NEW }),
+          ],
+          webhookAttempts: [attempt(oldHook, 1, { outcome: 'delivered' }), attempt(newHook, 1, { outcome: 'failed' })],
+        });
+
+        assert.equal(await store.deleteFinished(T0, 100), 1, 'one of each kind');
+        assert.equal(await store.findDispatch(oldDone), undefined);
+        assert.deepEqual(await store.listDispatchMessages(oldDone), []);
+        for (const gone of [stepA, stepB, oldSent]) {
+          assert.equal(await store.findMessage(gone), undefined, gone);
+          assert.deepEqual(await store.listMessageEvents(gone), []);
+          assert.deepEqual(await store.listSendAttempts(gone), []);
+        }
+        assert.deepEqual(await store.listMessageParts(oldSent), []);
+        assert.equal(await store.findMessagePart('smsc', 'part-old'), undefined);
+        assert.equal(await store.findWebhook(oldHook), undefined);
+        assert.deepEqual(await store.listWebhookAttempts(oldHook), []);
+
+        assert.ok(await store.findDispatch(oldRunning), 'a running dispatch is kept, however old');
+        assert.equal((await store.listMessageEvents(runningStep)).length, 1);
+        assert.ok(await store.findDispatch(newDone), 'a newer one is kept');
+        assert.ok(await store.findMessage(newStep));
+        assert.ok(await store.findMessage(oldQueued), 'a message still queued is kept');
+        assert.ok(await store.findMessage(newSent));
+        assert.ok(await store.findWebhook(oldPending), 'a webhook still being delivered is kept');
+        assert.equal((await store.listWebhookAttempts(newHook)).length, 1);
+        assert.equal(await store.deleteFinished(T0, 100), 0, 'nothing more is due');
+      }));
+
+      test('deletes in batches of the limit', withStore(async (store) => {
+        await store.commit({ messages: [1, 2, 3].map((n) => message(id(OLD, n), { status: 'delivered', createdAt: OLD })) });
+        assert.deepEqual([await store.deleteFinished(T0, 2), await store.deleteFinished(T0, 2), await store.deleteFinished(T0, 2)], [2, 1, 0]);
+      }));
+
+      test('an id of an older scheme (random) is judged by its creation time', withStore(async (store) => {
+        await store.commit({ messages: [message('00000000-0000-4000-8000-000000000001', { status: 'delivered', createdAt: NEW })] });
+        assert.equal(await store.deleteFinished(T0, 10), 0);
+        assert.ok(await store.findMessage('00000000-0000-4000-8000-000000000001'));
       }));
     });
 

@@ -25,6 +25,7 @@ import { migrations } from './migrations/index.js';
 import { namedSql, type NamedStatement } from './named-sql.js';
 import { isUnavailable, rethrowUnavailable, withConnection } from './postgres-pool.js';
 import { recordsetInsert, recordsetUpdate } from './recordset.js';
+import { idsBefore } from '../ids-before.js';
 
 /** A watermark looks this far back in its thread (as on SQLite). */
 const THREAD_HISTORY_MS = 30 * 24 * 60 * 60 * 1000;
@@ -433,6 +434,23 @@ export class PostgresStore implements Store {
     return (await this.one<{ n: number }>(S.countJobs, {}))!.n;
   }
 
+  // Retention
+
+  async deleteFinished(before: number, limit: number): Promise<number> {
+    // Ids are time-ordered (engine/ids.ts): what was made before `before` is a primary-key range.
+    // SKIP LOCKED: nodes sweeping at once take different rows instead of waiting on each other.
+    const params = { cut: idsBefore(before), before, limit };
+    return this.transaction(async (client) => {
+      const dispatches = (await run(client, S.finishedDispatches, params)).rows.map((row) => row.uuid as string);
+      const standalone = (await run(client, S.finishedMessages, params)).rows.map((row) => row.uuid as string);
+      const webhooks = (await run(client, S.finishedWebhooks, params)).rows.map((row) => row.id as string);
+      if (dispatches.length + standalone.length > 0) await run(client, S.deleteMessagesOf, { dispatches, messages: standalone });
+      if (dispatches.length > 0) await run(client, S.deleteDispatches, { uuids: dispatches });
+      if (webhooks.length > 0) await run(client, S.deleteWebhooks, { ids: webhooks });
+      return Math.max(dispatches.length, standalone.length, webhooks.length);
+    });
+  }
+
   // Webhooks
 
   async findWebhook(id: string): Promise<WebhookRecord | undefined> {
@@ -647,6 +665,22 @@ const S = {
   deleteJobsByKeys: namedSql('delete_jobs_by_keys', 'DELETE FROM jobs WHERE job_key = ANY (@keys::text[])'),
   countJobs: namedSql('count_jobs', 'SELECT count(*) AS n FROM jobs'),
   hasDueJob: namedSql('has_due_job', 'SELECT 1 FROM jobs WHERE job_key = @key AND due_at <= @dueBy LIMIT 1'),
+
+  finishedDispatches: namedSql('finished_dispatches', `SELECT uuid FROM dispatches WHERE uuid < @cut AND created_at < @before AND status <> 'running'
+    ORDER BY uuid LIMIT @limit FOR UPDATE SKIP LOCKED`),
+  finishedMessages: namedSql('finished_messages', `SELECT uuid FROM messages WHERE uuid < @cut AND created_at < @before AND dispatch_uuid IS NULL
+    AND status <> 'queued' ORDER BY uuid LIMIT @limit FOR UPDATE SKIP LOCKED`),
+  finishedWebhooks: namedSql('finished_webhooks', `SELECT id FROM webhooks WHERE id < @cut AND created_at < @before AND state <> 'pending'
+    ORDER BY id LIMIT @limit FOR UPDATE SKIP LOCKED`),
+  // The messages (of these dispatches, and these) with what hangs off them, in one statement.
+  deleteMessagesOf: namedSql('delete_messages_of', `WITH gone AS (
+      DELETE FROM messages WHERE dispatch_uuid = ANY (@dispatches::text[]) OR uuid = ANY (@messages::text[]) RETURNING uuid),
+    events AS (DELETE FROM message_events WHERE message_uuid IN (SELECT uuid FROM gone)),
+    attempts AS (DELETE FROM send_attempts WHERE message_uuid IN (SELECT uuid FROM gone))
+    DELETE FROM message_parts WHERE message_uuid IN (SELECT uuid FROM gone)`),
+  deleteDispatches: namedSql('delete_dispatches', 'DELETE FROM dispatches WHERE uuid = ANY (@uuids::text[])'),
+  deleteWebhooks: namedSql('delete_webhooks', `WITH gone AS (DELETE FROM webhooks WHERE id = ANY (@ids::text[]) RETURNING id)
+    DELETE FROM webhook_attempts WHERE webhook_id IN (SELECT id FROM gone)`),
 
   insertWebhooks: recordsetInsert('insert_webhooks', 'webhooks', {
     id: ['id', 'text'], api_key: ['apiKey', 'text'], application_id: ['applicationId', 'text'], kind: ['kind', 'text'], url: ['url', 'text'],

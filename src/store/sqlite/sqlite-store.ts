@@ -21,6 +21,7 @@ import { migrations } from './migrations/index.js';
 import * as rows from '../rows.js';
 import { GroupCommit } from './group-commit.js';
 import { ServerLock } from './server-lock.js';
+import { idsBefore } from '../ids-before.js';
 
 /** A watermark looks this far back in its thread: a bound on the rows one callback reads (Messenger's window is 24 h, tags 7 days). */
 const THREAD_HISTORY_MS = 30 * 24 * 60 * 60 * 1000;
@@ -344,6 +345,32 @@ export class SqliteStore implements Store {
     return (this.statements.countJobs.get() as { n: number }).n;
   }
 
+  // Retention
+
+  async deleteFinished(before: number, limit: number): Promise<number> {
+    const s = this.statements;
+    // Ids are time-ordered (engine/ids.ts): what was made before `before` is a primary-key range.
+    const params = { cut: idsBefore(before), before, limit };
+    return this.writes.write(() => {
+      const dispatches = (s.finishedDispatches.all(params) as Array<{ uuid: string }>).map((row) => row.uuid);
+      const messages = dispatches.flatMap((uuid) => (s.messagesOfDispatch.all(uuid) as Array<{ uuid: string }>).map((row) => row.uuid));
+      const standalone = (s.finishedMessages.all(params) as Array<{ uuid: string }>).map((row) => row.uuid);
+      for (const uuid of [...messages, ...standalone]) {
+        s.deleteEventsOf.run(uuid);
+        s.deleteSendAttemptsOf.run(uuid);
+        s.deletePartsOf.run(uuid);
+        s.deleteMessage.run(uuid);
+      }
+      for (const uuid of dispatches) s.deleteDispatch.run(uuid);
+      const webhooks = (s.finishedWebhooks.all(params) as Array<{ id: string }>).map((row) => row.id);
+      for (const id of webhooks) {
+        s.deleteWebhookAttemptsOf.run(id);
+        s.deleteWebhook.run(id);
+      }
+      return Math.max(dispatches.length, standalone.length, webhooks.length);
+    });
+  }
+
   // Webhooks
 
   async findWebhook(id: string): Promise<WebhookRecord | undefined> {
@@ -501,6 +528,19 @@ function prepareStatements(db: Database.Database) {
     releaseAllLeases: db.prepare('UPDATE jobs SET lease_owner = NULL, lease_expires_at = NULL WHERE lease_owner IS NOT NULL'),
     countJobs: db.prepare('SELECT count(*) AS n FROM jobs'),
     hasDueJob: db.prepare('SELECT 1 FROM jobs WHERE job_key = ? AND due_at <= ? LIMIT 1'),
+
+    finishedDispatches: db.prepare(`SELECT uuid FROM dispatches WHERE uuid < @cut AND created_at < @before AND status <> 'running' ORDER BY uuid LIMIT @limit`),
+    messagesOfDispatch: db.prepare('SELECT uuid FROM messages WHERE dispatch_uuid = ?'),
+    finishedMessages: db.prepare(`SELECT uuid FROM messages WHERE uuid < @cut AND created_at < @before AND dispatch_uuid IS NULL AND status <> 'queued'
+      ORDER BY uuid LIMIT @limit`),
+    finishedWebhooks: db.prepare(`SELECT id FROM webhooks WHERE id < @cut AND created_at < @before AND state <> 'pending' ORDER BY id LIMIT @limit`),
+    deleteEventsOf: db.prepare('DELETE FROM message_events WHERE message_uuid = ?'),
+    deleteSendAttemptsOf: db.prepare('DELETE FROM send_attempts WHERE message_uuid = ?'),
+    deletePartsOf: db.prepare('DELETE FROM message_parts WHERE message_uuid = ?'),
+    deleteMessage: db.prepare('DELETE FROM messages WHERE uuid = ?'),
+    deleteDispatch: db.prepare('DELETE FROM dispatches WHERE uuid = ?'),
+    deleteWebhookAttemptsOf: db.prepare('DELETE FROM webhook_attempts WHERE webhook_id = ?'),
+    deleteWebhook: db.prepare('DELETE FROM webhooks WHERE id = ?'),
 
     insertWebhook: db.prepare(`INSERT INTO webhooks (id, api_key, application_id, kind, url, body, message_uuid, state, attempts, created_at)
       VALUES (@id, @apiKey, @applicationId, @kind, @url, @body, @messageUuid, @state, @attempts, @createdAt)`),
