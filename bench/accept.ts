@@ -10,13 +10,15 @@
  *   dispatch   POST /v0.1/dispatch, the tutorial body, Basic auth, SQLite file, real clock
  *   messages   POST /v0.1/messages v0.1 (Messenger text), for comparison
  *   dispatch, engine stopped   the accept path alone (no send jobs run), to separate its cost
+ *   dispatch on PostgreSQL     one node, and three nodes on one schema with the connections spread over them
  *
  * The sandbox recipients are scripted silent, so the background work per accepted dispatch is
  * its step-0 send job (handset row + `submitted` with the expiry timer; no webhook, because the
  * Basic-auth account has no default status URL); the 600 s timers never come due in the run.
  *
  * Env: BENCH_SECONDS (10), BENCH_WARMUP_SECONDS (2), BENCH_CONNECTIONS (50),
- *      BENCH_ACCEPT_TARGETS (bare,dispatch,messages,dispatch-engine-off), BENCH_LOG_LEVEL (warn),
+ *      BENCH_ACCEPT_TARGETS (bare,dispatch,messages,dispatch-engine-off,dispatch-postgres,dispatch-postgres-3),
+ *      BENCH_LOG_LEVEL (warn),
  *      BENCH_CPU_PROF=DIR (write a CPU profile of each server child there).
  */
 import { startChild, type BenchChild } from './support/child.js';
@@ -36,13 +38,16 @@ import {
   TUTORIAL_IDS,
   tutorialDispatchBody,
 } from './support/common.js';
+import { createTestSchema } from '../test/support/postgres-schema.js';
 import { runLoad, type LoadResult } from './support/load.js';
 import type { OpenDispatchChildArgs } from './support/opendispatch-server.js';
 import type { ChildStats } from './support/protocol.js';
 import { renderStoreTime } from './support/store-report.js';
 
-export type AcceptTarget = 'bare' | 'dispatch' | 'messages' | 'dispatch-engine-off';
-const ALL_TARGETS: readonly AcceptTarget[] = ['bare', 'dispatch', 'messages', 'dispatch-engine-off'];
+export type AcceptTarget = 'bare' | 'dispatch' | 'messages' | 'dispatch-engine-off' | 'dispatch-postgres' | 'dispatch-postgres-3';
+const ALL_TARGETS: readonly AcceptTarget[] = ['bare', 'dispatch', 'messages', 'dispatch-engine-off', 'dispatch-postgres', 'dispatch-postgres-3'];
+/** Nodes of the PostgreSQL targets (one schema, each node its own child; the load spread over them). */
+const NODES: Partial<Record<AcceptTarget, number>> = { 'dispatch-postgres': 1, 'dispatch-postgres-3': 3 };
 
 export interface AcceptOptions {
   seconds: number;
@@ -71,13 +76,15 @@ export interface AcceptReport {
   dispatchP99?: number;
 }
 
-export const ACCEPT_TARGETS = { ratio: 0.4, p99Ms: 25 } as const;
+export const ACCEPT_TARGETS = { ratio: 0.4, p99Ms: 25, postgresRatio: 0.25 } as const;
 
 const LABELS: Record<AcceptTarget, string> = {
   bare: '(a) bare Fastify route',
   dispatch: '(b) POST /v0.1/dispatch',
   messages: '(c) POST /v0.1/messages',
   'dispatch-engine-off': '(b0) dispatch, job engine stopped',
+  'dispatch-postgres': '(d1) dispatch, PostgreSQL, 1 node',
+  'dispatch-postgres-3': '(d3) dispatch, PostgreSQL, 3 nodes',
 };
 
 export function acceptOptionsFromEnv(): AcceptOptions {
@@ -118,6 +125,9 @@ export async function runAcceptBenchmark(options: AcceptOptions, log: (line: str
 
 async function runTarget(target: AcceptTarget, options: AcceptOptions): Promise<TargetResult> {
   const dir = target === 'bare' ? undefined : tempDir('opendispatch-bench-accept-');
+  const nodes = NODES[target];
+  const schema = nodes === undefined ? undefined : await createTestSchema('od_bench');
+  const others: BenchChild[] = [];
   let child: BenchChild | undefined;
   try {
     const childArgs: OpenDispatchChildArgs | Record<string, never> =
@@ -130,9 +140,13 @@ async function runTarget(target: AcceptTarget, options: AcceptOptions): Promise<
             apiKey: 'bench001',
             apiSecret: 'BenchSecret00001',
             engine: target === 'dispatch-engine-off' ? 'off' : 'on',
+            ...(schema && { database: schema.url }),
           };
     child = await startChild({ entry: target === 'bare' ? 'bare-server.js' : 'opendispatch-server.js', args: childArgs, execArgv: childExecArgv() });
     const { url, basicAuth } = child.ready;
+    // Further nodes on the same database: the first seeded the account, they find it.
+    for (let n = 1; n < (nodes ?? 1); n += 1) others.push(await startChild({ entry: 'opendispatch-server.js', args: childArgs, execArgv: childExecArgv() }));
+    const urls = [url, ...others.map((other) => other.ready.url)];
 
     const path = target === 'messages' ? '/v0.1/messages' : '/v0.1/dispatch';
     const body = target === 'messages' ? messengerMessageBody(TUTORIAL_IDS) : tutorialDispatchBody(TUTORIAL_IDS);
@@ -147,18 +161,22 @@ async function runTarget(target: AcceptTarget, options: AcceptOptions): Promise<
     const first = await expectStatus(202, 'POST', `${url}${path}`, headers.authorization ?? '', body);
     if (typeof (first.dispatch_uuid ?? first.message_uuid) !== 'string') throw new Error(`unexpected 202 body ${JSON.stringify(first)}`);
 
-    const load = { url: `${url}${path}`, connections: options.connections, headers, body };
+    const load = { url: urls.map((nodeUrl) => `${nodeUrl}${path}`), connections: options.connections, headers, body };
     if (options.warmupSeconds > 0) await runLoad({ ...load, seconds: options.warmupSeconds });
-    await child.mark();
+    await Promise.all([child, ...others].map((node) => node.mark()));
     const busyBefore = machineBusyMs();
     const result = await runLoad({ ...load, seconds: options.seconds });
     const busyAfter = machineBusyMs();
+    // The first node's statistics stand for the server columns; CPU counts every node's.
     const server = await child.stats();
-    const otherLoad = otherLoadShare(busyBefore, busyAfter, result.loadGeneratorCpuMs + server.cpuUserMs + server.cpuSystemMs, result.wallMs);
+    const othersCpuMs = (await Promise.all(others.map((other) => other.stats()))).reduce((sum, stats) => sum + stats.cpuUserMs + stats.cpuSystemMs, 0);
+    // PostgreSQL's own processes are "other load" to this measure; with a database they are part of the cost.
+    const otherLoad = schema ? undefined : otherLoadShare(busyBefore, busyAfter, result.loadGeneratorCpuMs + server.cpuUserMs + server.cpuSystemMs + othersCpuMs, result.wallMs);
     return { target, label: LABELS[target], load: result, rps: result.ok2xx / result.seconds, server, otherLoad };
   } finally {
-    await child?.stop();
+    await Promise.all([child, ...others].map((node) => node?.stop()));
     dir?.cleanup();
+    await schema?.drop();
   }
 }
 

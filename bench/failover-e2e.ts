@@ -18,7 +18,8 @@
  *
  * Env: BENCH_DISPATCHES (2000), BENCH_E2E_CONCURRENCY (50), BENCH_RECIPIENTS (100),
  *      BENCH_MESSENGER (delivered|silent), BENCH_E2E_TIMEOUT_SECONDS (300),
- *      BENCH_ENGINE_CONCURRENCY (server default 64), BENCH_LOG_LEVEL (warn), BENCH_CPU_PROF=DIR.
+ *      BENCH_ENGINE_CONCURRENCY (server default 64), BENCH_LOG_LEVEL (warn), BENCH_CPU_PROF=DIR,
+ *      BENCH_DATABASE (sqlite|postgres), BENCH_NODES (1; on PostgreSQL, each node a child on one schema).
  */
 import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
@@ -41,6 +42,7 @@ import type { OpenDispatchChildArgs } from './support/opendispatch-server.js';
 import type { ChildStats } from './support/protocol.js';
 import { isRead, renderStoreTime } from './support/store-report.js';
 import { WebhookCounter } from './support/webhook-counter.js';
+import { createTestSchema } from '../test/support/postgres-schema.js';
 
 export interface FailoverOptions {
   dispatches: number;
@@ -50,6 +52,10 @@ export interface FailoverOptions {
   timeoutSeconds: number;
   engineConcurrency?: number;
   logLevel: string;
+  /** SQLite in a temp dir, or nodes on one fresh PostgreSQL schema (TEST_DATABASE_URL). */
+  database: 'sqlite' | 'postgres';
+  /** Nodes on PostgreSQL (one on SQLite): each a child, the POSTs spread over them, their virtual clocks advanced together. */
+  nodes: number;
 }
 
 export interface FailoverReport {
@@ -75,6 +81,7 @@ export interface FailoverReport {
 }
 
 export const E2E_TARGET_PER_SECOND = 2000;
+export const E2E_POSTGRES_TARGET_PER_SECOND = 1000;
 const EXPIRY_SECONDS = 600;
 const FB_SENDER = '1234567890';
 const SMS_FROM = '447700900000';
@@ -89,6 +96,8 @@ export function failoverOptionsFromEnv(): FailoverOptions {
     timeoutSeconds: envNumber('BENCH_E2E_TIMEOUT_SECONDS', 300, { min: 1 }),
     ...(engineConcurrency !== undefined && { engineConcurrency }),
     logLevel: envChoice('BENCH_LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'silent'] as const, 'warn'),
+    database: envChoice('BENCH_DATABASE', ['sqlite', 'postgres'] as const, 'sqlite'),
+    nodes: envNumber('BENCH_NODES', 1, { min: 1, integer: true }),
   };
 }
 
@@ -96,14 +105,17 @@ export async function runFailoverBenchmark(options: FailoverOptions, log: (line:
   const perDispatch = options.messenger === 'delivered' ? 5 : 4;
   log(
     `failover end-to-end benchmark: ${fmt.int(options.dispatches)} two-step dispatches (Messenger ${options.messenger === 'delivered' ? 'delivered, never read' : 'silent'} → SMS delivered), ` +
-      `${options.concurrency} concurrent POSTs, virtual clock, ${perDispatch} webhooks each`,
+      `${options.concurrency} concurrent POSTs, virtual clock, ${perDispatch} webhooks each, ` +
+      (options.database === 'sqlite' ? 'SQLite' : `PostgreSQL, ${options.nodes} node${options.nodes > 1 ? 's' : ''}`),
   );
   log(`${machineLine()}; the server runs in a child process, the POSTs and the webhook receiver in this one (they share the 2 cores)`);
 
   const dir = tempDir('opendispatch-bench-e2e-');
   const receiver = await new WebhookCounter().start();
+  const schema = options.database === 'postgres' ? await createTestSchema('od_bench') : undefined;
+  const others: BenchChild[] = [];
   let child: BenchChild | undefined;
-  let pool: Pool | undefined;
+  const pools: Pool[] = [];
   try {
     const childArgs: OpenDispatchChildArgs = {
       dataDir: dir.path,
@@ -114,10 +126,16 @@ export async function runFailoverBenchmark(options: FailoverOptions, log: (line:
       webhookUrl: receiver.url,
       engine: 'on',
       ...(options.engineConcurrency !== undefined && { configFile: { engine: { concurrency: options.engineConcurrency } } }),
+      ...(schema && { database: schema.url, virtualStartMs: Date.now() }),
     };
     child = await startChild({ entry: 'opendispatch-server.js', args: childArgs, execArgv: childExecArgv() });
     const { url, basicAuth } = child.ready;
     const auth = basicAuth!;
+    // Further nodes find the account the first created (the webhook account is made once).
+    for (let n = 1; n < (schema ? options.nodes : 1); n += 1) {
+      others.push(await startChild({ entry: 'opendispatch-server.js', args: { ...childArgs, webhookUrl: undefined }, execArgv: childExecArgv() }));
+    }
+    const urls = [url, ...others.map((other) => other.ready.url)];
 
     // A pool of recipients, scripted before the clock starts.
     const pairs = Array.from({ length: Math.min(options.recipients, options.dispatches) }, (_, i) => ({
@@ -131,8 +149,8 @@ export async function runFailoverBenchmark(options: FailoverOptions, log: (line:
     }
     const bodies = pairs.map((pair) => tutorialDispatchBody({ fbSender: FB_SENDER, fbRecipient: pair.fbRecipient, fromNumber: SMS_FROM, toNumber: pair.toNumber }, EXPIRY_SECONDS));
 
-    pool = new Pool(url, { connections: options.concurrency, pipelining: 1 });
-    await child.mark();
+    for (const nodeUrl of urls) pools.push(new Pool(nodeUrl, { connections: Math.ceil(options.concurrency / urls.length), pipelining: 1 }));
+    await Promise.all([child, ...others].map((node) => node.mark()));
     const cpuBefore = process.cpuUsage();
     const busyBefore = machineBusyMs();
     const t0 = performance.now();
@@ -151,7 +169,7 @@ export async function runFailoverBenchmark(options: FailoverOptions, log: (line:
         const index = next++;
         const startedAt = performance.now();
         try {
-          const response = await pool!.request({ path: '/v0.1/dispatch', method: 'POST', headers, body: bodies[index % bodies.length]! });
+          const response = await pools[index % pools.length]!.request({ path: '/v0.1/dispatch', method: 'POST', headers, body: bodies[index % bodies.length]! });
           const text = await response.body.text();
           latencies.push(performance.now() - startedAt);
           if (response.statusCode === 202) accepted.add(JSON.parse(text).dispatch_uuid);
@@ -191,7 +209,8 @@ export async function runFailoverBenchmark(options: FailoverOptions, log: (line:
 
       // 3. Past expiry_time: every dispatch fails over to SMS. The server may answer the
       // advance only once the work it made due has settled, so it is awaited last.
-      const advance = expectStatus(200, 'POST', `${url}/sandbox/clock/advance`, auth, { seconds: EXPIRY_SECONDS + 1 }, Math.max(1000, deadline - performance.now()));
+      // Every node's clock at once: they started at one instant and move together.
+      const advance = Promise.all(urls.map((nodeUrl) => expectStatus(200, 'POST', `${nodeUrl}/sandbox/clock/advance`, auth, { seconds: EXPIRY_SECONDS + 1 }, Math.max(1000, deadline - performance.now()))));
       advance.catch(() => undefined);
       await receiver.waitUntil(() => receiver.finals.size >= n, deadline, progress);
       finals = since();
@@ -241,10 +260,11 @@ export async function runFailoverBenchmark(options: FailoverOptions, log: (line:
     log(renderFailoverReport(report));
     return report;
   } finally {
-    await pool?.close();
-    await child?.stop();
+    await Promise.all(pools.map((pool) => pool.close()));
+    await Promise.all([child, ...others].map((node) => node?.stop()));
     await receiver.close();
     dir.cleanup();
+    await schema?.drop();
   }
 }
 

@@ -110,6 +110,11 @@ export async function startServer(config: Readonly<Config>, extras: ServerExtras
   for (const [channel, route] of extraRoutes) routes[channel] = [route, ...(routes[channel] ?? [])];
   const rates = new Map(Object.entries(config.providers).flatMap(([name, settings]) => (settings.rate_per_second === undefined ? [] : [[name, settings.rate_per_second] as const])));
   const providers = new ProviderRegistry([sandbox, ...configured, ...extraProviders.map(({ adapter }) => adapter)], { ...config.routing, routes }, rates);
+  // Each node paces a provider at its share of rate_per_second, so the nodes together keep to it.
+  store.onNodesChanged((liveNodes) => {
+    providers.shareRatesAmong(liveNodes);
+    log.info({ liveNodes }, 'nodes sharing the database changed; provider rates are shared among them');
+  });
   const webhookAddresses = new WebhookAddressPolicy(config.webhooks.allowNetworks);
   const ctx: EngineContext = {
     store,

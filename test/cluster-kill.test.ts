@@ -81,16 +81,22 @@ test(`${NODES} nodes on one PostgreSQL: ${DISPATCHES} dispatches survive ${KILLS
       return `${dispatch}; webhooks: ${webhooks.join(' | ')}`;
     };
     const { reports, repeated } = await awaitFinalReports(receiver, accepted, 120_000, describe);
-    assertOutcomes(accepted, reports);
+    // The code the workflow gives a step its provider never accepted within its window.
+    const sendWindowMissed = async (messageUuid: string) => {
+      const message = (await (await fetch(`${nodes[0]!.url}/v0.1/messages/${messageUuid}`, { headers: { authorization: auth } })).json()) as { error?: { code: number } };
+      return message.error?.code === 1100;
+    };
+    const missedWindows = await assertOutcomes(accepted, reports, sendWindowMissed);
     const resent = await countResends(nodes[0]!.url, auth);
     const unacknowledged = [...reports.keys()].filter((uuid) => !accepted.has(uuid)).length;
     console.log(
       `accepted ${accepted.size} of ${DISPATCHES} (per node ${acceptedBy.join(' / ')}; cut off by kills: ${cutOff}, of them committed anyway: ${unacknowledged}); ` +
-        `messages sent twice: ${resent}; final reports delivered twice: ${repeated}`,
+        `messages sent twice: ${resent}; final reports delivered twice: ${repeated}; first steps whose send was held past its window by a kill: ${missedWindows}`,
     );
     assert.ok(acceptedBy.every((count) => count > DISPATCHES / (4 * NODES)), `the load was spread over every node (${acceptedBy.join(' / ')})`);
     assert.ok(cutOff <= SENDERS, `${cutOff} requests cut off by the kill while sending; at most ${SENDERS} were in flight`);
     assert.ok(unacknowledged <= cutOff, `${unacknowledged} dispatches ran that no 202 acknowledged, more than the ${cutOff} requests cut off`);
+    assert.ok(missedWindows <= KILLS * SENDS_CONCURRENCY, `${missedWindows} sends held past their window, more than were in flight on the killed node`);
     assert.ok(resent <= KILLS * SENDS_CONCURRENCY, `${resent} resends for ${KILLS} kills of a node running at most ${SENDS_CONCURRENCY} sends`);
     assert.ok(repeated <= KILLS * WEBHOOKS_CONCURRENCY, `${repeated} final reports POSTed again for ${KILLS} kills of a node POSTing at most ${WEBHOOKS_CONCURRENCY} at once`);
   } finally {

@@ -67,7 +67,7 @@ test(`${DISPATCHES} dispatches survive ${KILLS} SIGKILLs with the right final re
     await killAndRestart();
 
     const { reports: reportOf } = await awaitFinalReports(receiver, accepted, 120_000);
-    assertOutcomes(accepted, reportOf);
+    await assertOutcomes(accepted, reportOf);
     const resent = await countResends(server.url, auth);
     // A request cut off by a kill may have committed before it: then it runs to its end like any
     // other (its 202 was lost). No more can exist than were cut off, and those were in flight.

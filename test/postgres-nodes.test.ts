@@ -1,4 +1,4 @@
-import { after, before, describe, test } from 'node:test';
+import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
 import type { WallClock } from '../src/core/clock.js';
@@ -45,7 +45,7 @@ async function query(text: string): Promise<pg.QueryResult> {
 /** Each test starts on a migrated, empty schema. */
 async function emptyTables(): Promise<void> {
   await node();
-  await query('TRUNCATE jobs, messages, message_events, receipt_inbox, accounts CASCADE');
+  await query('TRUNCATE jobs, messages, message_events, receipt_inbox, accounts, nodes CASCADE');
 }
 
 const job = (name: string, dueAt = T0) => ({ kind: 'test.job', lane: 'engine', payload: { name }, dueAt });
@@ -72,8 +72,11 @@ describe('PostgreSQL: several nodes on one database', () => {
   before(async () => {
     schema = await createTestSchema();
   });
+  // Each test's nodes stop with it (their heartbeats too).
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((store) => store.close()));
+  });
   after(async () => {
-    await Promise.all(opened.map((store) => store.close()));
     await schema.drop();
   });
 
@@ -192,6 +195,23 @@ describe('PostgreSQL: several nodes on one database', () => {
     assert.deepEqual(woken, [['engine']], 'the rescuing node looks for the freed work at once');
     const nodes = await query('SELECT id FROM nodes ORDER BY id');
     assert.deepEqual(nodes.rows.map((row) => row.id).sort(), [alive.nodeId, starting.nodeId].sort(), 'the dead node is gone from the table');
+  });
+
+  test('each node hears how many nodes share the database, so per-node shares of a limit add up to it', async () => {
+    await emptyTables();
+    const [a, b] = await Promise.all([node(), node()]);
+    const heardByA: number[] = [];
+    await a.recoverAtStart();
+    a.onNodesChanged((n) => heardByA.push(n));
+    assert.deepEqual(heardByA, [1], 'told at once what is known');
+    const heardByB: number[] = [];
+    b.onNodesChanged((n) => heardByB.push(n));
+    await b.recoverAtStart();
+    assert.deepEqual(heardByB, [2]);
+    // A learns of B with its next heartbeat (every 1.5 s).
+    const deadline = Date.now() + 10_000;
+    while (heardByA.at(-1) !== 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.deepEqual(heardByA, [1, 2]);
   });
 
   test('nodes seeding an empty database at once create one first account', async () => {

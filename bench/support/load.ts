@@ -7,7 +7,8 @@ import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
 
 export interface LoadOptions {
-  url: string;
+  /** Several: the connections are spread over them (the nodes of a cluster), one autocannon each. */
+  url: string | string[];
   connections: number;
   seconds: number;
   headers: Record<string, string>;
@@ -40,27 +41,33 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const statusCodes: Record<string, number> = {};
   const cpu = process.cpuUsage();
   const startedAt = performance.now();
-  let instance: autocannon.Instance | undefined;
-  const done = new Promise<autocannon.Result>((resolve, reject) => {
-    instance = autocannon(
-      {
-        url: options.url,
-        method: 'POST',
-        headers: options.headers,
-        body: options.body,
-        connections: options.connections,
-        pipelining: 1,
-        duration: options.seconds,
-        timeout: 10,
-      },
-      (error, result: autocannon.Result) => (error ? reject(error) : resolve(result)),
-    );
-  });
-  instance!.on('response', (_client, statusCode, _bytes, responseTime) => {
-    statusCodes[statusCode] = (statusCodes[statusCode] ?? 0) + 1;
-    if (statusCode >= 200 && statusCode < 300) latencies.push(responseTime);
-  });
-  const result = await done;
+  const urls = Array.isArray(options.url) ? options.url : [options.url];
+  const runs = urls.map(
+    (url, index) =>
+      new Promise<autocannon.Result>((resolve, reject) => {
+        const instance = autocannon(
+          {
+            url,
+            method: 'POST',
+            headers: options.headers,
+            body: options.body,
+            // The connections spread as evenly as they go.
+            connections: Math.floor(options.connections / urls.length) + (index < options.connections % urls.length ? 1 : 0),
+            pipelining: 1,
+            duration: options.seconds,
+            timeout: 10,
+          },
+          (error, result: autocannon.Result) => (error ? reject(error) : resolve(result)),
+        );
+        instance.on('response', (_client, statusCode, _bytes, responseTime) => {
+          statusCodes[statusCode] = (statusCodes[statusCode] ?? 0) + 1;
+          if (statusCode >= 200 && statusCode < 300) latencies.push(responseTime);
+        });
+      }),
+  );
+  const results = await Promise.all(runs);
+  const sum = (pick: (r: autocannon.Result) => number) => results.reduce((total, r) => total + pick(r), 0);
+  const result = { duration: Math.max(...results.map((r) => r.duration)), '2xx': sum((r) => r['2xx']), non2xx: sum((r) => r.non2xx), errors: sum((r) => r.errors), timeouts: sum((r) => r.timeouts) };
   const wallMs = performance.now() - startedAt;
   const used = process.cpuUsage(cpu);
   latencies.sort((a, b) => a - b);

@@ -1,12 +1,14 @@
 /**
  * Child entry: a real OpenDispatch server (`startServer`, as `opendispatch start` runs it) on a
- * SQLite file in the directory the parent made, with the Store port's methods wrapped to count
- * transactions, statements and claimed jobs. The parent owns the directory and removes it.
+ * SQLite file in the directory the parent made, or on the PostgreSQL database it names, with the
+ * Store port's methods wrapped to count transactions, statements and claimed jobs. The parent
+ * owns the directory (and the database) and removes it.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createAccount } from '../../src/engine/accounts/create-account.js';
+import { VirtualClock } from '../../src/engine/clock.js';
 import { loadConfig } from '../../src/config/config.js';
 import { createLogger, startServer } from '../../src/server.js';
 import type { ChangeSet, Store } from '../../src/store/store.js';
@@ -27,6 +29,14 @@ export interface OpenDispatchChildArgs {
   webhookUrl?: string;
   /** Stop the job engine after start: only the accept path runs (an isolation experiment). */
   engine: 'on' | 'off';
+  /** A postgres:// URL shared with other nodes; default: a SQLite file in dataDir. */
+  database?: string;
+  /**
+   * The virtual clock's start (ms): nodes of one database given the same start keep the same
+   * time as long as they are advanced together. (The configuration refuses a virtual clock on
+   * PostgreSQL; the benchmark, like the tests, hands one in as an embedder may.)
+   */
+  virtualStartMs?: number;
 }
 
 const args = childArgs<OpenDispatchChildArgs>();
@@ -37,11 +47,13 @@ try {
     configPath = join(args.dataDir, 'config.json');
     writeFileSync(configPath, JSON.stringify(args.configFile));
   }
+  const database = args.database ?? `sqlite:${join(args.dataDir, 'bench.db')}`;
+  const handedIn = args.clock === 'virtual' && database.startsWith('postgres');
   const config = loadConfig(
-    { port: 0, host: '127.0.0.1', database: `sqlite:${join(args.dataDir, 'bench.db')}`, clock: args.clock, config: configPath },
+    { port: 0, host: '127.0.0.1', database, clock: handedIn ? 'real' : args.clock, config: configPath },
     { OPENDISPATCH_API_KEY: args.apiKey, OPENDISPATCH_API_SECRET: args.apiSecret, LOG_LEVEL: args.logLevel },
   );
-  const server = await startServer(config, { log: createLogger(config) });
+  const server = await startServer(config, { log: createLogger(config), ...(handedIn && { clock: new VirtualClock(args.virtualStartMs) }) });
   if (args.engine === 'off') await server.engine.stop();
 
   let credentials = { apiKey: args.apiKey, apiSecret: args.apiSecret };

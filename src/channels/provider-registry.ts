@@ -7,11 +7,13 @@ import type { ChannelAdapter } from './channel-adapter.js';
 /**
  * The provider instances of this server, the routes that choose among them (core/routing.ts),
  * each one's circuit (core/circuit-breaker.ts) and its `rate_per_second` pace. The circuits and
- * paces are this node's own, in memory.
+ * paces are this node's own, in memory: a pace runs at this node's share of the rate (the rate
+ * divided among the live nodes, so the shares add up to it), and a circuit learns from this
+ * node's own sends (docs/operations.md says why).
  */
 export class ProviderRegistry {
   private readonly byProvider = new Map<string, ChannelAdapter>();
-  private readonly paces: Map<string, SendPace>;
+  private paces: Map<string, SendPace>;
   private readonly circuits = new Map<string, CircuitBreaker>();
 
   constructor(
@@ -55,6 +57,12 @@ export class ProviderRegistry {
     if (this.routing.unrouted !== provider) return named;
     // The unrouted provider also serves every channel with a destination no route takes (no route without a prefix).
     return CHANNELS.filter((channel) => named.includes(channel) || !(this.routing.routes[channel] ?? []).some((route) => route.prefixes.length === 0));
+  }
+
+  /** Paces each rate at its share among `nodes` live nodes (several nodes on PostgreSQL). */
+  shareRatesAmong(nodes: number): void {
+    const share = Math.max(1, nodes);
+    this.paces = new Map([...this.rates].map(([provider, rate]) => [provider, new SendPace(rate / share)]));
   }
 
   /** How long (ms) a send to this provider that is ready now waits for its slot; 0 for a provider without a rate. */

@@ -126,6 +126,11 @@ export interface Store {
   commit(change: ChangeSet): Promise<CommitResult>;
   /** Called after a commit that added (or rescheduled) jobs. */
   onJobsAdded(listener: (added: JobsAdded) => void): void;
+  /**
+   * Called when the number of live nodes sharing the database changes (PostgreSQL; never on
+   * SQLite, where it is always one): a limit kept per node is shared among them.
+   */
+  onNodesChanged(listener: (liveNodes: number) => void): void;
 
   // Accounts
   /** False, and nothing written, when an account has this api key already. */

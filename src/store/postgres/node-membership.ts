@@ -24,11 +24,12 @@ export class NodeMembership {
   private client: pg.Client | undefined;
   private timer: NodeJS.Timeout | undefined;
   private round: Promise<void> | undefined;
+  private liveNodes = 0;
 
   constructor(
     private readonly connection: pg.ClientConfig,
     readonly nodeId: string,
-    private readonly onRescued: (freed: JobsAdded) => void,
+    private readonly listeners: { onRescued: (freed: JobsAdded) => void; onNodesChanged: (liveNodes: number) => void },
   ) {}
 
   async start(): Promise<void> {
@@ -63,7 +64,12 @@ export class NodeMembership {
        RETURNING jobs.lane, jobs.due_at`,
       [NODE_TIMEOUT_MS],
     );
-    if (freed.rows.length > 0) this.onRescued({ earliestDueAt: Math.min(...freed.rows.map((row) => row.due_at)), lanes: new Set(freed.rows.map((row) => row.lane)) });
+    if (freed.rows.length > 0) this.listeners.onRescued({ earliestDueAt: Math.min(...freed.rows.map((row) => row.due_at)), lanes: new Set(freed.rows.map((row) => row.lane)) });
+    const { rows } = await client.query<{ n: number }>('SELECT count(*)::integer AS n FROM nodes');
+    if (rows[0]!.n !== this.liveNodes) {
+      this.liveNodes = rows[0]!.n;
+      this.listeners.onNodesChanged(this.liveNodes);
+    }
   }
 
   private async connected(): Promise<pg.Client> {

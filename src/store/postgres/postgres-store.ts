@@ -65,6 +65,8 @@ export class PostgresStore implements Store {
   private readonly clock: WallClock;
   private readonly leaseClock: 'database' | WallClock;
   private readonly jobListeners: Array<(added: JobsAdded) => void> = [];
+  private readonly nodeListeners: Array<(liveNodes: number) => void> = [];
+  private liveNodes: number | undefined;
   private notifications: JobNotifications | undefined;
   /** This node, in the `nodes` table from recoverAtStart (a server) until close; it holds the leases it claims. */
   readonly nodeId = randomUUID();
@@ -94,6 +96,11 @@ export class PostgresStore implements Store {
 
   onJobsAdded(listener: (added: JobsAdded) => void): void {
     this.jobListeners.push(listener);
+  }
+
+  onNodesChanged(listener: (liveNodes: number) => void): void {
+    this.nodeListeners.push(listener);
+    if (this.liveNodes !== undefined) listener(this.liveNodes);
   }
 
   async commit(change: ChangeSet): Promise<CommitResult> {
@@ -422,7 +429,13 @@ export class PostgresStore implements Store {
    */
   async recoverAtStart(): Promise<void> {
     if (this.membership) return;
-    this.membership = new NodeMembership(this.pool.options, this.nodeId, (freed) => this.emitJobsAdded(freed));
+    this.membership = new NodeMembership(this.pool.options, this.nodeId, {
+      onRescued: (freed) => this.emitJobsAdded(freed),
+      onNodesChanged: (liveNodes) => {
+        this.liveNodes = liveNodes;
+        for (const listener of this.nodeListeners) listener(liveNodes);
+      },
+    });
     await this.membership.start();
   }
 

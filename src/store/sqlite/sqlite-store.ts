@@ -69,6 +69,10 @@ export class SqliteStore implements Store {
     this.jobListeners.push(listener);
   }
 
+  onNodesChanged(): void {
+    // One server per file: always one node.
+  }
+
   /**
    * Written with the other writes of this turn of the event loop in one transaction, in a
    * savepoint of its own (group-commit.ts): a conflict rolls back only this change set.
