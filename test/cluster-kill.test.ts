@@ -11,7 +11,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { workspace } from './support/crash-workspace.js';
-import { assertOutcomes, awaitFinalReports, countResends, dispatchBody, OUTCOMES, scriptRecipients } from './support/dispatch-load.js';
+import { assertOutcomes, awaitFinalReports, countResends, dispatchBody, OUTCOMES, scriptRecipients, sendWindowMissedAt } from './support/dispatch-load.js';
 import type { ServerProcess } from './support/server-process.js';
 
 const DISPATCHES = Number(process.env.CLUSTER_DISPATCHES ?? 2000);
@@ -81,12 +81,7 @@ test(`${NODES} nodes on one PostgreSQL: ${DISPATCHES} dispatches survive ${KILLS
       return `${dispatch}; webhooks: ${webhooks.join(' | ')}`;
     };
     const { reports, repeated } = await awaitFinalReports(receiver, accepted, 120_000, describe);
-    // The code the workflow gives a step its provider never accepted within its window.
-    const sendWindowMissed = async (messageUuid: string) => {
-      const message = (await (await fetch(`${nodes[0]!.url}/v0.1/messages/${messageUuid}`, { headers: { authorization: auth } })).json()) as { error?: { code: number } };
-      return message.error?.code === 1100;
-    };
-    const missedWindows = await assertOutcomes(accepted, reports, sendWindowMissed);
+    const missedWindows = await assertOutcomes(accepted, reports, sendWindowMissedAt(nodes[0]!.url, auth));
     const resent = await countResends(nodes[0]!.url, auth);
     const unacknowledged = [...reports.keys()].filter((uuid) => !accepted.has(uuid)).length;
     console.log(

@@ -8,6 +8,9 @@ import { PostgresStore } from '../src/store/postgres/postgres-store.js';
 import { migrations } from '../src/store/postgres/migrations/index.js';
 import type { ClaimedJob } from '../src/core/records.js';
 import { createTestSchema, type TestSchema } from './support/postgres-schema.js';
+import { message as queuedMessage } from './support/store-conformance.js';
+
+const message = (uuid: string, overrides: Partial<MessageRecord> = {}) => queuedMessage(uuid, { status: 'submitted', reported: ['submitted'], ...overrides });
 
 /**
  * What only several nodes on one PostgreSQL database can get wrong: each "node" here is a store
@@ -49,24 +52,6 @@ async function emptyTables(): Promise<void> {
 }
 
 const job = (name: string, dueAt = T0) => ({ kind: 'test.job', lane: 'engine', payload: { name }, dueAt });
-
-function message(uuid: string, overrides: Partial<MessageRecord> = {}): MessageRecord {
-  return {
-    uuid,
-    apiKey: 'key-1',
-    direction: 'outbound',
-    channel: 'sms',
-    to: { type: 'sms', number: '447700900000' },
-    from: { type: 'sms', number: 'BIZ' },
-    message: { content: { type: 'text', text: 'hi' } },
-    status: 'submitted',
-    reported: ['submitted'],
-    version: 1,
-    createdAt: T0,
-    updatedAt: T0,
-    ...overrides,
-  };
-}
 
 describe('PostgreSQL: several nodes on one database', () => {
   before(async () => {

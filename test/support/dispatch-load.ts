@@ -112,6 +112,14 @@ export async function assertOutcomes(
   return missed;
 }
 
+/** Whether a message is a step its provider never accepted within the step's window (the code the workflow gives it), asked of a server. */
+export function sendWindowMissedAt(url: string, auth: string): (messageUuid: string) => Promise<boolean> {
+  return async (messageUuid) => {
+    const message = (await (await fetch(`${url}/v0.1/messages/${messageUuid}`, { headers: { authorization: auth } })).json()) as { error?: { code: number } };
+    return message.error?.code === 1100;
+  };
+}
+
 /** Messages a handset got more than once (a try whose answer a kill lost, then its retry). */
 export async function countResends(url: string, auth: string): Promise<number> {
   let resent = 0;

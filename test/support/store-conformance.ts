@@ -1076,7 +1076,8 @@ function application(id: string, apiKey: string, createdAt: number, overrides: P
   };
 }
 
-function message(uuid: string, overrides: Partial<MessageRecord> = {}): MessageRecord {
+/** An outbound SMS record, queued; also the fixture of other store tests (postgres-nodes.test.ts). */
+export function message(uuid: string, overrides: Partial<MessageRecord> = {}): MessageRecord {
   return {
     uuid,
     apiKey: 'key-1',
