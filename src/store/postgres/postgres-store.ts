@@ -223,7 +223,13 @@ export class PostgresStore implements Store {
   }
 
   private async all<Row>(statement: NamedStatement, params: Record<string, unknown>): Promise<Row[]> {
-    return (await run(this.pool, statement, params)).rows as Row[];
+    try {
+      return (await run(this.pool, statement, params)).rows as Row[];
+    } catch (error) {
+      // A key PostgreSQL text cannot hold (a NUL from a URL's %00) matches no row: none found, not a fault.
+      if (UNSTORABLE_TEXT.includes((error as { code?: string }).code ?? '')) return [];
+      throw error;
+    }
   }
 
   private async one<Row>(statement: NamedStatement, params: Record<string, unknown>): Promise<Row | undefined> {
@@ -481,6 +487,8 @@ export class PostgresStore implements Store {
 }
 
 const UNIQUE_VIOLATION = '23505';
+/** Invalid byte sequence, untranslatable character: text with a NUL. */
+const UNSTORABLE_TEXT = ['22021', '22P05'];
 
 /** Deadlock detected, serialization failure: PostgreSQL rolled the transaction back; running it again is safe. */
 function isRetryable(error: unknown): boolean {
