@@ -26,6 +26,7 @@ import { namedSql, type NamedStatement } from './named-sql.js';
 import { isUnavailable, rethrowUnavailable, withConnection } from './postgres-pool.js';
 import { recordsetInsert, recordsetUpdate } from './recordset.js';
 import { idsBefore } from '../ids-before.js';
+import { jobsAddedBy } from '../jobs-added.js';
 
 /** A watermark looks this far back in its thread (as on SQLite). */
 const THREAD_HISTORY_MS = 30 * 24 * 60 * 60 * 1000;
@@ -104,7 +105,7 @@ export class PostgresStore implements Store {
   }
 
   async commit(change: ChangeSet): Promise<CommitResult> {
-    const added = jobsAdded(change);
+    const added = jobsAddedBy(change);
     try {
       await this.transaction(async (client) => {
         await this.apply(client, change);
@@ -503,18 +504,6 @@ function run(on: Querier, statement: NamedStatement, params: Record<string, unkn
 
 /** Rows for a recordset statement: one JSON parameter. */
 const recordset = (items: readonly object[]): string => JSON.stringify(items);
-
-function jobsAdded(change: ChangeSet): JobsAdded | undefined {
-  const jobs = change.jobs ?? [];
-  if (jobs.length === 0 && !change.reschedule) return undefined;
-  let earliestDueAt = change.reschedule?.dueAt ?? Infinity;
-  const lanes = new Set<string>();
-  for (const job of jobs) {
-    earliestDueAt = Math.min(earliestDueAt, job.dueAt);
-    if (job.lane !== undefined) lanes.add(job.lane);
-  }
-  return { earliestDueAt, lanes };
-}
 
 /** The (provider, reference) pairs whose receipt guards this change relies on, sorted (locks taken in one order cannot deadlock). */
 function referencesGuarded(change: ChangeSet): string[] {

@@ -22,6 +22,7 @@ import * as rows from '../rows.js';
 import { GroupCommit } from './group-commit.js';
 import { ServerLock } from './server-lock.js';
 import { idsBefore } from '../ids-before.js';
+import { jobsAddedBy } from '../jobs-added.js';
 
 /** A watermark looks this far back in its thread: a bound on the rows one callback reads (Messenger's window is 24 h, tags 7 days). */
 const THREAD_HISTORY_MS = 30 * 24 * 60 * 60 * 1000;
@@ -136,15 +137,8 @@ export class SqliteStore implements Store {
   }
 
   private notifyJobsAdded(change: ChangeSet): void {
-    const jobs = change.jobs ?? [];
-    if (jobs.length === 0 && !change.reschedule) return;
-    let earliestDueAt = change.reschedule?.dueAt ?? Infinity;
-    const lanes = new Set<string>();
-    for (const job of jobs) {
-      earliestDueAt = Math.min(earliestDueAt, job.dueAt);
-      if (job.lane !== undefined) lanes.add(job.lane);
-    }
-    for (const listener of this.jobListeners) listener({ earliestDueAt, lanes });
+    const added = jobsAddedBy(change);
+    if (added) for (const listener of this.jobListeners) listener(added);
   }
 
   // Accounts
