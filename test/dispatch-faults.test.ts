@@ -6,7 +6,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestServer, type TestServer } from './support/test-server.js';
-import { WebhookReceiver, type ReceivedWebhook } from './support/webhook-receiver.js';
+import { inEventOrder, WebhookReceiver, type ReceivedWebhook } from './support/webhook-receiver.js';
 import { advanceClock, createApplication, getJson, postJson, putJson, type TestApplication } from './support/api-client.js';
 
 type Json = Record<string, any>;
@@ -407,7 +407,7 @@ describe('dispatch faults and edge cases (virtual clock)', () => {
     assert.equal(report!.json.timestamp, isoPlus(t0, 91));
     assert.deepEqual(report!.json._links.messages.map((m: Json) => [m.channel, m.status]), [['whatsapp', 'delivered'], ['viber_service_msg', 'submitted'], ['sms', 'delivered']]);
     assert.deepEqual(
-      receiver.matching(ofDispatch(uuid)).map((w) => [w.json.to.type, w.json.status, (Date.parse(w.json.timestamp) - Date.parse(t0)) / 1000]),
+      inEventOrder(await receiver.waitFor(ofDispatch(uuid), 5), ['whatsapp', 'viber_service_msg', 'sms']).map((w) => [w.json.to.type, w.json.status, (Date.parse(w.json.timestamp) - Date.parse(t0)) / 1000]),
       [['whatsapp', 'submitted', 0], ['whatsapp', 'delivered', 1], ['viber_service_msg', 'submitted', 60], ['sms', 'submitted', 90], ['sms', 'delivered', 91]],
     );
     const view = await timeline(uuid);

@@ -12,7 +12,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestServer, type TestServer } from './support/test-server.js';
-import { WebhookReceiver, type ReceivedWebhook } from './support/webhook-receiver.js';
+import { inEventOrder, WebhookReceiver, type ReceivedWebhook } from './support/webhook-receiver.js';
 import { advanceClock, createApplication, getJson, type TestApplication } from './support/api-client.js';
 import { recordingHttp, type WireExchange } from './support/recording-http.js';
 
@@ -162,7 +162,7 @@ describe('Dispatch through the official SDKs (virtual clock)', () => {
     assert.deepEqual(smsSubmitted!.json._links.dispatch, link);
     await advanceClock(server.url, server.basicAuth, 1);
     const [report] = await receiver.waitFor(reportOf(uuid));
-    const statuses = receiver.matching(statusesOf(uuid));
+    const statuses = inEventOrder(await receiver.waitFor(statusesOf(uuid), 4), ['messenger', 'sms']);
     const smsUuid = smsSubmitted!.json.message_uuid as string;
     assert.deepEqual(statuses.map((w) => [w.json.to.type, w.json.status]), [['messenger', 'submitted'], ['messenger', 'delivered'], ['sms', 'submitted'], ['sms', 'delivered']]);
 

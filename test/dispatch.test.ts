@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestServer, type TestServer } from './support/test-server.js';
-import { WebhookReceiver, type ReceivedWebhook } from './support/webhook-receiver.js';
+import { inEventOrder, WebhookReceiver, type ReceivedWebhook } from './support/webhook-receiver.js';
 import { advanceClock, createApplication, getJson, postJson, putJson, type TestApplication } from './support/api-client.js';
 
 const FB_SENDER_ID = '1234567890';
@@ -70,7 +70,7 @@ describe('dispatch failover (virtual clock)', () => {
     await advanceClock(server.url, server.basicAuth, 600);
     const smsHandset = await getJson(`${server.url}/sandbox/messages?channel=sms&to=${TO_NUMBER}`, server.basicAuth);
     assert.equal(smsHandset.json.messages.filter((m: any) => m.message.content.text.includes('Dispatch API')).length, 0);
-    const statuses = receiver.matching(statusesOf(uuid)).map((w) => w.json.status);
+    const statuses = inEventOrder(await receiver.waitFor(statusesOf(uuid), 3)).map((w) => w.json.status);
     assert.deepEqual(statuses, ['submitted', 'delivered', 'read']);
   });
 

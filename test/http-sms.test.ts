@@ -10,7 +10,7 @@ import { FakeTwilio } from './peers/fake-twilio.js';
 import { FakeVonageSms } from './peers/fake-vonage-sms.js';
 import { createApplication, getJson, postJson, type TestApplication, waitForMessage } from './support/api-client.js';
 import { startTestServer, type TestServer } from './support/test-server.js';
-import { WebhookReceiver } from './support/webhook-receiver.js';
+import { inEventOrder, WebhookReceiver } from './support/webhook-receiver.js';
 
 const ACCOUNT_SID = 'AC0123456789abcdef0123456789abcdef';
 
@@ -59,7 +59,7 @@ describe('SMS through Twilio and the Vonage SMS API', () => {
   };
   const message = async (uuid: string) => (await getJson(`${server.url}/v0.1/messages/${uuid}`, server.basicAuth)).json;
   const settled = (uuid: string, statuses: string[], advanceSeconds = 0) => waitForMessage(server, uuid, statuses, { advanceSeconds });
-  const statusesOf = (uuid: string) => receiver.matching((webhook) => webhook.path === '/status' && webhook.json.message_uuid === uuid).map((webhook) => webhook.json.status);
+  const statusesOf = (uuid: string) => inEventOrder(receiver.matching((webhook) => webhook.path === '/status' && webhook.json.message_uuid === uuid)).map((webhook) => webhook.json.status);
 
   describe('Twilio', () => {
     const sendOf = (to: string) => twilio.sends.find((send) => send.to === `+${to}`)!;

@@ -10,17 +10,11 @@ import type { SendResult } from '../src/channels/channel-adapter.js';
 import { advanceClock, getJson, postJson, putJson } from './support/api-client.js';
 import { FakeProvider, postProviderCallback } from './support/fake-provider.js';
 import { startTestServer } from './support/test-server.js';
-import { WebhookReceiver, type ReceivedWebhook } from './support/webhook-receiver.js';
+import { inEventOrder, WebhookReceiver, type ReceivedWebhook } from './support/webhook-receiver.js';
 
 const whatsapp = (to: string) => ({ to: { type: 'whatsapp', number: to }, from: { type: 'whatsapp', number: '447700900001' }, message: { content: { type: 'text', text: 'hi' } } });
-/** The statuses a message's webhooks reported, in the order of their timestamps: webhooks are sent side by side, so they may arrive in any order. */
-const statusesOf = (receiver: WebhookReceiver, uuid: string) =>
-  receiver
-    .matching((w: ReceivedWebhook) => w.json.message_uuid === uuid)
-    .map((w) => w.json)
-    .sort((a, b) => a.timestamp.localeCompare(b.timestamp) || RANK.indexOf(a.status) - RANK.indexOf(b.status))
-    .map((status) => status.status);
-const RANK = ['submitted', 'delivered', 'read', 'rejected', 'undeliverable'];
+/** The statuses a message's webhooks reported, in the order of the events. */
+const statusesOf = (receiver: WebhookReceiver, uuid: string) => inEventOrder(receiver.matching((w: ReceivedWebhook) => w.json.message_uuid === uuid)).map((w) => w.json.status);
 
 async function world(configFile: Record<string, unknown> = {}, clock: 'virtual' | 'real' = 'virtual') {
   const receiver = await new WebhookReceiver().start();

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateApplicationJwt } from '../src/cli/generate-jwt.js';
 import { startTestServer, basic, type TestServer } from './support/test-server.js';
-import { WebhookReceiver, type ReceivedWebhook } from './support/webhook-receiver.js';
+import { inEventOrder, WebhookReceiver, type ReceivedWebhook } from './support/webhook-receiver.js';
 
 // ---------------------------------------------------------------------------------------------
 // helpers
@@ -76,7 +76,7 @@ function settle(server: TestServer): Promise<void> {
 }
 
 const about = (uuid: string) => (webhook: ReceivedWebhook) => webhook.json.message_uuid === uuid;
-const statusesOf = (receiver: WebhookReceiver, uuid: string): string[] => receiver.matching(about(uuid)).map((w) => w.json.status);
+const statusesOf = (receiver: WebhookReceiver, uuid: string): string[] => inEventOrder(receiver.matching(about(uuid))).map((w) => w.json.status);
 const withStatus = (uuid: string, status: string) => (webhook: ReceivedWebhook) => webhook.json.message_uuid === uuid && webhook.json.status === status;
 
 async function messageResource(server: TestServer, uuid: string): Promise<any> {

@@ -12,7 +12,7 @@ import { FakeGraphApi } from './peers/fake-graph-api.js';
 import { FakeSmsc } from './peers/fake-smsc.js';
 import { advanceClock, createApplication, getJson, postJson, type TestApplication } from './support/api-client.js';
 import { startTestServer, type TestServer } from './support/test-server.js';
-import { WebhookReceiver, type ReceivedWebhook } from './support/webhook-receiver.js';
+import { inEventOrder, WebhookReceiver, type ReceivedWebhook } from './support/webhook-receiver.js';
 
 type Json = Record<string, any>;
 interface DispatchClient {
@@ -91,7 +91,8 @@ describe('the tutorial through the fake Graph API and the fake SMSC, sent with t
     await advanceClock(server.url, server.basicAuth, EXPIRY * 2);
     await new Promise((resolve) => setTimeout(resolve, 100));
     assert.deepEqual(smsc.submits.filter((submit) => submit.destination === toNumber), [], 'the SMS was never submitted');
-    assert.deepEqual(receiver.matching(ofDispatch(uuid)).map((webhook) => [webhook.json.to.type, webhook.json.status]), [['messenger', 'submitted'], ['messenger', 'delivered'], ['messenger', 'read']]);
+    const statuses = inEventOrder(receiver.matching(ofDispatch(uuid)));
+    assert.deepEqual(statuses.map((webhook) => [webhook.json.to.type, webhook.json.status]), [['messenger', 'submitted'], ['messenger', 'delivered'], ['messenger', 'read']]);
   });
 
   test('Messenger not read within expiry_time: the SMS goes over SMPP, is delivered by receipt, and the report lists both', async () => {
@@ -112,7 +113,7 @@ describe('the tutorial through the fake Graph API and the fake SMSC, sent with t
     const [report] = await receiver.waitFor(reportOf(uuid));
     assert.equal(report!.json.status, 'completed');
     assert.deepEqual(report!.json._links.messages.map((message: Json) => [message.channel, message.status]), [['messenger', 'delivered'], ['sms', 'delivered']]);
-    const smsStatuses = receiver.matching((webhook) => ofDispatch(uuid)(webhook) && webhook.json.to.type === 'sms');
+    const smsStatuses = inEventOrder(await receiver.waitFor((webhook) => ofDispatch(uuid)(webhook) && webhook.json.to.type === 'sms', 2));
     assert.deepEqual(smsStatuses.map((webhook) => webhook.json.status), ['submitted', 'delivered']);
     assert.equal(Date.parse(smsStatuses[0]!.json.timestamp) - Date.parse(submitted.json.timestamp), EXPIRY * 1000, 'the SMS left when the step expired');
   });
@@ -124,7 +125,7 @@ describe('the tutorial through the fake Graph API and the fake SMSC, sent with t
     const uuid = await dispatch(recipient, toNumber);
     const [report] = await receiver.waitFor(reportOf(uuid));
     assert.equal(report!.json.status, 'completed');
-    const statuses = receiver.matching(ofDispatch(uuid)).map((webhook) => [webhook.json.to.type, webhook.json.status, webhook.json.error?.code]);
+    const statuses = inEventOrder(await receiver.waitFor(ofDispatch(uuid), 3), ['messenger', 'sms']).map((webhook) => [webhook.json.to.type, webhook.json.status, webhook.json.error?.code]);
     assert.deepEqual(statuses, [['messenger', 'rejected', 1340], ['sms', 'submitted', undefined], ['sms', 'delivered', undefined]]);
     assert.equal(smsc.submits.filter((submit) => submit.destination === toNumber).length, 1);
   });

@@ -10,7 +10,7 @@ import { FakeSmsc } from './peers/fake-smsc.js';
 import { FakeWhatsApp } from './peers/fake-whatsapp.js';
 import { createApplication, postJson, type TestApplication, waitForMessage } from './support/api-client.js';
 import { startTestServer, type TestServer } from './support/test-server.js';
-import { WebhookReceiver, type ReceivedWebhook } from './support/webhook-receiver.js';
+import { inEventOrder, WebhookReceiver, type ReceivedWebhook } from './support/webhook-receiver.js';
 
 const BUSINESS = '15550783881';
 const PHONE_NUMBER_ID = '106540352242922';
@@ -165,7 +165,8 @@ describe('WhatsApp through the Cloud API', () => {
     await wa.status(sendOf(user).wamid, 'failed', { errors: [{ code: 131047 }] });
     const [report] = await receiver.waitFor((webhook) => webhook.json.template === 'failover' && webhook.json.dispatch_uuid === uuid);
     assert.equal(report!.json.status, 'completed');
-    assert.deepEqual(receiver.matching(ofDispatch).map((webhook) => [webhook.json.to.type, webhook.json.status]), [['whatsapp', 'submitted'], ['whatsapp', 'rejected'], ['sms', 'submitted'], ['sms', 'delivered']]);
+    const statuses = inEventOrder(await receiver.waitFor(ofDispatch, 4), ['whatsapp', 'sms']);
+    assert.deepEqual(statuses.map((webhook) => [webhook.json.to.type, webhook.json.status]), [['whatsapp', 'submitted'], ['whatsapp', 'rejected'], ['sms', 'submitted'], ['sms', 'delivered']]);
     assert.equal(smsc.submits.filter((submit) => submit.destination === user).length, 1);
   });
 });

@@ -10,6 +10,20 @@ export interface ReceivedWebhook {
   at: number;
 }
 
+const STATUS_ORDER = ['submitted', 'delivered', 'read', 'rejected', 'undeliverable', 'failed'];
+
+/**
+ * Webhooks in the order of the events they report: by the step's place in `channels` (a
+ * Dispatch's channels in workflow order), then by status. Webhooks are sent side by side, so they
+ * may arrive in any order, and a provider's timestamps are often whole seconds, so they cannot
+ * order a message's statuses either.
+ */
+export function inEventOrder(webhooks: readonly ReceivedWebhook[], channels: readonly string[] = []): ReceivedWebhook[] {
+  const place = (webhook: ReceivedWebhook) => channels.indexOf(webhook.json.to?.type);
+  const rank = (webhook: ReceivedWebhook) => STATUS_ORDER.indexOf(webhook.json.status);
+  return [...webhooks].sort((a, b) => place(a) - place(b) || rank(a) - rank(b));
+}
+
 /**
  * A real HTTP receiver for webhooks. `respondWith` decides each answer (default 200), so tests
  * can make it fail, then recover, or hang.
