@@ -1025,6 +1025,43 @@ export function runStoreConformance(name: string, open: OpenStore): void {
       assert.deepEqual((await claim(store, { owner: 'w' })).map(nameOf).sort(), ['first', 'third']);
     }));
 
+    test('change sets committed together that finish one leased job: one finishes it, the others conflict', withStore(async (store) => {
+      await store.commit({ jobs: [job('once', T0)] });
+      const [claimed] = await claim(store, { owner: 'w' });
+      const results = await Promise.all([
+        store.commit({ complete: claimed!.lease, messages: [message('m-1')] }),
+        store.commit({ complete: claimed!.lease, messages: [message('m-2')] }),
+        store.commit({ reschedule: { lease: claimed!.lease, dueAt: T0 + 5 }, messages: [message('m-3')] }),
+        store.commit({ messages: [message('m-4')] }),
+      ]);
+      assert.equal(results.filter((result) => result === 'committed').length, 2, JSON.stringify(results));
+      assert.equal(results[3], 'committed', 'a change set that touches no lease is written whatever the others do');
+      const written = await Promise.all(['m-1', 'm-2', 'm-3'].map((uuid) => store.findMessage(uuid)));
+      assert.equal(written.filter(Boolean).length, 1, 'only the winner’s message is written');
+    }));
+
+    test('change sets committed together: a write error fails its own change set only', withStore(async (store) => {
+      await store.commit({ webhooks: [webhook('w-0')] });
+      const results = await Promise.allSettled([
+        store.commit({ messages: [message('m-1')] }),
+        store.commit({ messages: [message('m-2')], webhooks: [webhook('w-0')] }),
+        store.commit({ jobs: [job('a', T0)] }),
+      ]);
+      assert.deepEqual(results.map((result) => result.status), ['fulfilled', 'rejected', 'fulfilled']);
+      assert.ok(await store.findMessage('m-1'));
+      assert.equal(await store.findMessage('m-2'), undefined);
+      assert.equal(await store.countJobs(), 1);
+    }));
+
+    test('change sets committed together, each cancelling the key the other adds: as if one after the other', withStore(async (store) => {
+      await Promise.all([
+        store.commit({ cancelJobKeys: ['key-1'], jobs: [job('two', T0, 'key-2')] }),
+        store.commit({ cancelJobKeys: ['key-2'], jobs: [job('one', T0, 'key-1')] }),
+      ]);
+      // Whichever went first, the second cancelled the job the first added.
+      assert.equal(await store.countJobs(), 1);
+    }));
+
     test('racing updates of one message: exactly one wins, whatever else each carries', withStore(async (store) => {
       await store.commit({ messages: [message('m-1', { status: 'submitted', reported: ['submitted'], version: 1 })] });
       const racers = Array.from({ length: 10 }, (_, n) =>

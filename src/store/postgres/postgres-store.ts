@@ -9,6 +9,7 @@ import type {
   ClaimedJob,
   DispatchRecord,
   InboxReceiptRecord,
+  Lease,
   LinkRecord,
   MessageEventRecord,
   MessageRecord,
@@ -24,15 +25,23 @@ import { migratePostgres } from './migrate.js';
 import { migrations } from './migrations/index.js';
 import { namedSql, type NamedStatement } from './named-sql.js';
 import { isUnavailable, rethrowUnavailable, withConnection } from './postgres-pool.js';
-import { recordsetInsert, recordsetUpdate } from './recordset.js';
+import { recordsetInsert, recordsetRows, recordsetUpdate } from './recordset.js';
 import { idsBefore } from '../ids-before.js';
 import { jobsAddedBy } from '../jobs-added.js';
+import { mergeChanges } from '../merge-changes.js';
+import { GroupCommit } from './group-commit.js';
 
 /** A watermark looks this far back in its thread (as on SQLite). */
 const THREAD_HISTORY_MS = 30 * 24 * 60 * 60 * 1000;
 
 /** Tries of a transaction that PostgreSQL aborted to break a deadlock or a serialization cycle. */
 const TRANSACTION_TRIES = 5;
+
+/**
+ * Change sets in one group commit at most. Past a few dozen the round trips saved are few, and a
+ * larger transaction holds its row locks longer.
+ */
+const MAX_BATCH = 64;
 
 /** Thrown inside a transaction to roll it back when a fence or a condition does not hold. */
 class Conflict extends Error {}
@@ -58,7 +67,8 @@ type Querier = Pick<pg.PoolClient, 'query'>;
  * transaction on a pooled connection under READ COMMITTED, every transition a conditional
  * update checked by its row count, and claims take due jobs with `FOR UPDATE SKIP LOCKED`, so
  * nodes never wait on each other's batches. Lists of rows travel as one JSON parameter per
- * table (recordset.ts): a change set costs a round trip per kind of row, not per row.
+ * table (recordset.ts): a change set costs a round trip per kind of row, not per row, and the
+ * change sets of one turn share their statements and their COMMIT (group-commit.ts).
  */
 export class PostgresStore implements Store {
   readonly sharedByNodes = true;
@@ -72,11 +82,20 @@ export class PostgresStore implements Store {
   /** This node, in the `nodes` table from recoverAtStart (a server) until close; it holds the leases it claims. */
   readonly nodeId = randomUUID();
   private membership: NodeMembership | undefined;
+  private readonly groupCommit: GroupCommit;
 
   private constructor(options: PostgresStoreOptions) {
     this.pool = options.pool;
     this.clock = options.clock;
     this.leaseClock = options.leaseClock ?? 'database';
+    this.groupCommit = new GroupCommit({
+      // Together: one try; a deadlock sends the batch one by one, each with its own retries.
+      commitTogether: (changes) => this.commitTogether(changes, 1),
+      commitAlone: (change) => this.commitAlone(change),
+      // Half the pool: the claims and reads of the API keep connections of their own.
+      maxInFlight: Math.max(1, Math.floor((options.pool.options.max ?? 10) / 2)),
+      maxBatch: MAX_BATCH,
+    });
   }
 
   /** Migrates (once, whichever node gets there first) and connects the wake-up channel. */
@@ -104,40 +123,60 @@ export class PostgresStore implements Store {
     if (this.liveNodes !== undefined) listener(this.liveNodes);
   }
 
-  async commit(change: ChangeSet): Promise<CommitResult> {
-    const added = jobsAddedBy(change);
+  commit(change: ChangeSet): Promise<CommitResult> {
+    return this.groupCommit.commit(change);
+  }
+
+  /** Change sets in one transaction, all or none (group-commit.ts); throws Conflict when a fence or guard of any of them fails. */
+  private async commitTogether(changes: readonly ChangeSet[], tries = TRANSACTION_TRIES): Promise<void> {
+    const added = jobsAddedBy(...changes);
+    await this.transaction(async (client) => {
+      await this.apply(client, changes);
+      if (added && this.notifications) await this.notifications.notify(client, added);
+    }, tries);
+    if (added) this.emitJobsAdded(added);
+  }
+
+  private async commitAlone(change: ChangeSet): Promise<CommitResult> {
     try {
-      await this.transaction(async (client) => {
-        await this.apply(client, change);
-        if (added && this.notifications) await this.notifications.notify(client, added);
-      });
+      await this.commitTogether([change]);
+      return 'committed';
     } catch (error) {
       if (error instanceof Conflict) return 'conflict';
       throw error;
     }
-    if (added) this.emitJobsAdded(added);
-    return 'committed';
   }
 
   private emitJobsAdded(added: JobsAdded): void {
     for (const listener of this.jobListeners) listener(added);
   }
 
-  /** The change set's statements in the order the SQLite adapter applies them. */
-  private async apply(client: Querier, change: ChangeSet): Promise<void> {
+  /**
+   * The change sets' statements, in the order the SQLite adapter applies a change set's. Each
+   * statement carries the rows of all of them; lists keep their order, so one change set's rows
+   * are written in its own order.
+   */
+  private async apply(client: Querier, changes: readonly ChangeSet[]): Promise<void> {
+    const leases = (pick: (change: ChangeSet) => Lease | undefined) => changes.flatMap((change) => pick(change) ?? []).map((lease) => ({ id: lease.jobId, owner: lease.owner }));
+    const completed = leases((change) => change.complete);
+    const rescheduled = changes.flatMap(({ reschedule }) => (reschedule ? [{ id: reschedule.lease.jobId, owner: reschedule.lease.owner, dueAt: Math.ceil(reschedule.dueAt), error: reschedule.error ?? null }] : []));
+    const released = leases((change) => change.release);
+    const change = mergeChanges(...changes.map(({ complete, reschedule, release, ...rest }) => rest));
+
     const expect = async (count: number, statement: NamedStatement, params: Record<string, unknown>) => {
       if ((await run(client, statement, params)).rowCount !== count) throw new Conflict();
     };
-    const expectAll = async <T>(items: readonly T[] | undefined, statement: NamedStatement, toParams: (item: T) => object, keyOf: (item: T) => string) => {
+    const updateAll = async <T>(items: readonly T[] | undefined, statement: NamedStatement, toParams: (item: T) => object, keyOf: (item: T) => string, guarded = true) => {
       if (!items?.length) return;
       // Updates of one row apply in order, each guarded on what the previous left: one by one then.
       const batches = new Set(items.map(keyOf)).size === items.length ? [items] : items.map((item) => [item]);
       for (const batch of batches) {
-        if ((await run(client, statement, { rows: recordset(batch.map(toParams)) })).rowCount !== batch.length) throw new Conflict();
+        const updated = (await run(client, statement, { ...recordset(batch.map(toParams)) })).rowCount;
+        if (guarded && updated !== batch.length) throw new Conflict();
       }
     };
     const insertAll = async <T>(items: readonly T[] | undefined, statement: NamedStatement, toParams: (item: T) => object) => {
-      if (items?.length) await run(client, statement, { rows: recordset(items.map(toParams)) });
+      if (items?.length) await run(client, statement, { ...recordset(items.map(toParams)) });
     };
 
     // The receipt guards (inbox, inboxTaken, parts, references) read tables another transaction
@@ -145,17 +184,15 @@ export class PostgresStore implements Store {
     const guarded = referencesGuarded(change);
     if (guarded.length > 0) await run(client, S.lockReferences, { keys: guarded });
 
-    if (change.complete) await expect(1, S.deleteLeasedJob, { id: change.complete.jobId, owner: change.complete.owner });
-    if (change.reschedule) {
-      const { lease, dueAt, error } = change.reschedule;
-      await expect(1, S.rescheduleJob, { id: lease.jobId, owner: lease.owner, dueAt: Math.ceil(dueAt), error: error ?? null });
-    }
-    if (change.release) await expect(1, S.releaseJob, { id: change.release.jobId, owner: change.release.owner });
+    // A lease given twice (two change sets finishing one job) updates one row: a conflict.
+    if (completed.length > 0) await expect(completed.length, S.deleteLeasedJobs, { ...recordset(completed) });
+    if (rescheduled.length > 0) await expect(rescheduled.length, S.rescheduleJobs, { ...recordset(rescheduled) });
+    if (released.length > 0) await expect(released.length, S.releaseJobs, { ...recordset(released) });
     await insertAll(change.dispatches, S.insertDispatches, rows.dispatchParams);
-    await expectAll(change.dispatchUpdates, S.updateDispatches, rows.dispatchUpdateParams, (update) => update.uuid);
+    await updateAll(change.dispatchUpdates, S.updateDispatches, rows.dispatchUpdateParams, (update) => update.uuid);
     if (change.messageUpdates?.length) {
       try {
-        await expectAll(change.messageUpdates, S.updateMessages, rows.messageUpdateParams, (update) => update.uuid);
+        await updateAll(change.messageUpdates, S.updateMessages, rows.messageUpdateParams, (update) => update.uuid);
       } catch (error) {
         // A (provider, reference) another message carries already: the caller looks and decides.
         if ((error as { code?: string }).code === UNIQUE_VIOLATION) throw new Conflict();
@@ -176,18 +213,18 @@ export class PostgresStore implements Store {
       createdAt: this.clock.wallNow(),
     }));
     await insertAll(change.webhooks, S.insertWebhooks, rows.webhookParams);
-    if (change.webhookUpdates?.length) await run(client, S.updateWebhooks, { rows: recordset(change.webhookUpdates.map(rows.webhookUpdateParams)) });
+    await updateAll(change.webhookUpdates, S.updateWebhooks, rows.webhookUpdateParams, (update) => update.id, false);
     await insertAll(change.webhookAttempts, S.insertWebhookAttempts, rows.webhookAttemptParams);
     if (change.messageParts?.length) {
       const refs = change.messageParts.map((part) => ({ provider: part.provider, ref: part.partRef }));
-      if ((await run(client, S.countTakenReferences, { rows: recordset(refs) })).rows[0].n > 0) throw new Conflict();
+      if ((await run(client, S.countTakenReferences, { ...recordset(refs) })).rows[0].n > 0) throw new Conflict();
       await insertAll(change.messageParts, S.insertMessageParts, rows.partParams);
     }
-    await expectAll(change.partUpdates, S.updateMessageParts, rows.partUpdateParams, (update) => `${update.provider}\n${update.partRef}`);
+    await updateAll(change.partUpdates, S.updateMessageParts, rows.partUpdateParams, (update) => `${update.provider}\n${update.partRef}`);
     if (change.inbox?.length) {
       // Held only while no message, and no part of one, carries the reference.
       const refs = change.inbox.map((held) => ({ provider: held.provider, ref: held.providerRef }));
-      if ((await run(client, S.countTakenReferences, { rows: recordset(refs) })).rows[0].n > 0) throw new Conflict();
+      if ((await run(client, S.countTakenReferences, { ...recordset(refs) })).rows[0].n > 0) throw new Conflict();
       await insertAll(change.inbox, S.insertInboxReceipts, rows.inboxParams);
     }
     for (const taken of change.inboxTaken ?? []) {
@@ -197,12 +234,12 @@ export class PostgresStore implements Store {
     }
     if (change.inboxExpired?.length) await expect(change.inboxExpired.length, S.deleteInboxReceipts, { ids: change.inboxExpired });
     const counters = Object.entries(change.counters ?? {}).map(([name, by]) => ({ name, by }));
-    if (counters.length > 0) await run(client, S.addToCounters, { rows: recordset(counters) });
+    if (counters.length > 0) await run(client, S.addToCounters, { ...recordset(counters) });
   }
 
   /** One transaction on a pooled connection; retried when PostgreSQL aborted it to break a deadlock. */
-  private async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    for (let tries = 1; ; tries++) {
+  private async transaction<T>(work: (client: pg.PoolClient) => Promise<T>, tries = TRANSACTION_TRIES): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
       try {
         return await withConnection(this.pool, async (client) => {
           await client.query('BEGIN');
@@ -217,7 +254,7 @@ export class PostgresStore implements Store {
           }
         });
       } catch (error) {
-        if (tries < TRANSACTION_TRIES && isRetryable(error)) continue;
+        if (attempt < tries && isRetryable(error)) continue;
         rethrowUnavailable(error);
       }
     }
@@ -502,8 +539,8 @@ function run(on: Querier, statement: NamedStatement, params: Record<string, unkn
   return on.query({ name: statement.name, text: statement.text, values: statement.values(params) }).catch(rethrowUnavailable);
 }
 
-/** Rows for a recordset statement: one JSON parameter. */
-const recordset = (items: readonly object[]): string => JSON.stringify(items);
+/** Rows for a recordset statement: one JSON parameter, and their count (recordsetRows). */
+const recordset = (items: readonly object[]) => ({ rows: JSON.stringify(items), count: items.length });
 
 /** The (provider, reference) pairs whose receipt guards this change relies on, sorted (locks taken in one order cannot deadlock). */
 function referencesGuarded(change: ChangeSet): string[] {
@@ -618,7 +655,7 @@ const S = {
   findMessagePart: namedSql('find_message_part', 'SELECT * FROM message_parts WHERE provider = @provider AND part_ref = @partRef'),
   listMessageParts: namedSql('list_message_parts', 'SELECT * FROM message_parts WHERE message_uuid = @messageUuid ORDER BY part_index'),
   /** How many of these (provider, reference) pairs a message or a part of one carries already. */
-  countTakenReferences: namedSql('count_taken_references', `SELECT count(*) AS n FROM jsonb_to_recordset(@rows::jsonb) AS r(provider text, ref text)
+  countTakenReferences: namedSql('count_taken_references', `SELECT count(*) AS n FROM ${recordsetRows('provider text, ref text')}
     WHERE EXISTS (SELECT 1 FROM messages m WHERE m.provider = r.provider AND m.provider_ref = r.ref)
        OR EXISTS (SELECT 1 FROM message_parts p WHERE p.provider = r.provider AND p.part_ref = r.ref)`),
 
@@ -667,11 +704,13 @@ const S = {
   nextDueOfLanes: namedSql('next_due_of_lanes', `SELECT min(first.due_at) AS due_at FROM unnest(@lanes::text[]) AS l(lane),
     LATERAL (SELECT due_at FROM jobs WHERE jobs.lane = l.lane AND ${UNLEASED} AND ${NOT_EXCLUDED} ORDER BY due_at LIMIT 1) AS first`),
   nextDueAt: namedSql('next_due_at', `SELECT min(due_at) AS due_at FROM jobs WHERE ${UNLEASED} AND ${NOT_EXCLUDED}`),
-  deleteLeasedJob: namedSql('delete_leased_job', 'DELETE FROM jobs WHERE id = @id AND lease_owner = @owner'),
-  rescheduleJob: namedSql('reschedule_job', `UPDATE jobs SET due_at = @dueAt, last_error = @error, lease_owner = NULL, lease_node = NULL, lease_expires_at = NULL
-    WHERE id = @id AND lease_owner = @owner`),
-  releaseJob: namedSql('release_job', `UPDATE jobs SET lease_owner = NULL, lease_node = NULL, lease_expires_at = NULL, attempts = attempts - 1
-    WHERE id = @id AND lease_owner = @owner`),
+  // Finishing leased jobs: each fenced on its lease owner.
+  deleteLeasedJobs: namedSql('delete_leased_jobs', `DELETE FROM jobs AS t USING ${recordsetRows('id bigint, owner text')}
+    WHERE t.id = r.id AND t.lease_owner = r.owner`),
+  rescheduleJobs: recordsetUpdate('reschedule_jobs', 'jobs', 'due_at = r."dueAt", last_error = r.error, lease_owner = NULL, lease_node = NULL, lease_expires_at = NULL',
+    't.id = r.id AND t.lease_owner = r.owner', { id: 'bigint', owner: 'text', dueAt: 'bigint', error: 'text' }),
+  releaseJobs: recordsetUpdate('release_jobs', 'jobs', 'lease_owner = NULL, lease_node = NULL, lease_expires_at = NULL, attempts = t.attempts - 1',
+    't.id = r.id AND t.lease_owner = r.owner', { id: 'bigint', owner: 'text' }),
   deleteJobsByKeys: namedSql('delete_jobs_by_keys', 'DELETE FROM jobs WHERE job_key = ANY (@keys::text[])'),
   countJobs: namedSql('count_jobs', 'SELECT count(*) AS n FROM jobs'),
   hasDueJob: namedSql('has_due_job', 'SELECT 1 FROM jobs WHERE job_key = @key AND due_at <= @dueBy LIMIT 1'),
