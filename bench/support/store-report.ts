@@ -30,5 +30,5 @@ export function renderStoreTime(store: StoreCounters, wallMs: number): string {
   const described = parts
     .filter(([, g]) => g.calls > 0)
     .map(([name, g]) => `${name} ${fmt.pct(g.ms / wallMs)} (${fmt.int(g.calls)} calls, mean ${((1000 * g.ms) / g.calls).toFixed(0)} µs, max ${fmt.ms(g.max)})`);
-  return `time inside SQLite calls: ${fmt.pct(total / wallMs)} of the run: ${described.join(', ')}`;
+  return `time inside store calls: ${fmt.pct(total / wallMs)} of the run: ${described.join(', ')}`;
 }

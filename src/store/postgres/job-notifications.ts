@@ -39,10 +39,10 @@ export class JobNotifications {
     return notifications;
   }
 
-  /** Sends the hint as part of the transaction on `client`: delivered at its commit, dropped with its rollback. */
-  async notify(client: Pick<pg.ClientBase, 'query'>, added: JobsAdded): Promise<void> {
+  /** The hint for `added`, for the committing transaction to send with pg_notify: delivered at its commit, dropped with its rollback. */
+  notice(added: JobsAdded): { channel: string; payload: string } {
     const notice: Notice = { node: this.node, earliestDueAt: added.earliestDueAt, lanes: [...added.lanes] };
-    await client.query({ name: 'notify_jobs', text: 'SELECT pg_notify($1, $2)', values: [this.channel, JSON.stringify(notice)] });
+    return { channel: this.channel, payload: JSON.stringify(notice) };
   }
 
   async stop(): Promise<void> {

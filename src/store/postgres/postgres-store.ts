@@ -9,7 +9,6 @@ import type {
   ClaimedJob,
   DispatchRecord,
   InboxReceiptRecord,
-  Lease,
   LinkRecord,
   MessageEventRecord,
   MessageRecord,
@@ -25,10 +24,10 @@ import { migratePostgres } from './migrate.js';
 import { migrations } from './migrations/index.js';
 import { namedSql, type NamedStatement } from './named-sql.js';
 import { isUnavailable, rethrowUnavailable, withConnection } from './postgres-pool.js';
-import { recordsetInsert, recordsetRows, recordsetUpdate } from './recordset.js';
 import { idsBefore } from '../ids-before.js';
 import { jobsAddedBy } from '../jobs-added.js';
-import { mergeChanges } from '../merge-changes.js';
+import { APPLY_FUNCTION, CONFLICT, installApplyFunction } from './apply-function.js';
+import { writeSteps } from './write-steps.js';
 import { GroupCommit } from './group-commit.js';
 
 /** A watermark looks this far back in its thread (as on SQLite). */
@@ -102,6 +101,7 @@ export class PostgresStore implements Store {
   static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
     const store = new PostgresStore(options);
     await migratePostgres(options.pool, 'schema_migrations', migrations, options.clock.wallNow());
+    await installApplyFunction(options.pool);
     if (options.listen) {
       store.notifications = await JobNotifications.start(options.pool, (added) => store.emitJobsAdded(added));
     }
@@ -127,13 +127,20 @@ export class PostgresStore implements Store {
     return this.groupCommit.commit(change);
   }
 
-  /** Change sets in one transaction, all or none (group-commit.ts); throws Conflict when a fence or guard of any of them fails. */
+  /** Change sets in one statement, all or none (group-commit.ts, apply-function.ts); throws Conflict when a fence or guard of any of them fails. */
   private async commitTogether(changes: readonly ChangeSet[], tries = TRANSACTION_TRIES): Promise<void> {
     const added = jobsAddedBy(...changes);
-    await this.transaction(async (client) => {
-      await this.apply(client, changes);
-      if (added && this.notifications) await this.notifications.notify(client, added);
-    }, tries);
+    const steps = writeSteps(changes, { now: this.clock.wallNow(), ...(added && this.notifications && { notice: this.notifications.notice(added) }) });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await run(this.pool, S.apply, { steps: JSON.stringify(steps) });
+        break;
+      } catch (error) {
+        if ((error as { code?: string }).code === CONFLICT) throw new Conflict();
+        if (attempt < tries && isRetryable(error)) continue;
+        throw error;
+      }
+    }
     if (added) this.emitJobsAdded(added);
   }
 
@@ -149,92 +156,6 @@ export class PostgresStore implements Store {
 
   private emitJobsAdded(added: JobsAdded): void {
     for (const listener of this.jobListeners) listener(added);
-  }
-
-  /**
-   * The change sets' statements, in the order the SQLite adapter applies a change set's. Each
-   * statement carries the rows of all of them; lists keep their order, so one change set's rows
-   * are written in its own order.
-   */
-  private async apply(client: Querier, changes: readonly ChangeSet[]): Promise<void> {
-    const leases = (pick: (change: ChangeSet) => Lease | undefined) => changes.flatMap((change) => pick(change) ?? []).map((lease) => ({ id: lease.jobId, owner: lease.owner }));
-    const completed = leases((change) => change.complete);
-    const rescheduled = changes.flatMap(({ reschedule }) => (reschedule ? [{ id: reschedule.lease.jobId, owner: reschedule.lease.owner, dueAt: Math.ceil(reschedule.dueAt), error: reschedule.error ?? null }] : []));
-    const released = leases((change) => change.release);
-    const change = mergeChanges(...changes.map(({ complete, reschedule, release, ...rest }) => rest));
-
-    const expect = async (count: number, statement: NamedStatement, params: Record<string, unknown>) => {
-      if ((await run(client, statement, params)).rowCount !== count) throw new Conflict();
-    };
-    const updateAll = async <T>(items: readonly T[] | undefined, statement: NamedStatement, toParams: (item: T) => object, keyOf: (item: T) => string, guarded = true) => {
-      if (!items?.length) return;
-      // Updates of one row apply in order, each guarded on what the previous left: one by one then.
-      const batches = new Set(items.map(keyOf)).size === items.length ? [items] : items.map((item) => [item]);
-      for (const batch of batches) {
-        const updated = (await run(client, statement, { ...recordset(batch.map(toParams)) })).rowCount;
-        if (guarded && updated !== batch.length) throw new Conflict();
-      }
-    };
-    const insertAll = async <T>(items: readonly T[] | undefined, statement: NamedStatement, toParams: (item: T) => object) => {
-      if (items?.length) await run(client, statement, { ...recordset(items.map(toParams)) });
-    };
-
-    // The receipt guards (inbox, inboxTaken, parts, references) read tables another transaction
-    // may be writing: a lock per (provider, reference) first, so two of them never pass side by side.
-    const guarded = referencesGuarded(change);
-    if (guarded.length > 0) await run(client, S.lockReferences, { keys: guarded });
-
-    // A lease given twice (two change sets finishing one job) updates one row: a conflict.
-    if (completed.length > 0) await expect(completed.length, S.deleteLeasedJobs, { ...recordset(completed) });
-    if (rescheduled.length > 0) await expect(rescheduled.length, S.rescheduleJobs, { ...recordset(rescheduled) });
-    if (released.length > 0) await expect(released.length, S.releaseJobs, { ...recordset(released) });
-    await insertAll(change.dispatches, S.insertDispatches, rows.dispatchParams);
-    await updateAll(change.dispatchUpdates, S.updateDispatches, rows.dispatchUpdateParams, (update) => update.uuid);
-    if (change.messageUpdates?.length) {
-      try {
-        await updateAll(change.messageUpdates, S.updateMessages, rows.messageUpdateParams, (update) => update.uuid);
-      } catch (error) {
-        // A (provider, reference) another message carries already: the caller looks and decides.
-        if ((error as { code?: string }).code === UNIQUE_VIOLATION) throw new Conflict();
-        throw error;
-      }
-    }
-    await insertAll(change.messages, S.insertMessages, rows.messageParams);
-    await insertAll(change.events, S.insertEvents, rows.eventParams);
-    await insertAll(change.sendAttempts, S.insertSendAttempts, rows.sendAttemptParams);
-    if (change.cancelJobKeys?.length) await run(client, S.deleteJobsByKeys, { keys: change.cancelJobKeys });
-    await insertAll(change.jobs, S.insertJobs, (job) => ({
-      kind: job.kind,
-      lane: job.lane ?? null,
-      key: job.key ?? null,
-      tenant: job.tenant ?? null,
-      payload: JSON.stringify(job.payload),
-      dueAt: Math.ceil(job.dueAt),
-      createdAt: this.clock.wallNow(),
-    }));
-    await insertAll(change.webhooks, S.insertWebhooks, rows.webhookParams);
-    await updateAll(change.webhookUpdates, S.updateWebhooks, rows.webhookUpdateParams, (update) => update.id, false);
-    await insertAll(change.webhookAttempts, S.insertWebhookAttempts, rows.webhookAttemptParams);
-    if (change.messageParts?.length) {
-      const refs = change.messageParts.map((part) => ({ provider: part.provider, ref: part.partRef }));
-      if ((await run(client, S.countTakenReferences, { ...recordset(refs) })).rows[0].n > 0) throw new Conflict();
-      await insertAll(change.messageParts, S.insertMessageParts, rows.partParams);
-    }
-    await updateAll(change.partUpdates, S.updateMessageParts, rows.partUpdateParams, (update) => `${update.provider}\n${update.partRef}`);
-    if (change.inbox?.length) {
-      // Held only while no message, and no part of one, carries the reference.
-      const refs = change.inbox.map((held) => ({ provider: held.provider, ref: held.providerRef }));
-      if ((await run(client, S.countTakenReferences, { ...recordset(refs) })).rows[0].n > 0) throw new Conflict();
-      await insertAll(change.inbox, S.insertInboxReceipts, rows.inboxParams);
-    }
-    for (const taken of change.inboxTaken ?? []) {
-      const present = (await run(client, S.listInboxIds, { provider: taken.provider, providerRef: taken.providerRef })).rows.map((row) => row.id as string);
-      if (present.length !== taken.ids.length || !present.every((id) => taken.ids.includes(id))) throw new Conflict();
-      await run(client, S.deleteInboxReceipts, { ids: taken.ids });
-    }
-    if (change.inboxExpired?.length) await expect(change.inboxExpired.length, S.deleteInboxReceipts, { ids: change.inboxExpired });
-    const counters = Object.entries(change.counters ?? {}).map(([name, by]) => ({ name, by }));
-    if (counters.length > 0) await run(client, S.addToCounters, { ...recordset(counters) });
   }
 
   /** One transaction on a pooled connection; retried when PostgreSQL aborted it to break a deadlock. */
@@ -524,7 +445,6 @@ export class PostgresStore implements Store {
   }
 }
 
-const UNIQUE_VIOLATION = '23505';
 /** Invalid byte sequence, untranslatable character: text with a NUL. */
 const UNSTORABLE_TEXT = ['22021', '22P05'];
 
@@ -537,23 +457,6 @@ function isRetryable(error: unknown): boolean {
 /** A named statement: parsed once per connection, then only bound and run. */
 function run(on: Querier, statement: NamedStatement, params: Record<string, unknown>): Promise<pg.QueryResult> {
   return on.query({ name: statement.name, text: statement.text, values: statement.values(params) }).catch(rethrowUnavailable);
-}
-
-/** Rows for a recordset statement: one JSON parameter, and their count (recordsetRows). */
-const recordset = (items: readonly object[]) => ({ rows: JSON.stringify(items), count: items.length });
-
-/** The (provider, reference) pairs whose receipt guards this change relies on, sorted (locks taken in one order cannot deadlock). */
-function referencesGuarded(change: ChangeSet): string[] {
-  const keys = new Set<string>();
-  const add = (provider: string | undefined, ref: string | undefined) => {
-    if (provider !== undefined && ref !== undefined) keys.add(`ref\n${provider}\n${ref}`);
-  };
-  for (const held of change.inbox ?? []) add(held.provider, held.providerRef);
-  for (const taken of change.inboxTaken ?? []) add(taken.provider, taken.providerRef);
-  for (const part of change.messageParts ?? []) add(part.provider, part.partRef);
-  for (const update of change.messageUpdates ?? []) add(update.provider, update.providerRef);
-  for (const message of change.messages ?? []) add(message.provider, message.providerRef);
-  return [...keys].sort();
 }
 
 const filterParams = (filter: JobFilter) => ({
@@ -581,6 +484,7 @@ function claimStatement(name: string, lanes: string): NamedStatement {
 
 /** All SQL of the adapter, one statement per intent. */
 const S = {
+  apply: namedSql('apply', `SELECT ${APPLY_FUNCTION}(@steps::jsonb)`),
   lockReferences: namedSql('lock_references', 'SELECT pg_advisory_xact_lock(hashtextextended(key, 0)) FROM unnest(@keys::text[]) AS key'),
 
   insertAccount: namedSql('insert_account', `INSERT INTO accounts (api_key, secret_hash, signature_secret, default_inbound_url, default_status_url, created_at)
@@ -614,23 +518,6 @@ const S = {
   sentFromByAccount: namedSql('sent_from_by_account', `SELECT 1 FROM messages
     WHERE channel = @channel AND from_value = @address AND direction = 'outbound' AND api_key = @apiKey LIMIT 1`),
 
-  insertMessages: recordsetInsert('insert_messages', 'messages', {
-    uuid: ['uuid', 'text'], api_key: ['apiKey', 'text'], application_id: ['applicationId', 'text'], direction: ['direction', 'text'],
-    channel: ['channel', 'text'], to_address: ['toAddress', 'text'], from_address: ['fromAddress', 'text'], to_value: ['toValue', 'text'],
-    from_value: ['fromValue', 'text'], body: ['body', 'text'], client_ref: ['clientRef', 'text'], status: ['status', 'text'],
-    reported: ['reported', 'text'], version: ['version', 'integer'], status_url: ['statusUrl', 'text'], provider: ['provider', 'text'],
-    provider_ref: ['providerRef', 'text'], dispatch_uuid: ['dispatchUuid', 'text'], step_index: ['stepIndex', 'integer'],
-    error_code: ['errorCode', 'integer'], error_reason: ['errorReason', 'text'], price: ['price', 'text'], currency: ['currency', 'text'],
-    created_at: ['createdAt', 'bigint'], updated_at: ['updatedAt', 'bigint'],
-  }),
-  updateMessages: recordsetUpdate('update_messages', 'messages', `status = r.status, reported = r.reported, version = t.version + 1,
-      provider = coalesce(r.provider, t.provider), provider_ref = coalesce(r."providerRef", t.provider_ref),
-      error_code = coalesce(r."errorCode", t.error_code), error_reason = coalesce(r."errorReason", t.error_reason),
-      price = coalesce(r.price, t.price), currency = coalesce(r.currency, t.currency), updated_at = r."updatedAt"`,
-    't.uuid = r.uuid AND t.version = r."expectedVersion"', {
-      uuid: 'text', expectedVersion: 'integer', status: 'text', reported: 'text', provider: 'text', providerRef: 'text',
-      errorCode: 'integer', errorReason: 'text', price: 'text', currency: 'text', updatedAt: 'bigint',
-    }),
   findMessage: namedSql('find_message', 'SELECT * FROM messages WHERE uuid = @uuid'),
   findMessageByProviderRef: namedSql('find_message_by_provider_ref', 'SELECT * FROM messages WHERE provider = @provider AND provider_ref = @providerRef'),
   findLatestConversation: namedSql('find_latest_conversation', `SELECT * FROM messages WHERE api_key = @apiKey AND channel = @channel
@@ -643,58 +530,18 @@ const S = {
     ORDER BY created_at DESC LIMIT @limit`),
   listDispatchMessages: namedSql('list_dispatch_messages', 'SELECT * FROM messages WHERE dispatch_uuid = @uuid ORDER BY step_index'),
 
-  insertMessageParts: recordsetInsert('insert_message_parts', 'message_parts', {
-    provider: ['provider', 'text'], part_ref: ['partRef', 'text'], message_uuid: ['messageUuid', 'text'], part_index: ['index', 'integer'],
-    status: ['status', 'text'], at: ['at', 'bigint'], error_code: ['errorCode', 'integer'], error_reason: ['errorReason', 'text'],
-  }),
-  updateMessageParts: recordsetUpdate('update_message_parts', 'message_parts',
-    'status = r.status, at = r.at, error_code = r."errorCode", error_reason = r."errorReason"',
-    't.provider = r.provider AND t.part_ref = r."partRef" AND t.status = r."expectedStatus"', {
-      provider: 'text', partRef: 'text', expectedStatus: 'text', status: 'text', at: 'bigint', errorCode: 'integer', errorReason: 'text',
-    }),
   findMessagePart: namedSql('find_message_part', 'SELECT * FROM message_parts WHERE provider = @provider AND part_ref = @partRef'),
   listMessageParts: namedSql('list_message_parts', 'SELECT * FROM message_parts WHERE message_uuid = @messageUuid ORDER BY part_index'),
-  /** How many of these (provider, reference) pairs a message or a part of one carries already. */
-  countTakenReferences: namedSql('count_taken_references', `SELECT count(*) AS n FROM ${recordsetRows('provider text, ref text')}
-    WHERE EXISTS (SELECT 1 FROM messages m WHERE m.provider = r.provider AND m.provider_ref = r.ref)
-       OR EXISTS (SELECT 1 FROM message_parts p WHERE p.provider = r.provider AND p.part_ref = r.ref)`),
 
-  insertEvents: recordsetInsert('insert_events', 'message_events', {
-    message_uuid: ['messageUuid', 'text'], status: ['status', 'text'], at: ['at', 'bigint'], error_code: ['errorCode', 'integer'],
-    error_reason: ['errorReason', 'text'], price: ['price', 'text'], currency: ['currency', 'text'],
-  }),
   listEvents: namedSql('list_events', 'SELECT * FROM message_events WHERE message_uuid = @uuid ORDER BY id'),
-  insertSendAttempts: recordsetInsert('insert_send_attempts', 'send_attempts', {
-    message_uuid: ['messageUuid', 'text'], attempt: ['attempt', 'integer'], provider: ['provider', 'text'], at: ['at', 'bigint'],
-    outcome: ['outcome', 'text'], provider_ref: ['providerRef', 'text'], error_code: ['errorCode', 'integer'], error_reason: ['errorReason', 'text'],
-  }),
   listSendAttempts: namedSql('list_send_attempts', 'SELECT * FROM send_attempts WHERE message_uuid = @uuid ORDER BY attempt'),
 
-  insertInboxReceipts: recordsetInsert('insert_inbox_receipts', 'receipt_inbox', {
-    id: ['id', 'text'], provider: ['provider', 'text'], provider_ref: ['providerRef', 'text'], status: ['status', 'text'], at: ['at', 'bigint'],
-    error_code: ['errorCode', 'integer'], error_reason: ['errorReason', 'text'], received_at: ['receivedAt', 'bigint'],
-  }),
   listInboxReceipts: namedSql('list_inbox_receipts', 'SELECT * FROM receipt_inbox WHERE provider = @provider AND provider_ref = @providerRef ORDER BY received_at, id'),
-  listInboxIds: namedSql('list_inbox_ids', 'SELECT id FROM receipt_inbox WHERE provider = @provider AND provider_ref = @providerRef'),
   findInboxReceipt: namedSql('find_inbox_receipt', 'SELECT * FROM receipt_inbox WHERE id = @id'),
-  deleteInboxReceipts: namedSql('delete_inbox_receipts', 'DELETE FROM receipt_inbox WHERE id = ANY (@ids::text[])'),
-  addToCounters: namedSql('add_to_counters', `INSERT INTO counters (name, value) SELECT name, by FROM jsonb_to_recordset(@rows::jsonb) AS r(name text, by bigint)
-    ON CONFLICT (name) DO UPDATE SET value = counters.value + excluded.value`),
   readCounters: namedSql('read_counters', 'SELECT name, value FROM counters ORDER BY name'),
 
-  insertDispatches: recordsetInsert('insert_dispatches', 'dispatches', {
-    uuid: ['uuid', 'text'], api_key: ['apiKey', 'text'], application_id: ['applicationId', 'text'], status_url: ['statusUrl', 'text'],
-    status: ['status', 'text'], workflow: ['workflow', 'text'], state: ['state', 'text'], version: ['version', 'integer'],
-    created_at: ['createdAt', 'bigint'], updated_at: ['updatedAt', 'bigint'],
-  }),
-  updateDispatches: recordsetUpdate('update_dispatches', 'dispatches', 'state = r.state, status = r.status, version = t.version + 1, updated_at = r."updatedAt"',
-    't.uuid = r.uuid AND t.version = r."expectedVersion"', { uuid: 'text', expectedVersion: 'integer', status: 'text', state: 'text', updatedAt: 'bigint' }),
   findDispatch: namedSql('find_dispatch', 'SELECT * FROM dispatches WHERE uuid = @uuid'),
 
-  insertJobs: recordsetInsert('insert_jobs', 'jobs', {
-    kind: ['kind', 'text'], lane: ['lane', 'text'], job_key: ['key', 'text'], tenant: ['tenant', 'text'], payload: ['payload', 'text'],
-    due_at: ['dueAt', 'bigint'], created_at: ['createdAt', 'bigint'],
-  }),
   // Due, not under a live lease, and not locked by another node's claim of this instant: SKIP
   // LOCKED lets nodes claim side by side, each a batch of its own. A lane's claim (the workers'
   // case) reads its own range of the (lane, due_at) index.
@@ -704,14 +551,6 @@ const S = {
   nextDueOfLanes: namedSql('next_due_of_lanes', `SELECT min(first.due_at) AS due_at FROM unnest(@lanes::text[]) AS l(lane),
     LATERAL (SELECT due_at FROM jobs WHERE jobs.lane = l.lane AND ${UNLEASED} AND ${NOT_EXCLUDED} ORDER BY due_at LIMIT 1) AS first`),
   nextDueAt: namedSql('next_due_at', `SELECT min(due_at) AS due_at FROM jobs WHERE ${UNLEASED} AND ${NOT_EXCLUDED}`),
-  // Finishing leased jobs: each fenced on its lease owner.
-  deleteLeasedJobs: namedSql('delete_leased_jobs', `DELETE FROM jobs AS t USING ${recordsetRows('id bigint, owner text')}
-    WHERE t.id = r.id AND t.lease_owner = r.owner`),
-  rescheduleJobs: recordsetUpdate('reschedule_jobs', 'jobs', 'due_at = r."dueAt", last_error = r.error, lease_owner = NULL, lease_node = NULL, lease_expires_at = NULL',
-    't.id = r.id AND t.lease_owner = r.owner', { id: 'bigint', owner: 'text', dueAt: 'bigint', error: 'text' }),
-  releaseJobs: recordsetUpdate('release_jobs', 'jobs', 'lease_owner = NULL, lease_node = NULL, lease_expires_at = NULL, attempts = t.attempts - 1',
-    't.id = r.id AND t.lease_owner = r.owner', { id: 'bigint', owner: 'text' }),
-  deleteJobsByKeys: namedSql('delete_jobs_by_keys', 'DELETE FROM jobs WHERE job_key = ANY (@keys::text[])'),
   countJobs: namedSql('count_jobs', 'SELECT count(*) AS n FROM jobs'),
   hasDueJob: namedSql('has_due_job', 'SELECT 1 FROM jobs WHERE job_key = @key AND due_at <= @dueBy LIMIT 1'),
 
@@ -731,20 +570,7 @@ const S = {
   deleteWebhooks: namedSql('delete_webhooks', `WITH gone AS (DELETE FROM webhooks WHERE id = ANY (@ids::text[]) RETURNING id)
     DELETE FROM webhook_attempts WHERE webhook_id IN (SELECT id FROM gone)`),
 
-  insertWebhooks: recordsetInsert('insert_webhooks', 'webhooks', {
-    id: ['id', 'text'], api_key: ['apiKey', 'text'], application_id: ['applicationId', 'text'], kind: ['kind', 'text'], url: ['url', 'text'],
-    body: ['body', 'text'], message_uuid: ['messageUuid', 'text'], state: ['state', 'text'], attempts: ['attempts', 'integer'],
-    created_at: ['createdAt', 'bigint'],
-  }),
-  updateWebhooks: recordsetUpdate('update_webhooks', 'webhooks',
-    'state = r.state, attempts = r.attempts, last_attempt_at = r."lastAttemptAt", completed_at = r."completedAt"', 't.id = r.id', {
-      id: 'text', state: 'text', attempts: 'integer', lastAttemptAt: 'bigint', completedAt: 'bigint',
-    }),
   findWebhook: namedSql('find_webhook', 'SELECT * FROM webhooks WHERE id = @id'),
   listWebhooksForMessage: namedSql('list_webhooks_for_message', 'SELECT * FROM webhooks WHERE message_uuid = @messageUuid ORDER BY created_at, seq'),
-  insertWebhookAttempts: recordsetInsert('insert_webhook_attempts', 'webhook_attempts', {
-    webhook_id: ['webhookId', 'text'], attempt: ['attempt', 'integer'], at: ['at', 'bigint'], duration_ms: ['durationMs', 'integer'],
-    status_code: ['statusCode', 'integer'], error: ['error', 'text'], outcome: ['outcome', 'text'],
-  }),
   listWebhookAttempts: namedSql('list_webhook_attempts', 'SELECT * FROM webhook_attempts WHERE webhook_id = @webhookId ORDER BY attempt'),
 };
