@@ -13,6 +13,7 @@ const RAN_ALREADY = new Set([
   'sandbox-state-conformance.test.js',
   'postgres-nodes.test.js',
   'postgres-outage.test.js',
+  'postgres-shares.test.js',
   'cluster-kill.test.js',
   'upgrade.test.js',
 ]);

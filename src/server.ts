@@ -113,7 +113,7 @@ export async function startServer(config: Readonly<Config>, extras: ServerExtras
   // Each node paces a provider at its share of rate_per_second, so the nodes together keep to it.
   store.onNodesChanged((liveNodes) => {
     providers.shareRatesAmong(liveNodes);
-    log.info({ liveNodes }, 'nodes sharing the database changed; provider rates are shared among them');
+    log.info({ liveNodes }, 'nodes sharing the database changed; provider rates and concurrency shares are divided among them');
   });
   const webhookAddresses = new WebhookAddressPolicy(config.webhooks.allowNetworks);
   const ctx: EngineContext = {
@@ -152,6 +152,8 @@ export async function startServer(config: Readonly<Config>, extras: ServerExtras
     store,
     clock,
   );
+  // And to its part of each receiver's, provider's and account's share of the lanes.
+  store.onNodesChanged((liveNodes) => engine.shareAmong(liveNodes));
   let advanceClock: ((ms: number) => Promise<number>) | undefined;
   if (clock instanceof VirtualClock) {
     clock.onAdvance(() => engine.wake());

@@ -96,6 +96,12 @@ export class JobEngine {
     });
   }
 
+  /** Keeps this node to its part of the lane's per-key and per-tenant limits, `nodes` running the lane on one database (LaneShare.divideAmong). */
+  shareAmong(nodes: number): void {
+    this.keyShare.divideAmong(nodes);
+    this.tenantShare.divideAmong(nodes);
+  }
+
   start(): void {
     if (this.running) return;
     this.running = true;

@@ -32,6 +32,11 @@ export class JobWorkers {
     for (const engine of this.engines) engine.wake();
   }
 
+  /** Each lane keeps to its part of its shares (per receiver, provider, account) among `nodes` nodes. */
+  shareAmong(nodes: number): void {
+    for (const engine of this.engines) engine.shareAmong(nodes);
+  }
+
   /** Jobs running now, in one lane or in all. */
   jobsInFlight(lane?: Lane): number {
     if (lane) return this.lanes[lane].jobsInFlight;

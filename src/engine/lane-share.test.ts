@@ -49,3 +49,18 @@ test('a value with a limit of its own is held to it, and a batch never brings mo
   share.finished('slow');
   assert.deepEqual(share.saturated(), []);
 });
+
+test('shared among nodes, each node keeps to its part of every limit, and at least 1', () => {
+  const share = new LaneShare(32, new Map([['paced', 4]]));
+  share.divideAmong(3);
+  assert.equal(share.allowance(), 1, 'the paced value: 4 among 3 nodes is 1 each');
+  for (let i = 0; i < 10; i += 1) share.started('receiver');
+  assert.equal(share.atLimit('receiver'), true, '32 among 3 nodes is 10 each: the parts add up to no more than the limit');
+  share.started('paced');
+  assert.equal(share.atLimit('paced'), true);
+  share.divideAmong(1);
+  assert.equal(share.atLimit('receiver'), false, 'alone again: the whole limit');
+  assert.equal(share.atLimit('paced'), false);
+  share.divideAmong(100);
+  assert.equal(share.atLimit('receiver'), true, 'more nodes than the limit: 1 each');
+});

@@ -7,7 +7,9 @@
 export class LaneShare {
   private readonly inFlight = new Map<string, number>();
   /** No value's limit is below this: the most a claim batch may bring of a value not yet in flight. */
-  private readonly smallestLimit: number;
+  private smallestLimit = Infinity;
+  /** The nodes the limits are shared among (divideAmong). */
+  private nodes = 1;
 
   /**
    * `max` undefined: no limit. `limits`: values with a lower limit of their own (a provider whose
@@ -17,11 +19,23 @@ export class LaneShare {
     private readonly max: number | undefined,
     private readonly limits: ReadonlyMap<string, number> = new Map(),
   ) {
-    this.smallestLimit = Math.min(max ?? Infinity, ...limits.values());
+    this.divideAmong(1);
   }
 
-  private limitOf(value: string): number {
-    return this.limits.get(value) ?? this.max ?? Infinity;
+  /**
+   * Shares every limit among `nodes` nodes running this lane on one database: each node keeps to
+   * its part (at least 1), so the nodes together keep to the limit while there are no more nodes
+   * than the limit.
+   */
+  divideAmong(nodes: number): void {
+    this.nodes = Math.max(1, Math.floor(nodes));
+    this.smallestLimit = this.limitOf(undefined);
+    for (const value of this.limits.keys()) this.smallestLimit = Math.min(this.smallestLimit, this.limitOf(value));
+  }
+
+  private limitOf(value: string | undefined): number {
+    const limit = (value === undefined ? undefined : this.limits.get(value)) ?? this.max ?? Infinity;
+    return limit === Infinity ? limit : Math.max(1, Math.floor(limit / this.nodes));
   }
 
   /** The values at their limit: left out of claims until a job of theirs finishes. */

@@ -65,9 +65,9 @@ type Querier = Pick<pg.PoolClient, 'query'>;
  * PostgreSQL adapter (DESIGN §2 rule 4). Several nodes share one database: every write is a
  * transaction on a pooled connection under READ COMMITTED, every transition a conditional
  * update checked by its row count, and claims take due jobs with `FOR UPDATE SKIP LOCKED`, so
- * nodes never wait on each other's batches. Lists of rows travel as one JSON parameter per
- * table (recordset.ts): a change set costs a round trip per kind of row, not per row, and the
- * change sets of one turn share their statements and their COMMIT (group-commit.ts).
+ * nodes never wait on each other's batches. Change sets are written by the schema's apply
+ * function (apply-function.ts): the change sets of a turn travel as one JSON parameter and
+ * commit in one statement, one round trip whatever their rows (group-commit.ts).
  */
 export class PostgresStore implements Store {
   readonly sharedByNodes = true;
