@@ -42,7 +42,7 @@ const TRANSACTION_TRIES = 5;
  */
 const MAX_BATCH = 64;
 
-/** Thrown inside a transaction to roll it back when a fence or a condition does not hold. */
+/** A fence or a condition did not hold: nothing of the change sets was written. */
 class Conflict extends Error {}
 
 export interface PostgresStoreOptions {
@@ -131,6 +131,7 @@ export class PostgresStore implements Store {
   private async commitTogether(changes: readonly ChangeSet[], tries = TRANSACTION_TRIES): Promise<void> {
     const added = jobsAddedBy(...changes);
     const steps = writeSteps(changes, { now: this.clock.wallNow(), ...(added && this.notifications && { notice: this.notifications.notice(added) }) });
+    if (steps.length === 0) return;
     for (let attempt = 1; ; attempt++) {
       try {
         await run(this.pool, S.apply, { steps: JSON.stringify(steps) });
