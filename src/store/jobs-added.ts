@@ -4,17 +4,17 @@ import type { ChangeSet, JobsAdded } from './store.js';
 export function jobsAddedBy(...changes: readonly ChangeSet[]): JobsAdded | undefined {
   let earliestDueAt = Infinity;
   const lanes = new Set<string>();
-  let any = false;
+  let found = false;
   for (const change of changes) {
     if (change.reschedule) {
-      any = true;
+      found = true;
       earliestDueAt = Math.min(earliestDueAt, change.reschedule.dueAt);
     }
     for (const job of change.jobs ?? []) {
-      any = true;
+      found = true;
       earliestDueAt = Math.min(earliestDueAt, job.dueAt);
       if (job.lane !== undefined) lanes.add(job.lane);
     }
   }
-  return any ? { earliestDueAt, lanes } : undefined;
+  return found ? { earliestDueAt, lanes } : undefined;
 }

@@ -132,16 +132,11 @@ export class PostgresStore implements Store {
     const added = jobsAddedBy(...changes);
     const steps = writeSteps(changes, { now: this.clock.wallNow(), ...(added && this.notifications && { notice: this.notifications.notice(added) }) });
     if (steps.length === 0) return;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await run(this.pool, S.apply, { steps: JSON.stringify(steps) });
-        break;
-      } catch (error) {
-        if ((error as { code?: string }).code === CONFLICT) throw new Conflict();
-        if (attempt < tries && isRetryable(error)) continue;
-        throw error;
-      }
-    }
+    await retryingAborts(tries, () =>
+      run(this.pool, S.apply, { steps: JSON.stringify(steps) }).catch((error) => {
+        throw (error as { code?: string }).code === CONFLICT ? new Conflict() : error;
+      }),
+    );
     if (added) this.emitJobsAdded(added);
   }
 
@@ -160,26 +155,21 @@ export class PostgresStore implements Store {
   }
 
   /** One transaction on a pooled connection; retried when PostgreSQL aborted it to break a deadlock. */
-  private async transaction<T>(work: (client: pg.PoolClient) => Promise<T>, tries = TRANSACTION_TRIES): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await withConnection(this.pool, async (client) => {
-          await client.query('BEGIN');
-          try {
-            const result = await work(client);
-            await client.query('COMMIT');
-            return result;
-          } catch (error) {
-            // A rollback that fails means a broken connection: withConnection discards it.
-            if (!isUnavailable(error)) await client.query('ROLLBACK');
-            throw error;
-          }
-        });
-      } catch (error) {
-        if (attempt < tries && isRetryable(error)) continue;
-        rethrowUnavailable(error);
-      }
-    }
+  private async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const attempt = () =>
+      withConnection(this.pool, async (client) => {
+        await client.query('BEGIN');
+        try {
+          const result = await work(client);
+          await client.query('COMMIT');
+          return result;
+        } catch (error) {
+          // A rollback that fails means a broken connection: withConnection discards it.
+          if (!isUnavailable(error)) await client.query('ROLLBACK');
+          throw error;
+        }
+      });
+    return retryingAborts(TRANSACTION_TRIES, attempt).catch(rethrowUnavailable);
   }
 
   private async all<Row>(statement: NamedStatement, params: Record<string, unknown>): Promise<Row[]> {
@@ -453,6 +443,17 @@ const UNSTORABLE_TEXT = ['22021', '22P05'];
 function isRetryable(error: unknown): boolean {
   const code = (error as { code?: string }).code;
   return code === '40P01' || code === '40001';
+}
+
+/** `work`, run again (up to `tries` times in all) while PostgreSQL aborts it to break a deadlock or a serialization cycle. */
+async function retryingAborts<T>(tries: number, work: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      if (attempt >= tries || !isRetryable(error)) throw error;
+    }
+  }
 }
 
 /** A named statement: parsed once per connection, then only bound and run. */
