@@ -139,3 +139,26 @@ test('a 404 names an id only when it has the shape of one (letters, digits, dash
     assert.equal(((await answer.json()) as Record<string, string>).detail, detail, path);
   }
 });
+
+test('a NUL character anywhere a client sends text is a 400 naming the field, on either database, and nothing is made', async () => {
+  const headers = { authorization: server.basicAuth, 'content-type': 'application/json' };
+  const sms = { from: { type: 'sms', number: '447700900001' }, to: { type: 'sms', number: '447700900000' }, message: { content: { type: 'text', text: 'hi\u0000' } } };
+  const cases: Array<[string, string, string | undefined, string]> = [
+    ['DELETE', '/v2/applications/%00', undefined, 'id'],
+    ['GET', '/v0.1/messages/abc%00', undefined, 'uuid'],
+    ['GET', '/sandbox/messages?to=%00', undefined, 'to'],
+    ['POST', '/v0.1/messages', JSON.stringify(sms), 'message.content.text'],
+    ['POST', '/v0.1/dispatch', JSON.stringify({ template: 'failover', workflow: [sms] }), 'workflow[0].message.content.text'],
+    ['POST', '/v2/applications', JSON.stringify({ name: 'app', 'a\u0000': 1 }), 'body'],
+  ];
+  for (const [method, path, body, name] of cases) {
+    const response = await fetch(`${server.url}${path}`, { method, headers, ...(body !== undefined && { body }) });
+    assert.equal(response.status, 400, `${method} ${path}`);
+    const problem = (await response.json()) as { invalid_parameters?: unknown };
+    assert.deepEqual(problem.invalid_parameters, [{ name, reason: 'must not contain the NUL character (U+0000)' }], `${method} ${path}`);
+  }
+  const sent = (await (await fetch(`${server.url}/sandbox/messages`, { headers })).json()) as { messages: unknown[] };
+  assert.equal(sent.messages.length, 0);
+  const applications = (await (await fetch(`${server.url}/v2/applications`, { headers })).json()) as { total_items: number };
+  assert.equal(applications.total_items, 0);
+});

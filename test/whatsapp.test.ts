@@ -149,6 +149,14 @@ describe('WhatsApp through the Cloud API', () => {
     assert.deepEqual([inbound!.json.to, inbound!.json.message.content], [{ type: 'whatsapp', number: BUSINESS }, { type: 'text', text: 'Where is it?' }]);
   });
 
+  test('a NUL in a user’s message (which PostgreSQL cannot store) arrives as U+FFFD, and the Cloud API gets its 200', async () => {
+    const user = newUser();
+    await waitForMessage(server, await sendWhatsApp(user), ['submitted']);
+    assert.equal(await wa.inbound(PHONE_NUMBER_ID, user, { text: 'a\u0000b' }), 200);
+    const [inbound] = await receiver.waitFor((webhook) => webhook.path === '/inbound' && webhook.json.from?.number === user);
+    assert.deepEqual(inbound!.json.message.content, { type: 'text', text: 'a\uFFFDb' });
+  });
+
   test('the corpus’s WhatsApp → SMS dispatch: a failed 131047 status moves it to the SMS at once, delivered over SMPP', async () => {
     const user = newUser();
     const { status, json } = await postJson(`${server.url}/v0.1/dispatch`, await app.bearer(), {

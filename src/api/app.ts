@@ -8,6 +8,7 @@ import { registerProviderRoutes } from './providers.js';
 import { registerDispatchRoutes } from './dispatch.js';
 import { registerMessageRoutes } from './messages.js';
 import { answerClientError } from './client-errors.js';
+import { nulInJsonBody, nulInParameters } from './nul-characters.js';
 import { Problem, SECURITY_HEADERS, invalidParams, problem, renderProblem } from './problem.js';
 import { registerProviderWebhookRoutes } from './provider-webhooks.js';
 import { registerSandboxRoutes } from './sandbox.js';
@@ -61,9 +62,18 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   // POST: a route that takes no body (config.bodiless) reads that as no body, not as empty JSON.
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) =>
-    body === '' && request.routeOptions.config.bodiless === true ? done(null, undefined) : parseJson(request, body as string, done),
-  );
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = body as string;
+    if (text === '' && request.routeOptions.config.bodiless === true) return done(null, undefined);
+    parseJson(request, text, (error, parsed) => {
+      const nul = error ? undefined : nulInJsonBody(text, parsed);
+      return nul ? done(invalidParams([nul])) : done(error, parsed);
+    });
+  });
+  app.addHook('preValidation', async (request) => {
+    const nul = nulInParameters(request.params, 'path') ?? nulInParameters(request.query, 'query');
+    if (nul) throw invalidParams([nul]);
+  });
 
   app.addHook('onRequest', async (request, reply) => {
     reply.headers({ ...SECURITY_HEADERS, 'x-nexmo-trace-id': request.id });

@@ -1,6 +1,7 @@
 import type { ProviderEvent, ProviderReport, ProviderSink, ThreadReport } from '../../channels/channel-adapter.js';
 import { OpenDispatchError } from '../../core/errors.js';
 import { applyPartReports, type MessagePart, wholeMessageReport } from '../../core/message-parts.js';
+import { withoutNulCharacters } from '../../core/nul-characters.js';
 import type { InboxReceiptRecord, MessageRecord } from '../../core/records.js';
 import { mergeChanges } from '../../store/merge-changes.js';
 import type { ChangeSet } from '../../store/store.js';
@@ -39,7 +40,8 @@ export async function recordProviderEvents(ctx: EngineContext, provider: string,
 }
 
 /** The change that records provider events on the state as it is now (for a job to commit with its completion). */
-export async function providerEventsChange(ctx: EngineContext, provider: string, events: readonly ProviderEvent[]): Promise<ChangeSet> {
+export async function providerEventsChange(ctx: EngineContext, provider: string, reported: readonly ProviderEvent[]): Promise<ChangeSet> {
+  const events = withoutNulCharacters(reported);
   const receipts = events.flatMap((event) => (event.type === 'receipt' ? [{ provider, providerRef: event.providerRef, report: event.report, alternateRefs: event.alternateRefs }] : []));
   const threads = events.flatMap((event) => (event.type === 'thread-receipt' ? [event.report] : []));
   const inbound = await Promise.all(events.flatMap((event) => (event.type === 'inbound' ? [inboundChange(ctx, provider, event.inbound)] : [])));
