@@ -11,6 +11,10 @@
  *   messages   POST /v0.1/messages v0.1 (Messenger text), for comparison
  *   dispatch, engine stopped   the accept path alone (no send jobs run), to separate its cost
  *   dispatch on PostgreSQL     one node, and three nodes on one schema with the connections spread over them
+ *   dispatch with webhooks     the account has a status URL, so each dispatch also sends its
+ *                              `submitted` webhook: to a receiver (a child) that answers at once,
+ *                              one that answers in 50 ms, one that fails every second request.
+ *                              The fan-out target: the last two cost at most 10 % against the first.
  *
  * The sandbox recipients are scripted silent, so the background work per accepted dispatch is
  * its step-0 send job (handset row + `submitted` with the expiry timer; no webhook, because the
@@ -41,13 +45,39 @@ import {
 import { createTestSchema } from '../test/support/postgres-schema.js';
 import { runLoad, type LoadResult } from './support/load.js';
 import type { OpenDispatchChildArgs } from './support/opendispatch-server.js';
+import type { ReceiverArgs } from './support/receiver-server.js';
 import type { ChildStats } from './support/protocol.js';
 import { renderStoreTime } from './support/store-report.js';
 
-export type AcceptTarget = 'bare' | 'dispatch' | 'messages' | 'dispatch-engine-off' | 'dispatch-postgres' | 'dispatch-postgres-3';
-const ALL_TARGETS: readonly AcceptTarget[] = ['bare', 'dispatch', 'messages', 'dispatch-engine-off', 'dispatch-postgres', 'dispatch-postgres-3'];
+export type AcceptTarget =
+  | 'bare'
+  | 'dispatch'
+  | 'messages'
+  | 'dispatch-engine-off'
+  | 'dispatch-postgres'
+  | 'dispatch-postgres-3'
+  | 'dispatch-webhooks'
+  | 'dispatch-webhooks-slow'
+  | 'dispatch-webhooks-failing';
+const ALL_TARGETS: readonly AcceptTarget[] = [
+  'bare',
+  'dispatch',
+  'messages',
+  'dispatch-engine-off',
+  'dispatch-postgres',
+  'dispatch-postgres-3',
+  'dispatch-webhooks',
+  'dispatch-webhooks-slow',
+  'dispatch-webhooks-failing',
+];
 /** Nodes of the PostgreSQL targets (one schema, each node its own child; the load spread over them). */
 const NODES: Partial<Record<AcceptTarget, number>> = { 'dispatch-postgres': 1, 'dispatch-postgres-3': 3 };
+/** The webhook receivers of the fan-out targets (each a child process): how they answer. */
+const RECEIVERS: Partial<Record<AcceptTarget, ReceiverArgs>> = {
+  'dispatch-webhooks': { delayMs: 0, failHalf: false },
+  'dispatch-webhooks-slow': { delayMs: 50, failHalf: false },
+  'dispatch-webhooks-failing': { delayMs: 0, failHalf: true },
+};
 
 export interface AcceptOptions {
   seconds: number;
@@ -74,9 +104,12 @@ export interface AcceptReport {
   /** dispatch rps / bare rps, when both ran. */
   ratio?: number;
   dispatchP99?: number;
+  /** The larger accept loss of the slow and the failing receiver against the one that answers at once. */
+  fanOutLoss?: number;
 }
 
-export const ACCEPT_TARGETS = { ratio: 0.4, p99Ms: 25, postgresRatio: 0.25 } as const;
+/** fanOutLoss: the most a slow or failing receiver may cost accept throughput, against one that answers at once. */
+export const ACCEPT_TARGETS = { ratio: 0.4, p99Ms: 25, postgresRatio: 0.25, fanOutLoss: 0.1 } as const;
 
 const LABELS: Record<AcceptTarget, string> = {
   bare: '(a) bare Fastify route',
@@ -85,6 +118,9 @@ const LABELS: Record<AcceptTarget, string> = {
   'dispatch-engine-off': '(b0) dispatch, job engine stopped',
   'dispatch-postgres': '(d1) dispatch, PostgreSQL, 1 node',
   'dispatch-postgres-3': '(d3) dispatch, PostgreSQL, 3 nodes',
+  'dispatch-webhooks': '(w) dispatch, a webhook each to a receiver',
+  'dispatch-webhooks-slow': '(w50) dispatch, the receiver answers in 50 ms',
+  'dispatch-webhooks-failing': '(w500) dispatch, the receiver fails half',
 };
 
 export function acceptOptionsFromEnv(): AcceptOptions {
@@ -112,9 +148,12 @@ export async function runAcceptBenchmark(options: AcceptOptions, log: (line: str
   }
   const bare = results.find((r) => r.target === 'bare');
   const dispatch = results.find((r) => r.target === 'dispatch');
+  const fast = results.find((r) => r.target === 'dispatch-webhooks');
+  const fanOut = results.filter((r) => r.target === 'dispatch-webhooks-slow' || r.target === 'dispatch-webhooks-failing');
   const report: AcceptReport = {
     options,
     results,
+    ...(fast && fanOut.length > 0 && { fanOutLoss: Math.max(...fanOut.map((r) => 1 - r.rps / fast.rps)) }),
     ...(bare && dispatch && { ratio: dispatch.rps / bare.rps }),
     ...(dispatch && { dispatchP99: dispatch.load.p99 }),
   };
@@ -129,7 +168,10 @@ async function runTarget(target: AcceptTarget, options: AcceptOptions): Promise<
   const schema = nodes === undefined ? undefined : await createTestSchema('od_bench');
   const others: BenchChild[] = [];
   let child: BenchChild | undefined;
+  let receiver: BenchChild | undefined;
   try {
+    const receiverArgs = RECEIVERS[target];
+    if (receiverArgs) receiver = await startChild({ entry: 'receiver-server.js', args: receiverArgs });
     const childArgs: OpenDispatchChildArgs | Record<string, never> =
       target === 'bare'
         ? {}
@@ -141,6 +183,7 @@ async function runTarget(target: AcceptTarget, options: AcceptOptions): Promise<
             apiSecret: 'BenchSecret00001',
             engine: target === 'dispatch-engine-off' ? 'off' : 'on',
             ...(schema && { database: schema.url }),
+            ...(receiver && { webhookUrl: receiver.ready.url }),
           };
     child = await startChild({ entry: target === 'bare' ? 'bare-server.js' : 'opendispatch-server.js', args: childArgs, execArgv: childExecArgv() });
     const { url, basicAuth } = child.ready;
@@ -174,7 +217,7 @@ async function runTarget(target: AcceptTarget, options: AcceptOptions): Promise<
     const otherLoad = schema ? undefined : otherLoadShare(busyBefore, busyAfter, result.loadGeneratorCpuMs + server.cpuUserMs + server.cpuSystemMs + othersCpuMs, result.wallMs);
     return { target, label: LABELS[target], load: result, rps: result.ok2xx / result.seconds, server, otherLoad };
   } finally {
-    await Promise.all([child, ...others].map((node) => node?.stop()));
+    await Promise.all([child, ...others, receiver].map((node) => node?.stop()));
     dir?.cleanup();
     await schema?.drop();
   }
@@ -212,6 +255,10 @@ export function renderAcceptReport(report: AcceptReport): string {
   if (report.dispatchP99 !== undefined) {
     const ok = report.dispatchP99 < ACCEPT_TARGETS.p99Ms;
     lines.push(`dispatch p99 = ${fmt.ms(report.dispatchP99)} at ${report.options.connections} connections (target < ${ACCEPT_TARGETS.p99Ms} ms): ${ok ? 'met' : 'MISSED'}`);
+  }
+  if (report.fanOutLoss !== undefined) {
+    const ok = report.fanOutLoss <= ACCEPT_TARGETS.fanOutLoss;
+    lines.push(`webhook fan-out: a slow or failing receiver costs accept ${fmt.pct(report.fanOutLoss)} (target <= ${fmt.pct(ACCEPT_TARGETS.fanOutLoss)}): ${ok ? 'met' : 'MISSED'}`);
   }
   lines.push(
     `server event-loop blocking (timer lateness) p99 / max: ${report.results.map((r) => `${r.target} ${fmt.ms(r.server.loopDelayP99Ms)} / ${fmt.ms(r.server.loopDelayMaxMs)}`).join('; ')}`,

@@ -1,23 +1,28 @@
 /**
- * `npm run bench`: the accept benchmark (SQLite, and PostgreSQL with one node and three), then
- * the end-to-end failover benchmark on each of those three, then one summary against the
- * targets of DESIGN §5. Each can also run alone:
+ * `npm run bench`: the accept benchmark (SQLite, PostgreSQL with one node and three, and the
+ * webhook fan-out), the end-to-end failover benchmark on SQLite and PostgreSQL, the
+ * waiting-timers and cost-growth benchmark, then one summary against the targets of DESIGN §5.
+ * Each can also run alone:
  *
  *   node dist/bench/accept.js
  *   node dist/bench/failover-e2e.js
+ *   node dist/bench/waiting-timers.js
  *
- * Both are bounded (BENCH_SECONDS per accept target, BENCH_DISPATCHES and
- * BENCH_E2E_TIMEOUT_SECONDS end to end), send traffic only to 127.0.0.1, stop their server
+ * All are bounded (BENCH_SECONDS per accept target, BENCH_DISPATCHES and
+ * BENCH_E2E_TIMEOUT_SECONDS end to end, BENCH_GROWTH and BENCH_TIMERS_TIMEOUT_SECONDS for the
+ * timers; BENCH_TIMERS=0 leaves those out), send traffic only to 127.0.0.1, stop their server
  * children and remove their temp dirs. The exit code is 1 when a run fails or does not finish;
  * a missed target is only reported, unless BENCH_STRICT=1.
  */
 import { ACCEPT_TARGETS, acceptOptionsFromEnv, runAcceptBenchmark, type AcceptReport } from './accept.js';
 import { fmt, isMain, machineLine, table } from './support/common.js';
+import { TIMER_TARGETS, timersOptionsFromEnv, runWaitingTimersBenchmark, spread, type TimersReport } from './waiting-timers.js';
 import { E2E_POSTGRES_TARGET_PER_SECOND, E2E_TARGET_PER_SECOND, failoverOptionsFromEnv, runFailoverBenchmark, type FailoverReport } from './failover-e2e.js';
 
 export async function runAll(): Promise<{ met: boolean; completed: boolean }> {
   const acceptOptions = acceptOptionsFromEnv();
   const failoverOptions = failoverOptionsFromEnv();
+  const timersOptions = process.env.BENCH_TIMERS === '0' ? undefined : timersOptionsFromEnv();
   const started = Date.now();
 
   const accept = await runAcceptBenchmark(acceptOptions);
@@ -32,16 +37,23 @@ export async function runAll(): Promise<{ met: boolean; completed: boolean }> {
     }
   }
 
+  let timers: TimersReport | undefined;
+  if (timersOptions) {
+    console.log('\n');
+    timers = await runWaitingTimersBenchmark(timersOptions);
+  }
+
   console.log('\n');
   console.log(`summary (${((Date.now() - started) / 1000).toFixed(0)} s; ${machineLine()})`);
-  const rows = summaryRows(accept, failover, onPostgres);
+  const rows = [...summaryRows(accept, failover, onPostgres), ...(timers ? timerRows(timers) : [])];
   console.log(table(['measure', 'result', 'target', ''], rows.map((row) => [row.measure, row.result, row.target, row.met === undefined ? '' : row.met ? 'met' : 'MISSED'])));
   const noisy = [...accept.results.map((r) => r.otherLoad), failover.otherLoad].filter((share): share is number => share !== undefined && share > 0.1);
   if (noisy.length > 0) {
     console.log(`note: other processes used up to ${fmt.pct(Math.max(...noisy))} of the machine during some runs; numbers from a quiet machine will differ.`);
   }
   const runs = [failover, ...onPostgres];
-  return { met: rows.every((row) => row.met !== false), completed: runs.every((run) => !run.timedOut && run.acceptErrors === 0) };
+  const timersCompleted = timers === undefined || (timers.allRight && !timers.timedOut);
+  return { met: rows.every((row) => row.met !== false), completed: timersCompleted && runs.every((run) => !run.timedOut && run.acceptErrors === 0) };
 }
 
 interface SummaryRow {
@@ -90,6 +102,9 @@ function summaryRows(accept: AcceptReport, failover: FailoverReport, onPostgres:
       ...(run.options.nodes === 1 && { met: run.dispatchesPerSecond >= E2E_POSTGRES_TARGET_PER_SECOND && !run.timedOut }),
     });
   }
+  if (accept.fanOutLoss !== undefined) {
+    rows.push({ measure: 'accept: loss to a slow (50 ms) or failing receiver', result: fmt.pct(accept.fanOutLoss), target: `<= ${fmt.pct(ACCEPT_TARGETS.fanOutLoss)}`, met: accept.fanOutLoss <= ACCEPT_TARGETS.fanOutLoss });
+  }
   const store = failover.server.store;
   if (store) {
     const seconds = failover.phases.allWebhooks / 1000;
@@ -100,6 +115,22 @@ function summaryRows(accept: AcceptReport, failover: FailoverReport, onPostgres:
     });
   }
   return rows;
+}
+
+function timerRows(timers: TimersReport): SummaryRow[] {
+  if (timers.points.length === 0) return [{ measure: 'waiting timers', result: timers.timedOut ?? 'no result', target: '', met: false }];
+  const largest = timers.points.at(-1)!;
+  const worstLag = Math.max(...timers.points.map((point) => point.lagP99));
+  const acceptSpread = spread(timers.points.map((point) => point.acceptPerSecond));
+  const lagSpread = spread(timers.points.map((point) => point.lagP99));
+  const from = `${fmt.int(timers.points[0]!.stored)} → ${fmt.int(largest.stored)} stored`;
+  return [
+    { measure: `timers: server RSS with ${fmt.int(largest.stored)} waiting`, result: fmt.mb(timers.maxRssBytes), target: `< ${fmt.mb(TIMER_TARGETS.rssBytes)}`, met: timers.maxRssBytes < TIMER_TARGETS.rssBytes },
+    { measure: `timers: fire lag p99 at ${fmt.perSec(timers.options.fireRate)} coming due`, result: fmt.ms(worstLag), target: `< ${fmt.ms(TIMER_TARGETS.lagP99Ms)}`, met: worstLag < TIMER_TARGETS.lagP99Ms },
+    { measure: 'timers: every fired dispatch reported right', result: timers.allRight ? 'yes' : 'NO', target: '', met: timers.allRight },
+    { measure: `growth ${from}: accept spread`, result: fmt.pct(acceptSpread), target: `<= ${fmt.pct(TIMER_TARGETS.flatWithin)}`, met: acceptSpread <= TIMER_TARGETS.flatWithin },
+    { measure: `growth ${from}: fire lag p99 spread`, result: fmt.pct(lagSpread), target: `<= ${fmt.pct(TIMER_TARGETS.flatWithin)}`, met: lagSpread <= TIMER_TARGETS.flatWithin },
+  ];
 }
 
 if (isMain(import.meta.url)) {

@@ -16,6 +16,7 @@ const RAN_ALREADY = new Set([
   'postgres-shares.test.js',
   'cluster-kill.test.js',
   'upgrade.test.js',
+  'bench-smoke.test.js',
 ]);
 
 process.env.OPENDISPATCH_TEST_DATABASE = 'postgres';

@@ -23,6 +23,8 @@ export class WebhookCounter {
   readonly finals = new Map<string, FinalReport>();
   firstAt: number | undefined;
   lastAt: number | undefined;
+  /** Called with each status webhook's first delivery and its arrival time (epoch ms). */
+  onStatus: ((status: any, arrivedAt: number) => void) | undefined;
   private readonly seen = new Set<string>();
   private readonly waiters = new Set<() => void>();
   private server: Server | undefined;
@@ -100,6 +102,7 @@ export class WebhookCounter {
         this.seen.add(key);
         const name = `${json.to?.type ?? '?'}:${json.status}`;
         this.statuses.set(name, (this.statuses.get(name) ?? 0) + 1);
+        this.onStatus?.(json, Date.now());
       }
     } else {
       this.unparsable += 1;
