@@ -7,8 +7,10 @@
  * Targets, each server in its own child process, one after the other, loaded by autocannon
  * from this process with the same number of connections:
  *   bare       a Fastify route that parses the same JSON body and answers 202 {dispatch_uuid}
- *   dispatch   POST /v0.1/dispatch, the tutorial body, Basic auth, SQLite file, real clock
- *   messages   POST /v0.1/messages v0.1 (Messenger text), for comparison
+ *   dispatch   POST /v0.1/dispatch, the tutorial body and its application JWT (one token for
+ *              the run, as the tutorial's `$JWT`), SQLite file, real clock
+ *   dispatch, Basic auth   the same with the account's key and secret
+ *   messages   POST /v0.1/messages v0.1 (Messenger text, JWT), for comparison
  *   dispatch, engine stopped   the accept path alone (no send jobs run), to separate its cost
  *   dispatch on PostgreSQL     one node, and three nodes on one schema with the connections spread over them
  *   dispatch with webhooks     the account has a status URL, so each dispatch also sends its
@@ -42,6 +44,7 @@ import {
   TUTORIAL_IDS,
   tutorialDispatchBody,
 } from './support/common.js';
+import { generateApplicationJwt } from '../src/cli/generate-jwt.js';
 import { createTestSchema } from '../test/support/postgres-schema.js';
 import { runLoad, type LoadResult } from './support/load.js';
 import type { OpenDispatchChildArgs } from './support/opendispatch-server.js';
@@ -52,6 +55,7 @@ import { renderStoreTime } from './support/store-report.js';
 export type AcceptTarget =
   | 'bare'
   | 'dispatch'
+  | 'dispatch-basic'
   | 'messages'
   | 'dispatch-engine-off'
   | 'dispatch-postgres'
@@ -62,6 +66,7 @@ export type AcceptTarget =
 const ALL_TARGETS: readonly AcceptTarget[] = [
   'bare',
   'dispatch',
+  'dispatch-basic',
   'messages',
   'dispatch-engine-off',
   'dispatch-postgres',
@@ -114,6 +119,7 @@ export const ACCEPT_TARGETS = { ratio: 0.4, p99Ms: 25, postgresRatio: 0.25, fanO
 const LABELS: Record<AcceptTarget, string> = {
   bare: '(a) bare Fastify route',
   dispatch: '(b) POST /v0.1/dispatch',
+  'dispatch-basic': '(bB) dispatch, Basic auth',
   messages: '(c) POST /v0.1/messages',
   'dispatch-engine-off': '(b0) dispatch, job engine stopped',
   'dispatch-postgres': '(d1) dispatch, PostgreSQL, 1 node',
@@ -195,7 +201,7 @@ async function runTarget(target: AcceptTarget, options: AcceptOptions): Promise<
     const body = target === 'messages' ? messengerMessageBody(TUTORIAL_IDS) : tutorialDispatchBody(TUTORIAL_IDS);
     const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
     if (basicAuth) {
-      headers.authorization = basicAuth;
+      headers.authorization = target === 'dispatch-basic' ? basicAuth : await applicationBearer(url, basicAuth, receiver?.ready.url);
       // Silent handsets: the step-0 send is the only background work of an accepted request.
       await expectStatus(200, 'PUT', `${url}/sandbox/recipients/messenger/${TUTORIAL_IDS.fbRecipient}`, basicAuth, { silent: true });
       await expectStatus(200, 'PUT', `${url}/sandbox/recipients/sms/${TUTORIAL_IDS.toNumber}`, basicAuth, { silent: true });
@@ -221,6 +227,19 @@ async function runTarget(target: AcceptTarget, options: AcceptOptions): Promise<
     dir?.cleanup();
     await schema?.drop();
   }
+}
+
+/**
+ * An application made through the Applications API (the server makes its key pair), its status
+ * webhook the receiver's when there is one, and a `Bearer` JWT for it valid for an hour: what
+ * the tutorial does with `nexmo app:create` and `nexmo jwt:generate`.
+ */
+async function applicationBearer(url: string, basicAuth: string, statusUrl: string | undefined): Promise<string> {
+  const created = await expectStatus(201, 'POST', `${url}/v2/applications`, basicAuth, {
+    name: 'bench',
+    capabilities: { messages: { webhooks: { ...(statusUrl && { status_url: { address: statusUrl, http_method: 'POST' } }) } } },
+  });
+  return `Bearer ${await generateApplicationJwt({ privateKeyPem: created.keys.private_key, applicationId: created.id, ttlSeconds: 3600 })}`;
 }
 
 export function renderAcceptReport(report: AcceptReport): string {

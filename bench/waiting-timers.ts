@@ -59,6 +59,9 @@ export interface GrowthPoint {
   /** Final-report shape → count, of the fired dispatches. */
   finalShapes: Record<string, number>;
   rssBytes: number;
+  /** Of rssBytes: anonymous memory (heap, SQLite's cache), and mapped file pages (reclaimable). */
+  rssAnonBytes?: number;
+  rssFileBytes?: number;
 }
 
 export interface TimersReport {
@@ -219,11 +222,12 @@ export async function runWaitingTimersBenchmark(options: TimersOptions, log: (li
         webhookLagP99: quantile(webhookLags, 0.99),
         finalShapes,
         rssBytes: stats.rssBytes,
+        ...(stats.rssAnonBytes !== undefined && { rssAnonBytes: stats.rssAnonBytes, rssFileBytes: stats.rssFileBytes }),
       };
       points.push(point);
       log(
         `  at ${fmt.int(point.stored)} stored: accept ${fmt.perSec(point.acceptPerSecond)} (p99 ${fmt.ms(point.acceptP99)}); ${fmt.int(point.fired)} fired, lag p99 ${fmt.ms(point.lagP99)} ` +
-          `(webhook ${fmt.ms(point.webhookLagP99)}); RSS ${fmt.mb(point.rssBytes)}`,
+          `(webhook ${fmt.ms(point.webhookLagP99)}); RSS ${fmt.mb(point.rssBytes)}${point.rssAnonBytes === undefined ? '' : `, ${fmt.mb(point.rssAnonBytes)} of it anonymous`}`,
       );
     }
     const report: TimersReport = { options, points, acceptErrors: poster.errors, maxRssBytes, allRight: allRight && poster.errors === 0 };
@@ -321,7 +325,7 @@ export function renderTimersReport(r: TimersReport): string {
     fmt.ms(p.lagP99),
     fmt.ms(p.lagMax),
     fmt.ms(p.webhookLagP99),
-    fmt.mb(p.rssBytes),
+    `${fmt.mb(p.rssBytes)}${p.rssAnonBytes === undefined ? '' : ` (${fmt.mb(p.rssAnonBytes)} anon, ${fmt.mb(p.rssFileBytes ?? 0)} file)`}`,
   ]);
   const shapes = new Map<string, number>();
   for (const point of r.points) for (const [shape, count] of Object.entries(point.finalShapes)) shapes.set(shape, (shapes.get(shape) ?? 0) + count);

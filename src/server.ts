@@ -12,6 +12,7 @@ import { openSandboxState } from './channels/sandbox/open-sandbox-state.js';
 import type { Channel } from './core/channel.js';
 import type { Clock } from './core/clock.js';
 import type { Config } from './config/config.js';
+import { AccountCache } from './engine/accounts/account-cache.js';
 import { createFirstAccount, type CreatedAccount } from './engine/accounts/create-account.js';
 import { RealClock, VirtualClock } from './engine/clock.js';
 import type { EngineContext } from './engine/engine-context.js';
@@ -118,6 +119,7 @@ export async function startServer(config: Readonly<Config>, extras: ServerExtras
   const webhookAddresses = new WebhookAddressPolicy(config.webhooks.allowNetworks);
   const ctx: EngineContext = {
     store,
+    accounts: new AccountCache((apiKey) => store.findAccount(apiKey), () => clock.wallNow()),
     clock,
     log,
     providers,

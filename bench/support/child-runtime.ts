@@ -2,6 +2,7 @@
  * Child side of the protocol: answers `mark`, `stats` and `stop` from the benchmark process.
  * A child whose parent goes away (the benchmark was killed) stops too, so no server is left.
  */
+import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay, performance, type EventLoopUtilization } from 'node:perf_hooks';
 import type { ChildMessage, ChildStats, ParentMessage, ReadyInfo } from './protocol.js';
 
@@ -11,6 +12,20 @@ export interface ChildHooks {
   onMark?(): void;
   /** Closes the server; the process exits afterwards. */
   close(): Promise<void>;
+}
+
+/**
+ * RSS split as Linux counts it: anonymous memory (the heap, SQLite's page cache) and file pages
+ * mapped in (SQLite's memory-mapped reads), which the kernel may drop at any time.
+ */
+function residentParts(): Pick<ChildStats, 'rssAnonBytes' | 'rssFileBytes'> {
+  try {
+    const status = readFileSync('/proc/self/status', 'utf8');
+    const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
+    return { rssAnonBytes: kb('RssAnon'), rssFileBytes: kb('RssFile') + kb('RssShmem') };
+  } catch {
+    return {};
+  }
 }
 
 export function childArgs<T>(): T {
@@ -69,6 +84,7 @@ export function serveParent(info: ReadyInfo, hooks: ChildHooks): void {
               cpuUserMs: used.user / 1000,
               cpuSystemMs: used.system / 1000,
               rssBytes: process.memoryUsage.rss(),
+              ...residentParts(),
               // The histogram is in ns and includes the 10 ms resolution itself.
               loopDelayP99Ms: Math.max(0, delay.percentile(99) / 1e6 - 10),
               loopDelayMaxMs: Math.max(0, delay.max / 1e6 - 10),

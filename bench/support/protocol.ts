@@ -36,6 +36,9 @@ export interface ChildStats {
   cpuUserMs: number;
   cpuSystemMs: number;
   rssBytes: number;
+  /** Of rssBytes (Linux): anonymous memory, and file pages mapped in (SQLite's mmap, reclaimable). */
+  rssAnonBytes?: number;
+  rssFileBytes?: number;
   /** How late a 10 ms timer fired since the mark (ms): the longest stretches the loop was blocked. */
   loopDelayP99Ms: number;
   loopDelayMaxMs: number;

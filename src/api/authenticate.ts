@@ -33,7 +33,7 @@ export function createAuthenticator(useCases: UseCases, clock: Clock, limits: Au
   const throttle = new FailureThrottle({ maxFailures: limits.maxFailures, windowMs: limits.failureWindowMs, nowMs: () => clock.wallNow() });
 
   const verifyJwt = createApplicationJwtVerifier({
-    findPublicKey: async (applicationId) => (await useCases.findApplication(applicationId))?.publicKey,
+    findApplication: (applicationId) => useCases.findApplication(applicationId),
     // Tokens are minted with real time, even when the server runs a virtual clock.
     nowMs: () => clock.wallNow(),
   });
@@ -80,8 +80,8 @@ export function createAuthenticator(useCases: UseCases, clock: Clock, limits: Au
     if (!token) return undefined;
     const check = await verifyJwt(token);
     if (!check.ok) return undefined;
-    const application = await useCases.findApplication(check.applicationId);
-    return application && { apiKey: application.apiKey, applicationId: application.id, method: 'jwt', targets: applicationTargets(application) };
+    const { application } = check;
+    return { apiKey: application.apiKey, applicationId: application.id, method: 'jwt', targets: applicationTargets(application) };
   }
 
   return {

@@ -35,8 +35,8 @@ test('generateApplicationJwt accepts a PKCS#1 key, a ttl and extra claims', asyn
   assert.equal(claims.sub, 'alice');
   assert.equal('exp' in claims, false, 'an undefined extra claim drops the default');
 
-  const verify = createApplicationJwtVerifier({ findPublicKey: async () => publicPem, nowMs: () => NOW_MS });
-  assert.deepEqual(await verify(token), { ok: true, applicationId: APP });
+  const verify = createApplicationJwtVerifier({ findApplication: async () => ({ publicKey: publicPem }), nowMs: () => NOW_MS });
+  assert.deepEqual(await verify(token), { ok: true, applicationId: APP, application: { publicKey: publicPem } });
 });
 
 test('generateApplicationJwt refuses a ttl the server would refuse', async () => {

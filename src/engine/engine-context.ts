@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { AccountLookup } from './accounts/account-cache.js';
 import type { ProviderRegistry } from '../channels/provider-registry.js';
 import type { Clock } from '../core/clock.js';
 import type { DispatchSettings } from '../core/dispatch/types.js';
@@ -9,6 +10,8 @@ import type { WebhookAddressPolicy } from '../webhooks/address-policy.js';
 /** What use cases and job handlers work with; composed once by the server. */
 export interface EngineContext {
   store: Store;
+  /** Accounts, answered from memory once read (accounts/account-cache.ts). */
+  accounts: AccountLookup;
   clock: Clock;
   log: Logger;
   providers: ProviderRegistry;

@@ -23,7 +23,10 @@ const keysB = rsaKeyPair();
 /** A verifier over a mutable key table, with the clock frozen at NOW. */
 function verifierFor(publicKeys: Map<string, string>) {
   return createApplicationJwtVerifier({
-    findPublicKey: async (id) => publicKeys.get(id),
+    findApplication: async (id) => {
+      const publicKey = publicKeys.get(id);
+      return publicKey === undefined ? undefined : { publicKey };
+    },
     nowMs: () => NOW_MS,
   });
 }
@@ -127,7 +130,7 @@ const cases: Array<{ name: string; token: () => string | Promise<string>; expect
 for (const { name, token, expected } of cases) {
   test(`application JWT: ${name}`, async () => {
     const check = await verify(await token());
-    const want: JwtCheck = expected === OK ? { ok: true, applicationId: APP_A } : { ok: false, reason: expected };
+    const want: JwtCheck = expected === OK ? { ok: true, applicationId: APP_A, application: { publicKey: keysA.publicKey } } : { ok: false, reason: expected };
     assert.deepEqual(check, want);
   });
 }
@@ -191,7 +194,7 @@ test('application JWT: a stored key that is not a 2048+ bit RSA public key is re
 
 test('application JWT: the clock is read per call, not at creation', async () => {
   let nowMs = NOW_MS;
-  const verifyAt = createApplicationJwtVerifier({ findPublicKey: async () => keysA.publicKey, nowMs: () => nowMs });
+  const verifyAt = createApplicationJwtVerifier({ findApplication: async () => ({ publicKey: keysA.publicKey }), nowMs: () => nowMs });
   const token = signRsa(claims());
   assert.equal((await verifyAt(token)).ok, true);
   nowMs += 931_000;
@@ -202,7 +205,7 @@ test('application JWT: tokens from the real nexmo-node and @vonage/server-sdk 2.
   // These SDKs are devDependencies precisely so their wire output can be checked (reference §4.1, §5).
   const require = createRequire(import.meta.url);
   type Generator = { generate(cert: Buffer, claims: object): string };
-  const verifyNow = createApplicationJwtVerifier({ findPublicKey: async () => keysA.publicKey, nowMs: Date.now });
+  const verifyNow = createApplicationJwtVerifier({ findApplication: async () => ({ publicKey: keysA.publicKey }), nowMs: Date.now });
   const cert = Buffer.from(keysA.privateKey);
 
   for (const sdk of ['nexmo', '@vonage/server-sdk']) {
@@ -212,7 +215,35 @@ test('application JWT: tokens from the real nexmo-node and @vonage/server-sdk 2.
     const nowS = Math.floor(Date.now() / 1000);
     for (const extra of [{}, { exp: nowS + 86_400 }]) {
       const token = generator.generate(cert, { application_id: APP_A, ...extra });
-      assert.deepEqual(await verifyNow(token), { ok: true, applicationId: APP_A }, `${sdk} ${JSON.stringify(extra)}`);
+      assert.deepEqual(await verifyNow(token), { ok: true, applicationId: APP_A, application: { publicKey: keysA.publicKey } }, `${sdk} ${JSON.stringify(extra)}`);
     }
   }
+});
+
+test('application JWT: a token verified once passes again while valid, but not once expired, deleted or rotated', async () => {
+  let nowMs = NOW_MS;
+  const publicKeys = new Map([[APP_A, keysA.publicKey]]);
+  let lookups = 0;
+  const verifyCached = createApplicationJwtVerifier({
+    findApplication: async (id) => {
+      lookups += 1;
+      const publicKey = publicKeys.get(id);
+      return publicKey === undefined ? undefined : { publicKey };
+    },
+    nowMs: () => nowMs,
+  });
+  const token = signRsa(claims({ exp: NOW + 60 }));
+  for (let i = 0; i < 3; i++) assert.equal((await verifyCached(token)).ok, true);
+  assert.equal(lookups, 3, 'each request still reads the application: a deleted one must stop its tokens');
+
+  // Past exp + the 30 s of skew the cached token is refused as a fresh one would be.
+  nowMs = (NOW + 60 + 30) * 1000;
+  assert.deepEqual(await verifyCached(token), { ok: false, reason: 'expired' });
+
+  nowMs = NOW_MS;
+  assert.equal((await verifyCached(token)).ok, true);
+  publicKeys.delete(APP_A);
+  assert.deepEqual(await verifyCached(token), { ok: false, reason: 'unknown application' });
+  publicKeys.set(APP_A, keysB.publicKey);
+  assert.deepEqual(await verifyCached(token), { ok: false, reason: 'invalid signature' });
 });

@@ -22,12 +22,12 @@ export interface BasicCredentialsCheck {
  * answers from credentials verified recently (or being verified now) and runs no scrypt: for a
  * client that is being throttled, whose good requests still pass while its guesses cost nothing.
  */
-export function createBasicCredentialsCheck(ctx: Pick<EngineContext, 'store' | 'clock'>): BasicCredentialsCheck {
+export function createBasicCredentialsCheck(ctx: Pick<EngineContext, 'accounts' | 'clock'>): BasicCredentialsCheck {
   const slowChecks = pLimit(SLOW_CHECKS_AT_ONCE);
   const secrets = createSecretVerifierCache({ nowMs: () => ctx.clock.wallNow(), verifySecret: (secret, stored) => slowChecks(() => verifySecret(secret, stored)) });
   const unknownAccountHash = hashSecret(randomBytes(16).toString('hex'));
   return async (apiKey, apiSecret, { knownOnly = false } = {}) => {
-    const account = await ctx.store.findAccount(apiKey);
+    const account = await ctx.accounts.find(apiKey);
     if (knownOnly) return account && (await secrets.known(account.apiKey, apiSecret, account.secretHash)) ? account : undefined;
     if (!account) {
       const stored = await unknownAccountHash;

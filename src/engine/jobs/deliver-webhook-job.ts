@@ -18,7 +18,7 @@ export function deliverWebhookHandler(ctx: EngineContext, sender: WebhookSender)
   return handle(deliverWebhook, async ({ webhookId }) => {
     const webhook = await ctx.store.findWebhook(webhookId);
     if (!webhook || webhook.state !== 'pending') return { done: {} };
-    const account = await ctx.store.findAccount(webhook.apiKey);
+    const account = await ctx.accounts.find(webhook.apiKey);
     if (!account) return { done: recordAttempt(webhook, 'failed', ctx.clock.now(), { durationMs: 0, error: 'account no longer exists' }) };
 
     // Signed with wall time: the receiver checks `iat` against its own clock.

@@ -74,10 +74,10 @@ async function inboundRecipient(ctx: EngineContext, inbound: InboundReport): Pro
   const linkAccount = link && (inbound.apiKey ?? conversation?.apiKey ?? link.apiKey) === link.apiKey ? link.apiKey : undefined;
   if (link && linkAccount !== undefined) {
     const application = await ctx.store.findApplication(link.applicationId);
-    if (application) return { account: await ctx.store.findAccount(linkAccount), application };
+    if (application) return { account: await ctx.accounts.find(linkAccount), application };
   }
   const apiKey = inbound.apiKey ?? conversation?.apiKey;
-  const account = apiKey === undefined ? undefined : await ctx.store.findAccount(apiKey);
+  const account = apiKey === undefined ? undefined : await ctx.accounts.find(apiKey);
   const application = conversation?.applicationId ? await ctx.store.findApplication(conversation.applicationId) : undefined;
   return { account, application };
 }
