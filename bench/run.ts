@@ -121,12 +121,19 @@ function timerRows(timers: TimersReport): SummaryRow[] {
   if (timers.points.length === 0) return [{ measure: 'waiting timers', result: timers.timedOut ?? 'no result', target: '', met: false }];
   const largest = timers.points.at(-1)!;
   const worstLag = Math.max(...timers.points.map((point) => point.lagP99));
+  const leastDue = Math.min(...timers.points.map((point) => point.duePerSecond));
   const acceptSpread = spread(timers.points.map((point) => point.acceptPerSecond));
   const lagSpread = spread(timers.points.map((point) => point.lagP99));
   const from = `${fmt.int(timers.points[0]!.stored)} → ${fmt.int(largest.stored)} stored`;
   return [
     { measure: `timers: server RSS with ${fmt.int(largest.stored)} waiting`, result: fmt.mb(timers.maxRssBytes), target: `< ${fmt.mb(TIMER_TARGETS.rssBytes)}`, met: timers.maxRssBytes < TIMER_TARGETS.rssBytes },
-    { measure: `timers: fire lag p99 at ${fmt.perSec(timers.options.fireRate)} coming due`, result: fmt.ms(worstLag), target: `< ${fmt.ms(TIMER_TARGETS.lagP99Ms)}`, met: worstLag < TIMER_TARGETS.lagP99Ms },
+    // The lag counts only at the rate asked: fewer coming due a second (accepting them could not keep up) is no proof.
+    {
+      measure: `timers: fire lag p99, ${fmt.perSec(leastDue)} coming due (${fmt.perSec(timers.options.fireRate)} asked)`,
+      result: fmt.ms(worstLag),
+      target: `< ${fmt.ms(TIMER_TARGETS.lagP99Ms)}`,
+      met: worstLag < TIMER_TARGETS.lagP99Ms && leastDue >= 0.95 * timers.options.fireRate,
+    },
     { measure: 'timers: every fired dispatch reported right', result: timers.allRight ? 'yes' : 'NO', target: '', met: timers.allRight },
     { measure: `growth ${from}: accept spread`, result: fmt.pct(acceptSpread), target: `<= ${fmt.pct(TIMER_TARGETS.flatWithin)}`, met: acceptSpread <= TIMER_TARGETS.flatWithin },
     { measure: `growth ${from}: fire lag p99 spread`, result: fmt.pct(lagSpread), target: `<= ${fmt.pct(TIMER_TARGETS.flatWithin)}`, met: lagSpread <= TIMER_TARGETS.flatWithin },
