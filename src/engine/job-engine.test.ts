@@ -722,3 +722,44 @@ test('at most maxPerKey jobs of one key run at once; other keys take the free sl
   }
   assert.deepEqual(Object.fromEntries(most), { slow: 2, fast: 2 });
 });
+
+test('new jobs of a key at its limit do not make the engine claim; the finish of that key’s job runs them', async (t) => {
+  const ran: string[] = [];
+  const slow = gate();
+  let slowRunning = 0;
+  let slowMost = 0;
+  const h = await harness(
+    t,
+    {
+      test: async (job) => {
+        const name = String(field(job, 'name'));
+        if (name.startsWith('slow')) {
+          slowRunning += 1;
+          slowMost = Math.max(slowMost, slowRunning);
+          if (name === 'slow-0') await slow.promise;
+          slowRunning -= 1;
+        }
+        ran.push(name);
+        return { done: {} };
+      },
+    },
+    { concurrency: 4, maxPerKey: 1, pollIntervalMs: 10_000 },
+  );
+  const slowJob = (n: number): NewJob => ({ ...testJob(T0 - 100 + n, { name: `slow-${n}` }), key: 'origin:slow' });
+  await h.add(slowJob(0));
+  h.engine.start();
+  await waitFor('the slow job running', () => slowRunning === 1);
+  // (The engine may still make its one empty claim after taking slow-0: counted below.)
+  const claimsBefore = h.store.claims;
+  // A saturated receiver's webhooks keep coming, one commit each: no claim could take them.
+  for (let n = 1; n <= 5; n++) await h.add(slowJob(n));
+  const idle = h.store.engineIdle();
+  await h.add({ ...testJob(T0, { name: 'fast' }), key: 'origin:fast' });
+  await idle;
+  assert.deepEqual(ran, ['fast']);
+  assert.ok(h.store.claims - claimsBefore <= 3, `${h.store.claims - claimsBefore} claims for one claimable job`);
+  slow.open();
+  await drained(h);
+  assert.deepEqual(ran, ['fast', 'slow-0', 'slow-1', 'slow-2', 'slow-3', 'slow-4', 'slow-5']);
+  assert.equal(slowMost, 1);
+});

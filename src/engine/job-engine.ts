@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { Clock } from '../core/clock.js';
 import type { ClaimedJob } from '../core/records.js';
-import type { ChangeSet, Store } from '../store/store.js';
+import type { ChangeSet, JobsAdded, Store } from '../store/store.js';
 import type { JobKind } from './jobs/job-kinds.js';
 import { LaneShare } from './lane-share.js';
 
@@ -91,9 +91,24 @@ export class JobEngine {
     this.tenantShare = new LaneShare(options.maxPerTenant);
     // A new job of this lane may be due sooner than the current sleep ends. Other lanes' jobs are
     // not this engine's business: waking every lane on every commit tripled the claims (bench).
-    options.store.onJobsAdded(({ lanes }) => {
-      if (options.lane === undefined || lanes.has(options.lane)) this.wake();
+    options.store.onJobsAdded((added) => {
+      if (options.lane !== undefined && !added.lanes.has(options.lane)) return;
+      if (!this.couldClaimAny(added)) return;
+      this.wake();
     });
+  }
+
+  /**
+   * Whether new jobs include one this engine could claim: a job whose key or tenant has all its
+   * slots here waits for one of theirs to finish, and that finish wakes the engine anyway.
+   * Measured (fan-out bench, a receiver answering in 50 ms): waking for each new webhook of a
+   * saturated receiver made a claim that read its whole backlog and took nothing.
+   */
+  private couldClaimAny(added: JobsAdded): boolean {
+    if (added.jobs === undefined) return true;
+    return added.jobs.some(
+      (job) => (this.options.lane === undefined || job.lane === this.options.lane) && !this.keyShare.atLimit(job.key) && !this.tenantShare.atLimit(job.tenant),
+    );
   }
 
   /** Keeps this node to its part of the lane's per-key and per-tenant limits, `nodes` running the lane on one database (LaneShare.divideAmong). */
@@ -165,10 +180,14 @@ export class JobEngine {
       this.wakeRequested = false;
       const free = this.options.concurrency - this.inFlight;
       let claimed = 0;
+      let batchFull = false;
+      const dueBy = this.options.clock.now();
       if (free > 0) {
         this.claiming = true;
         // A batch no larger than any key's or tenant's remaining share cannot push one past its limit.
-        const jobs = await this.claim(Math.min(free, this.keyShare.allowance(), this.tenantShare.allowance()));
+        const limit = Math.min(free, this.keyShare.allowance(), this.tenantShare.allowance());
+        const jobs = await this.claim(limit, dueBy);
+        batchFull = jobs.length === limit;
         for (const job of jobs) {
           if (this.keyShare.atLimit(job.key) || this.tenantShare.atLimit(job.tenant)) {
             void this.release(job); // a safety net: the batch size above keeps this from happening
@@ -183,20 +202,22 @@ export class JobEngine {
           continue;
         }
       }
-      if (claimed > 0 || this.wakeRequested) continue;
+      // A full batch may have left more behind (it was cut to a share); a short one took all it
+      // could, so claiming again at once would only read past what it may not take.
+      if (batchFull || this.wakeRequested) continue;
       // After a failed claim, due jobs are still due: wait a poll interval rather than spin.
-      await this.sleep(this.claimFailed ? this.options.pollIntervalMs : await this.sleepMs(free > 0));
+      await this.sleep(this.claimFailed ? this.options.pollIntervalMs : await this.sleepMs(free > 0, dueBy));
     }
   }
 
-  private async claim(limit: number): Promise<ClaimedJob[]> {
+  private async claim(limit: number, dueBy: number): Promise<ClaimedJob[]> {
     this.claimFailed = false;
     try {
       return await this.options.store.claimJobs({
         // A fresh token per claim: if a handler outlives its lease and this same node claims the
         // job again, the first run's completion no longer matches and is discarded.
         owner: `${this.owner}/${++this.claimCount}`,
-        dueBy: this.options.clock.now(),
+        dueBy,
         leaseMs: this.options.leaseMs,
         limit,
         ...this.laneFilter(),
@@ -209,10 +230,11 @@ export class JobEngine {
     }
   }
 
-  private async sleepMs(canClaim: boolean): Promise<number> {
+  /** Until the next job it could take comes due: every one due by `claimedUpTo` it has just claimed. */
+  private async sleepMs(canClaim: boolean, claimedUpTo: number): Promise<number> {
     const { pollIntervalMs } = this.options;
     if (!canClaim) return pollIntervalMs;
-    const next = await this.options.store.nextDueAt({ ...this.laneFilter(), ...this.saturated() }).catch(() => undefined);
+    const next = await this.options.store.nextDueAt({ ...this.laneFilter(), ...this.saturated(), dueAfter: claimedUpTo }).catch(() => undefined);
     if (next === undefined) return pollIntervalMs;
     return Math.min(pollIntervalMs, this.options.clock.realDelayUntil(next));
   }

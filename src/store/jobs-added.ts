@@ -4,6 +4,7 @@ import type { ChangeSet, JobsAdded } from './store.js';
 export function jobsAddedBy(...changes: readonly ChangeSet[]): JobsAdded | undefined {
   let earliestDueAt = Infinity;
   const lanes = new Set<string>();
+  const jobs: NonNullable<JobsAdded['jobs']>[number][] = [];
   let found = false;
   for (const change of changes) {
     if (change.reschedule) {
@@ -14,7 +15,9 @@ export function jobsAddedBy(...changes: readonly ChangeSet[]): JobsAdded | undef
       found = true;
       earliestDueAt = Math.min(earliestDueAt, job.dueAt);
       if (job.lane !== undefined) lanes.add(job.lane);
+      jobs.push({ lane: job.lane, key: job.key, tenant: job.tenant, dueAt: job.dueAt });
     }
   }
-  return found ? { earliestDueAt, lanes } : undefined;
+  // A reschedule's job is not listed: `jobs` then cannot speak for every job, so it is left out.
+  return found ? { earliestDueAt, lanes, ...(!changes.some((change) => change.reschedule) && { jobs }) } : undefined;
 }

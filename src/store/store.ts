@@ -75,6 +75,11 @@ export interface JobsAdded {
   earliestDueAt: number;
   /** The lanes of the jobs added (a reschedule adds none: the engine that did it looks again anyway). */
   lanes: ReadonlySet<string>;
+  /**
+   * The jobs added, when known (this node's commits; another node's notice names lanes only):
+   * an engine need not wake for jobs whose key or tenant has all its slots.
+   */
+  jobs?: ReadonlyArray<{ lane?: string; key?: string; tenant?: string; dueAt: number }>;
 }
 
 export interface JobFilter {
@@ -84,6 +89,12 @@ export interface JobFilter {
   excludeKeys?: readonly string[];
   /** Jobs of these tenants are left for later (an account that has its share of slots). */
   excludeTenants?: readonly string[];
+  /**
+   * nextDueAt only: jobs due after this instant. An engine that has just claimed everything it
+   * could due by then asks only about later ones, so it does not read past a backlog of jobs
+   * it may not take (a slow receiver's, excluded by key).
+   */
+  dueAfter?: number;
 }
 
 export interface ClaimRequest extends JobFilter {

@@ -610,6 +610,23 @@ export function runStoreConformance(name: string, open: OpenStore): void {
         assert.deepEqual((await claim(store, { owner: 'w', lanes: ['sends'], excludeKeys: ['provider:busy'] })).map(nameOf), ['free']);
       }));
 
+      test('nextDueAt with dueAfter looks only at jobs due later, not at a backlog due already', withStore(async (store) => {
+        await store.commit({
+          jobs: [
+            { ...job('backlog-1', T0 - 20, 'origin:slow'), lane: 'webhooks' },
+            { ...job('backlog-2', T0 - 10, 'origin:slow'), lane: 'webhooks' },
+            { ...job('free-now', T0, 'origin:fast'), lane: 'webhooks' },
+            { ...job('later', T0 + 500, 'origin:slow'), lane: 'webhooks' },
+            { ...job('later-free', T0 + 900, 'origin:fast'), lane: 'webhooks' },
+          ],
+        });
+        assert.equal(await store.nextDueAt({ lanes: ['webhooks'], dueAfter: T0 }), T0 + 500, 'due strictly after the instant');
+        assert.equal(await store.nextDueAt({ lanes: ['webhooks'], dueAfter: T0 - 1 }), T0);
+        assert.equal(await store.nextDueAt({ lanes: ['webhooks'], dueAfter: T0, excludeKeys: ['origin:slow'] }), T0 + 900);
+        assert.equal(await store.nextDueAt({ dueAfter: T0 + 900 }), undefined);
+        assert.equal(await store.nextDueAt({ lanes: ['webhooks'] }), T0 - 20, 'without dueAfter the earliest of all');
+      }));
+
       test('two claimers racing take disjoint jobs, and together every due one', withStore(async (store) => {
         await store.commit({ jobs: Array.from({ length: 20 }, (_, n) => job(`j-${n}`, T0 - n)) });
         const [a, b] = await Promise.all([claim(store, { owner: 'node-a', limit: 12 }), claim(store, { owner: 'node-b', limit: 12 })]);

@@ -372,7 +372,7 @@ export class PostgresStore implements Store {
 
   async nextDueAt(filter: JobFilter = {}): Promise<number | undefined> {
     const statement = filter.lanes === undefined ? S.nextDueAt : S.nextDueOfLanes;
-    const row = await this.one<{ due_at: number | null }>(statement, { leaseNow: this.leaseNow(), ...filterParams(filter) });
+    const row = await this.one<{ due_at: number | null }>(statement, { leaseNow: this.leaseNow(), dueAfter: filter.dueAfter ?? Number.MIN_SAFE_INTEGER, ...filterParams(filter) });
     return row?.due_at ?? undefined;
   }
 
@@ -551,8 +551,8 @@ const S = {
   claimJobs: claimStatement('claim_jobs', OF_LANES),
   // Each lane's earliest from its own index range; the earliest of those.
   nextDueOfLanes: namedSql('next_due_of_lanes', `SELECT min(first.due_at) AS due_at FROM unnest(@lanes::text[]) AS l(lane),
-    LATERAL (SELECT due_at FROM jobs WHERE jobs.lane = l.lane AND ${UNLEASED} AND ${NOT_EXCLUDED} ORDER BY due_at LIMIT 1) AS first`),
-  nextDueAt: namedSql('next_due_at', `SELECT min(due_at) AS due_at FROM jobs WHERE ${UNLEASED} AND ${NOT_EXCLUDED}`),
+    LATERAL (SELECT due_at FROM jobs WHERE jobs.lane = l.lane AND due_at > @dueAfter::bigint AND ${UNLEASED} AND ${NOT_EXCLUDED} ORDER BY due_at LIMIT 1) AS first`),
+  nextDueAt: namedSql('next_due_at', `SELECT min(due_at) AS due_at FROM jobs WHERE due_at > @dueAfter::bigint AND ${UNLEASED} AND ${NOT_EXCLUDED}`),
   countJobs: namedSql('count_jobs', 'SELECT count(*) AS n FROM jobs'),
   hasDueJob: namedSql('has_due_job', 'SELECT 1 FROM jobs WHERE job_key = @key AND due_at <= @dueBy LIMIT 1'),
 

@@ -315,11 +315,12 @@ export class SqliteStore implements Store {
 
   async nextDueAt(filter: JobFilter = {}): Promise<number | undefined> {
     const leaseNow = this.clock.wallNow();
-    if (filter.lanes === undefined) return (this.statements.nextDueAt.get({ leaseNow, ...filterParams(filter) }) as { due_at: number } | undefined)?.due_at;
+    const dueAfter = filter.dueAfter ?? Number.MIN_SAFE_INTEGER;
+    if (filter.lanes === undefined) return (this.statements.nextDueAt.get({ leaseNow, dueAfter, ...filterParams(filter) }) as { due_at: number } | undefined)?.due_at;
     // Each lane's earliest from its own index range; the earliest of those.
     let earliest: number | undefined;
     for (const lane of filter.lanes) {
-      const row = this.statements.nextDueOfLane.get({ leaseNow, ...filterParams({ ...filter, lanes: [lane] }) }) as { due_at: number } | undefined;
+      const row = this.statements.nextDueOfLane.get({ leaseNow, dueAfter, ...filterParams({ ...filter, lanes: [lane] }) }) as { due_at: number } | undefined;
       if (row !== undefined && (earliest === undefined || row.due_at < earliest)) earliest = row.due_at;
     }
     return earliest;
@@ -515,8 +516,8 @@ function prepareStatements(db: Database.Database) {
       WHERE id IN (SELECT id FROM jobs WHERE due_at <= @dueBy AND ${UNLEASED} AND ${OF_LANES} AND ${NOT_EXCLUDED}
                    ORDER BY due_at, id LIMIT @limit)
       RETURNING id, kind, job_key, tenant, payload, due_at, attempts`),
-    nextDueOfLane: db.prepare(`SELECT due_at FROM jobs WHERE lane = @lane AND ${UNLEASED} AND ${NOT_EXCLUDED} ORDER BY due_at LIMIT 1`),
-    nextDueAt: db.prepare(`SELECT due_at FROM jobs WHERE ${UNLEASED} AND ${OF_LANES} AND ${NOT_EXCLUDED} ORDER BY due_at LIMIT 1`),
+    nextDueOfLane: db.prepare(`SELECT due_at FROM jobs WHERE lane = @lane AND due_at > @dueAfter AND ${UNLEASED} AND ${NOT_EXCLUDED} ORDER BY due_at LIMIT 1`),
+    nextDueAt: db.prepare(`SELECT due_at FROM jobs WHERE due_at > @dueAfter AND ${UNLEASED} AND ${OF_LANES} AND ${NOT_EXCLUDED} ORDER BY due_at LIMIT 1`),
     deleteLeasedJob: db.prepare('DELETE FROM jobs WHERE id = ? AND lease_owner = ?'),
     rescheduleJob: db.prepare(`UPDATE jobs SET due_at = ?, last_error = ?, lease_owner = NULL, lease_expires_at = NULL
       WHERE id = ? AND lease_owner = ?`),
