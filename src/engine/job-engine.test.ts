@@ -673,9 +673,8 @@ test('a handler that outlives its lease: the same engine runs the job again, and
   h.engine.wake();
   await waitFor('the job claimed again by the same engine', () => runs.length === 2);
   // The stale run finishes first: its completion must not match any more.
-  const settled = h.store.engineIdle();
   runs[0]!.release();
-  await settled;
+  await waitFor('the stale run finished', () => h.engine.jobsInFlight === 1);
   assert.deepEqual(await h.store.listMessageEvents('m-lease'), [], 'the first, stale run committed nothing');
   runs[1]!.release();
   await drained(h);
@@ -762,4 +761,42 @@ test('new jobs of a key at its limit do not make the engine claim; the finish of
   await drained(h);
   assert.deepEqual(ran, ['fast', 'slow-0', 'slow-1', 'slow-2', 'slow-3', 'slow-4', 'slow-5']);
   assert.equal(slowMost, 1);
+});
+
+test('behind a key at its limit, each finished job costs one claim, which takes the next job of that key', async (t) => {
+  const gates = new Map<string, ReturnType<typeof gate>>();
+  const started: string[] = [];
+  const h = await harness(
+    t,
+    {
+      test: async (job) => {
+        const name = String(field(job, 'name'));
+        started.push(name);
+        const g = gate();
+        gates.set(name, g);
+        if (name.startsWith('slow')) await g.promise;
+        return { done: {} };
+      },
+    },
+    { concurrency: 4, maxPerKey: 1, pollIntervalMs: 10_000 },
+  );
+  await h.add(...Array.from({ length: 5 }, (_, n): NewJob => ({ ...testJob(T0 - 100 + n, { name: `slow-${n}` }), key: 'origin:slow' })));
+  h.engine.start();
+  await waitFor('slow-0 running', () => started.includes('slow-0'));
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  const claimsBefore = h.store.claims;
+  for (let n = 0; n < 3; n++) {
+    gates.get(`slow-${n}`)!.open();
+    await waitFor(`slow-${n + 1} running`, () => started.includes(`slow-${n + 1}`));
+  }
+  // A claimable job, to see the engine through to sleep: its claim, and the empty one after it.
+  const idle = h.store.engineIdle();
+  await h.add({ ...testJob(T0, { name: 'fast' }), key: 'origin:fast' });
+  await idle;
+  assert.deepEqual(started, ['slow-0', 'slow-1', 'slow-2', 'slow-3', 'fast']);
+  assert.equal(h.store.claims - claimsBefore, 3 + 2, 'one claim per finished slow job, then the fast job’s two');
+  for (const g of gates.values()) g.open();
+  await waitFor('slow-4 running', () => started.includes('slow-4'));
+  gates.get('slow-4')!.open();
+  await drained(h);
 });

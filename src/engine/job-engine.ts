@@ -65,6 +65,18 @@ export interface JobEngineOptions {
   leaseMs: number;
 }
 
+/** Keys and tenants at their share: left out of a claim. */
+interface Exclusion {
+  excludeKeys: string[];
+  excludeTenants: string[];
+}
+
+/** Proved by a short claim: nothing outside these exclusions is due before `until` (or, in wall time, `wallUntil`). */
+interface Drained extends Exclusion {
+  until: number;
+  wallUntil: number;
+}
+
 /**
  * Claims due jobs with a lease, runs their handler, and completes or reschedules them fenced on
  * the lease. Sleeps until the next due time (capped by the poll interval) or until woken.
@@ -85,6 +97,8 @@ export class JobEngine {
   private claiming = false;
   /** The last claim threw (e.g. the database is unavailable). */
   private claimFailed = false;
+  /** What the last short claim proved: see nothingToClaim. */
+  private drained: Drained | undefined;
 
   constructor(private readonly options: JobEngineOptions) {
     this.keyShare = new LaneShare(options.maxPerKey, options.keyLimits);
@@ -131,7 +145,14 @@ export class JobEngine {
     while (this.inFlight > 0) await new Promise<void>((resolve) => this.idle.add(resolve));
   }
 
+  /** There may be new work (jobs added, the clock moved, another node's notice): claim again. */
   wake(): void {
+    this.drained = undefined;
+    this.slotFreed();
+  }
+
+  /** One of this engine's jobs finished: its key's and tenant's slot is free, nothing else changed. */
+  private slotFreed(): void {
     this.wakeRequested = true;
     const wake = this.wakeUp;
     this.wakeUp = undefined;
@@ -179,15 +200,14 @@ export class JobEngine {
       await new Promise<void>((resolve) => setImmediate(resolve));
       this.wakeRequested = false;
       const free = this.options.concurrency - this.inFlight;
-      let claimed = 0;
-      let batchFull = false;
       const dueBy = this.options.clock.now();
-      if (free > 0) {
+      const exclusion = this.saturated();
+      if (free > 0 && !this.nothingToClaim(exclusion, dueBy)) {
         this.claiming = true;
         // A batch no larger than any key's or tenant's remaining share cannot push one past its limit.
         const limit = Math.min(free, this.keyShare.allowance(), this.tenantShare.allowance());
-        const jobs = await this.claim(limit, dueBy);
-        batchFull = jobs.length === limit;
+        const jobs = await this.claim(limit, dueBy, exclusion);
+        let claimed = 0;
         for (const job of jobs) {
           if (this.keyShare.atLimit(job.key) || this.tenantShare.atLimit(job.tenant)) {
             void this.release(job); // a safety net: the batch size above keeps this from happening
@@ -201,16 +221,48 @@ export class JobEngine {
           await this.waitForSlot();
           continue;
         }
+        // A full batch may have left more behind (it was cut to a share); a short one took all
+        // it could.
+        if (jobs.length === limit && !this.claimFailed) continue;
+        if (!this.claimFailed && claimed === jobs.length) this.drained = await this.drainedUntil(exclusion, dueBy);
       }
-      // A full batch may have left more behind (it was cut to a share); a short one took all it
-      // could, so claiming again at once would only read past what it may not take.
-      if (batchFull || this.wakeRequested) continue;
-      // After a failed claim, due jobs are still due: wait a poll interval rather than spin.
-      await this.sleep(this.claimFailed ? this.options.pollIntervalMs : await this.sleepMs(free > 0, dueBy));
+      if (this.wakeRequested) continue;
+      await this.sleep(this.sleepMs(free > 0));
     }
   }
 
-  private async claim(limit: number, dueBy: number): Promise<ClaimedJob[]> {
+  /**
+   * Whether a claim now would find nothing, by what the last short claim proved: nothing outside
+   * its exclusions was left due then, and nothing comes due before `until`. With more keys or
+   * tenants excluded now than then, a claim cannot find more. New jobs and clock moves clear it
+   * (wake); a finished job does not, since it frees only its own key and tenant, and those, if
+   * excluded then, are no longer excluded now. Measured (timers benchmark): a provider or
+   * receiver with all its slots has a backlog of due jobs, and every claim read through all of
+   * it to take one job; at 370 000 stored dispatches accepting fell from 900/s to 150/s.
+   */
+  private nothingToClaim(exclusion: Exclusion, now: number): boolean {
+    const drained = this.drained;
+    if (drained === undefined) return false;
+    if (now >= drained.until || this.options.clock.wallNow() >= drained.wallUntil) {
+      this.drained = undefined;
+      return false;
+    }
+    return drained.excludeKeys.every((key) => exclusion.excludeKeys.includes(key)) && drained.excludeTenants.every((tenant) => exclusion.excludeTenants.includes(tenant));
+  }
+
+  /**
+   * After a short claim: when the next job outside its exclusions comes due (after the claim's
+   * instant, so the due backlog of excluded keys is not read again), capped at a poll interval
+   * of wall time so that a lease that runs out unannounced is found.
+   */
+  private async drainedUntil(exclusion: Exclusion, claimedUpTo: number): Promise<Drained | undefined> {
+    const next = await this.options.store.nextDueAt({ ...this.laneFilter(), ...exclusion, dueAfter: claimedUpTo }).catch(() => undefined);
+    // Jobs added while this was asked woke the engine: what it proved may be out of date.
+    if (this.wakeRequested) return undefined;
+    return { ...exclusion, until: next ?? Infinity, wallUntil: this.options.clock.wallNow() + this.options.pollIntervalMs };
+  }
+
+  private async claim(limit: number, dueBy: number, exclusion: Exclusion): Promise<ClaimedJob[]> {
     this.claimFailed = false;
     try {
       return await this.options.store.claimJobs({
@@ -221,7 +273,7 @@ export class JobEngine {
         leaseMs: this.options.leaseMs,
         limit,
         ...this.laneFilter(),
-        ...this.saturated(),
+        ...exclusion,
       });
     } catch (error) {
       this.options.log.error({ err: error }, 'claiming jobs failed');
@@ -230,13 +282,11 @@ export class JobEngine {
     }
   }
 
-  /** Until the next job it could take comes due: every one due by `claimedUpTo` it has just claimed. */
-  private async sleepMs(canClaim: boolean, claimedUpTo: number): Promise<number> {
+  /** Until the next job it could take comes due, at most a poll interval; after a failed claim, a poll interval rather than a spin. */
+  private sleepMs(canClaim: boolean): number {
     const { pollIntervalMs } = this.options;
-    if (!canClaim) return pollIntervalMs;
-    const next = await this.options.store.nextDueAt({ ...this.laneFilter(), ...this.saturated(), dueAfter: claimedUpTo }).catch(() => undefined);
-    if (next === undefined) return pollIntervalMs;
-    return Math.min(pollIntervalMs, this.options.clock.realDelayUntil(next));
+    if (!canClaim || this.claimFailed || this.drained === undefined || this.drained.until === Infinity) return pollIntervalMs;
+    return Math.min(pollIntervalMs, this.options.clock.realDelayUntil(this.drained.until));
   }
 
   private sleep(ms: number): Promise<void> {
@@ -257,7 +307,7 @@ export class JobEngine {
     });
   }
 
-  private saturated(): { excludeKeys: string[]; excludeTenants: string[] } {
+  private saturated(): Exclusion {
     return { excludeKeys: this.keyShare.saturated(), excludeTenants: this.tenantShare.saturated() };
   }
 
@@ -280,7 +330,7 @@ export class JobEngine {
         this.tenantShare.finished(job.tenant);
         for (const resolve of this.idle) resolve();
         this.idle.clear();
-        this.wake();
+        this.slotFreed();
       });
   }
 
