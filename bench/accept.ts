@@ -39,6 +39,7 @@ import {
   machineLine,
   messengerMessageBody,
   otherLoadShare,
+  serverChildArgs,
   table,
   tempDir,
   TUTORIAL_IDS,
@@ -181,16 +182,14 @@ async function runTarget(target: AcceptTarget, options: AcceptOptions): Promise<
     const childArgs: OpenDispatchChildArgs | Record<string, never> =
       target === 'bare'
         ? {}
-        : {
+        : serverChildArgs({
             dataDir: dir!.path,
             clock: 'real',
             logLevel: options.logLevel,
-            apiKey: 'bench001',
-            apiSecret: 'BenchSecret00001',
             engine: target === 'dispatch-engine-off' ? 'off' : 'on',
             ...(schema && { database: schema.url }),
             ...(receiver && { webhookUrl: receiver.ready.url }),
-          };
+          });
     child = await startChild({ entry: target === 'bare' ? 'bare-server.js' : 'opendispatch-server.js', args: childArgs, execArgv: childExecArgv() });
     const { url, basicAuth } = child.ready;
     // Further nodes on the same database: the first seeded the account, they find it.

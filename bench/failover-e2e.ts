@@ -34,11 +34,11 @@ import {
   machineBusyMs,
   machineLine,
   otherLoadShare,
+  serverChildArgs,
   table,
   tempDir,
   tutorialDispatchBody,
 } from './support/common.js';
-import type { OpenDispatchChildArgs } from './support/opendispatch-server.js';
 import type { ChildStats } from './support/protocol.js';
 import { isRead, renderStoreTime } from './support/store-report.js';
 import { WebhookCounter } from './support/webhook-counter.js';
@@ -117,17 +117,14 @@ export async function runFailoverBenchmark(options: FailoverOptions, log: (line:
   let child: BenchChild | undefined;
   const pools: Pool[] = [];
   try {
-    const childArgs: OpenDispatchChildArgs = {
+    const childArgs = serverChildArgs({
       dataDir: dir.path,
       clock: 'virtual',
       logLevel: options.logLevel,
-      apiKey: 'bench001',
-      apiSecret: 'BenchSecret00001',
       webhookUrl: receiver.url,
-      engine: 'on',
       ...(options.engineConcurrency !== undefined && { configFile: { engine: { concurrency: options.engineConcurrency } } }),
       ...(schema && { database: schema.url, virtualStartMs: Date.now() }),
-    };
+    });
     child = await startChild({ entry: 'opendispatch-server.js', args: childArgs, execArgv: childExecArgv() });
     const { url, basicAuth } = child.ready;
     const auth = basicAuth!;

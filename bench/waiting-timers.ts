@@ -29,8 +29,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
 import { startChild, type BenchChild } from './support/child.js';
-import { childExecArgv, envChoice, envNumber, expectStatus, fmt, isMain, machineLine, table, tempDir, tutorialDispatchBody } from './support/common.js';
-import type { OpenDispatchChildArgs } from './support/opendispatch-server.js';
+import { childExecArgv, envChoice, envNumber, expectStatus, fmt, isMain, machineLine, serverChildArgs, table, tempDir, tutorialDispatchBody } from './support/common.js';
 import { WebhookCounter } from './support/webhook-counter.js';
 import { createTestSchema } from '../test/support/postgres-schema.js';
 
@@ -122,16 +121,7 @@ export async function runWaitingTimersBenchmark(options: TimersOptions, log: (li
   let child: BenchChild | undefined;
   let pool: Pool | undefined;
   try {
-    const childArgs: OpenDispatchChildArgs = {
-      dataDir: dir.path,
-      clock: 'real',
-      logLevel: options.logLevel,
-      apiKey: 'bench001',
-      apiSecret: 'BenchSecret00001',
-      webhookUrl: receiver.url,
-      engine: 'on',
-      ...(schema && { database: schema.url }),
-    };
+    const childArgs = serverChildArgs({ dataDir: dir.path, clock: 'real', logLevel: options.logLevel, webhookUrl: receiver.url, ...(schema && { database: schema.url }) });
     child = await startChild({ entry: 'opendispatch-server.js', args: childArgs, execArgv: childExecArgv() });
     const { url } = child.ready;
     const auth = child.ready.basicAuth!;

@@ -4,6 +4,7 @@ import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { request } from 'undici';
+import type { OpenDispatchChildArgs } from './opendispatch-server.js';
 
 /** A positive number from env, or the default; anything else is an error, not a silent default. */
 export function envNumber(name: string, fallback: number, { min = 0, integer = false } = {}): number {
@@ -145,4 +146,9 @@ export function machineBusyMs(): number | undefined {
 export function otherLoadShare(busyBefore: number | undefined, busyAfter: number | undefined, ownCpuMs: number, wallMs: number): number | undefined {
   if (busyBefore === undefined || busyAfter === undefined || wallMs <= 0) return undefined;
   return Math.max(0, busyAfter - busyBefore - ownCpuMs) / (wallMs * availableParallelism());
+}
+
+/** An OpenDispatch child's start: the benchmark's own fields, with the seeded account every benchmark uses and the job engine on unless said. */
+export function serverChildArgs(args: Omit<OpenDispatchChildArgs, 'apiKey' | 'apiSecret' | 'engine'> & Partial<Pick<OpenDispatchChildArgs, 'engine'>>): OpenDispatchChildArgs {
+  return { apiKey: 'bench001', apiSecret: 'BenchSecret00001', engine: 'on', ...args };
 }

@@ -1,10 +1,11 @@
+import type { NewJob } from '../core/records.js';
 import type { ChangeSet, JobsAdded } from './store.js';
 
 /** What committed change sets tell the job listeners: the earliest due time and the lanes of their new (or rescheduled) jobs; undefined when they have none. */
 export function jobsAddedBy(...changes: readonly ChangeSet[]): JobsAdded | undefined {
   let earliestDueAt = Infinity;
   const lanes = new Set<string>();
-  const jobs: NonNullable<JobsAdded['jobs']>[number][] = [];
+  const jobs: NewJob[] = [];
   let found = false;
   for (const change of changes) {
     if (change.reschedule) {
@@ -15,7 +16,7 @@ export function jobsAddedBy(...changes: readonly ChangeSet[]): JobsAdded | undef
       found = true;
       earliestDueAt = Math.min(earliestDueAt, job.dueAt);
       if (job.lane !== undefined) lanes.add(job.lane);
-      jobs.push({ lane: job.lane, key: job.key, tenant: job.tenant, dueAt: job.dueAt });
+      jobs.push(job);
     }
   }
   // A reschedule's job is not listed: `jobs` then cannot speak for every job, so it is left out.

@@ -79,7 +79,7 @@ export interface JobsAdded {
    * The jobs added, when known (this node's commits; another node's notice names lanes only):
    * an engine need not wake for jobs whose key or tenant has all its slots.
    */
-  jobs?: ReadonlyArray<{ lane?: string; key?: string; tenant?: string; dueAt: number }>;
+  jobs?: ReadonlyArray<Pick<NewJob, 'lane' | 'key' | 'tenant'>>;
 }
 
 export interface JobFilter {
