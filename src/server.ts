@@ -141,7 +141,7 @@ export async function startServer(config: Readonly<Config>, extras: ServerExtras
   });
   const handlers = createJobHandlers(ctx, sender);
   const lane = (name: Lane, concurrency: number, shares: { maxPerKey?: number; keyLimits?: ReadonlyMap<string, number>; maxPerTenant?: number } = {}) =>
-    new JobEngine({ store, clock, log, handlers, lane: name, concurrency, ...shares, pollIntervalMs: config.engine.pollIntervalMs, leaseMs: config.engine.leaseMs });
+    new JobEngine({ store, clock, log, handlers, lane: name, concurrency, ...shares, pollIntervalMs: config.engine.pollIntervalMs, leaseMs: config.engine.leaseMs, runAddedJobs: true });
   const engine = new JobWorkers(
     {
       engine: lane('engine', config.engine.concurrency),

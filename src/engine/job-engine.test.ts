@@ -800,3 +800,87 @@ test('behind a key at its limit, each finished job costs one claim, which takes 
   gates.get('slow-4')!.open();
   await drained(h);
 });
+
+// Jobs run where they are made (runAddedJobs): the store writes a taken job leased to the
+// engine in the transaction that adds it and hands it over on commit, so no claim reads it.
+
+/** The lease columns of every job row, read past the store port (what a crash would leave). */
+function leases(h: Harness): Array<{ owner: string | null; attempts: number }> {
+  const db = (h.store as unknown as { db: { prepare(sql: string): { all(): Array<{ lease_owner: string | null; attempts: number }> } } }).db;
+  return db.prepare('SELECT lease_owner, attempts FROM jobs ORDER BY id').all().map((row) => ({ owner: row.lease_owner, attempts: row.attempts }));
+}
+
+test('with runAddedJobs, a due job added while the engine is idle runs without a claim, leased to it in the row', async (t) => {
+  const release = gate();
+  const seen: ClaimedJob[] = [];
+  const h = await harness(t, { test: async (job) => (seen.push(job), await release.promise, { done: {} }) }, { runAddedJobs: true });
+  let idle = h.store.engineIdle();
+  h.engine.start();
+  await idle;
+  const claimsBefore = h.store.claims;
+  await h.add(testJob(T0, { n: 1 }));
+  await waitFor('the job running', () => seen.length === 1);
+  assert.equal(h.store.claims, claimsBefore, 'not claimed: handed over by its commit');
+  assert.deepEqual(seen[0]?.payload, { n: 1 });
+  assert.equal(seen[0]?.attempts, 1);
+  assert.ok(seen[0]?.lease.owner.startsWith(`${h.engine.owner}/`));
+  assert.deepEqual(leases(h), [{ owner: seen[0]?.lease.owner, attempts: 1 }], 'the row holds the lease, so a crash leaves it to be claimed');
+  release.open();
+  await drained(h);
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.equal(h.store.claims, claimsBefore, 'nor did its commit or its finish make the engine look');
+  idle = h.store.engineIdle();
+  h.clock.advance(1);
+  await idle;
+  assert.equal(seen.length, 1, 'ran once');
+});
+
+test('with runAddedJobs, a job added while every slot is taken waits in the table and is claimed when one frees', async (t) => {
+  const release = gate();
+  const started: string[] = [];
+  const h = await harness(
+    t,
+    { test: async (job) => (started.push(String(field(job, 'name'))), await release.promise, { done: {} }) },
+    { runAddedJobs: true, concurrency: 1 },
+  );
+  h.engine.start();
+  await h.add(testJob(T0, { name: 'first' }));
+  await waitFor('first running', () => started.length === 1);
+  const claimsBefore = h.store.claims;
+  await h.add(testJob(T0, { name: 'second' }));
+  assert.deepEqual(leases(h)[1], { owner: null, attempts: 0 }, 'left unleased for a claim');
+  release.open();
+  await drained(h);
+  assert.deepEqual(started, ['first', 'second']);
+  assert.ok(h.store.claims > claimsBefore, 'the second was claimed');
+});
+
+test('with runAddedJobs, a job whose change conflicts is not run and frees the slot it reserved', async (t) => {
+  const started: string[] = [];
+  const h = await harness(t, { test: async (job) => (started.push(String(field(job, 'name'))), { done: {} }) }, { runAddedJobs: true, concurrency: 1 });
+  const idle = h.store.engineIdle();
+  h.engine.start();
+  await idle;
+  // Its guard (a held receipt that is not there) fails after the job row is written: the whole
+  // change, the job with it, rolls back.
+  assert.equal(await h.store.commit({ jobs: [testJob(T0, { name: 'rolled back' })], inboxExpired: ['no such receipt'] }), 'conflict');
+  assert.equal(h.engine.jobsInFlight, 0, 'the reserved slot is free again');
+  await h.add(testJob(T0, { name: 'next' }));
+  await drained(h);
+  assert.deepEqual(started, ['next'], 'the one slot served the next job');
+});
+
+test('with runAddedJobs, a new job does not overtake an older one that came due in the table unannounced', async (t) => {
+  const started: string[] = [];
+  const h = await harness(t, { test: async (job) => (started.push(String(field(job, 'name'))), { done: {} }) }, { runAddedJobs: true, leaseMs: 30_000 });
+  await h.add(testJob(T0 - 1000, { name: 'older' }));
+  // Claimed by a worker that then died: its lease runs out with nobody told.
+  assert.equal((await h.store.claimJobs({ owner: 'crashed', dueBy: T0, leaseMs: 30_000, limit: 1 })).length, 1);
+  const idle = h.store.engineIdle();
+  h.engine.start();
+  await idle;
+  h.wall.advance(30_001);
+  await h.add(testJob(T0, { name: 'newer' }));
+  await drained(h);
+  assert.deepEqual(started, ['older', 'newer']);
+});

@@ -82,6 +82,26 @@ export interface JobsAdded {
   jobs?: ReadonlyArray<Pick<NewJob, 'lane' | 'key' | 'tenant'>>;
 }
 
+/**
+ * A job engine that runs the jobs this node adds, as their change commits, rather than claiming
+ * them from the table later (Store.runAddedJobs). The job row is still written, leased to the
+ * engine in the same transaction, so a crash leaves it to be claimed like any other.
+ */
+export interface AddedJobRunner {
+  /** How long the lease written with a taken job lasts. */
+  readonly leaseMs: number;
+  /**
+   * Asked while the change adding `job` is applied (synchronously, inside its transaction): the
+   * lease owner to write the job under if the engine takes it, or undefined to leave it to
+   * claims. A taken job holds its slot from here on.
+   */
+  reserve(job: NewJob): string | undefined;
+  /** The change committed: `job` is in the table, leased to the owner `reserve` named. */
+  runReserved(job: ClaimedJob): void;
+  /** The change did not commit: the slot `reserve` took is free again. */
+  cancelReservation(job: NewJob): void;
+}
+
 export interface JobFilter {
   /** Only jobs of these lanes; absent: every job. */
   lanes?: readonly string[];
@@ -208,6 +228,13 @@ export interface Store {
   listDispatchMessages(uuid: string): Promise<MessageRecord[]>;
 
   // Jobs
+  /**
+   * Offers every job this node's commits add to `runner` (engines of several lanes each register
+   * one; a job goes to the first that takes it). A taken job is written leased, handed over once
+   * its change commits, and left out of the JobsAdded notice: nobody needs to claim it.
+   * An adapter that cannot write a job leased in the transaction that adds it never offers.
+   */
+  runAddedJobs(runner: AddedJobRunner): void;
   claimJobs(request: ClaimRequest): Promise<ClaimedJob[]>;
   /** Earliest due time of a job nobody holds a live lease on; undefined when there is none. */
   nextDueAt(filter?: JobFilter): Promise<number | undefined>;

@@ -127,6 +127,12 @@ export class PostgresStore implements Store {
     return this.groupCommit.commit(change);
   }
 
+  /**
+   * Never offers, for now: the batch function (apply-function.ts) would have to write the taken
+   * jobs leased and return their ids. Every job here is claimed.
+   */
+  runAddedJobs(): void {}
+
   /** Change sets in one statement, all or none (group-commit.ts, apply-function.ts); throws Conflict when a fence or guard of any of them fails. */
   private async commitTogether(changes: readonly ChangeSet[], tries = TRANSACTION_TRIES): Promise<void> {
     const added = jobsAddedBy(...changes);

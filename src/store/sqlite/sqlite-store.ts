@@ -16,7 +16,7 @@ import type {
 } from '../../core/records.js';
 import type { Channel } from '../../core/channel.js';
 import type { MessagePart } from '../../core/message-parts.js';
-import type { ChangeSet, ClaimRequest, CommitResult, JobFilter, JobsAdded, Page, Store, ThreadQuery } from '../store.js';
+import type { AddedJobRunner, ChangeSet, ClaimRequest, CommitResult, JobFilter, JobsAdded, Page, Store, ThreadQuery } from '../store.js';
 import { migrations } from './migrations/index.js';
 import * as rows from '../rows.js';
 import { GroupCommit } from './group-commit.js';
@@ -29,6 +29,13 @@ const THREAD_HISTORY_MS = 30 * 24 * 60 * 60 * 1000;
 
 /** Thrown inside a transaction to roll it back when a fence or a condition does not hold. */
 class Conflict extends Error {}
+
+/** A job an engine took as its change was applied (AddedJobRunner). */
+interface TakenJob {
+  runner: AddedJobRunner;
+  job: NewJob;
+  claimed: ClaimedJob;
+}
 
 export interface SqliteOptions {
   /** An open connection (sqlite-database.ts); the store closes it when it closes. */
@@ -49,6 +56,7 @@ export class SqliteStore implements Store {
   private readonly statements: ReturnType<typeof prepareStatements>;
   private readonly clock: WallClock;
   private readonly jobListeners: Array<(added: JobsAdded) => void> = [];
+  private readonly addedJobRunners: AddedJobRunner[] = [];
   private readonly writes: GroupCommit;
   private serverLock: ServerLock | undefined;
 
@@ -79,17 +87,25 @@ export class SqliteStore implements Store {
    * savepoint of its own (group-commit.ts): a conflict rolls back only this change set.
    */
   async commit(change: ChangeSet): Promise<CommitResult> {
+    // Filled as the change is applied; rolled back with it on a conflict or a failed transaction.
+    const taken: TakenJob[] = [];
     try {
-      await this.writes.write(() => this.apply(change));
+      await this.writes.write(() => this.apply(change, taken));
     } catch (error) {
+      for (const { runner, job } of taken) runner.cancelReservation(job);
       if (error instanceof Conflict) return 'conflict';
       throw error;
     }
-    this.notifyJobsAdded(change);
+    this.notifyJobsAdded(taken.length === 0 ? change : { ...change, jobs: change.jobs?.filter((job) => !taken.some((t) => t.job === job)) });
+    for (const { runner, claimed } of taken) runner.runReserved(claimed);
     return 'committed';
   }
 
-  private apply(change: ChangeSet): void {
+  runAddedJobs(runner: AddedJobRunner): void {
+    this.addedJobRunners.push(runner);
+  }
+
+  private apply(change: ChangeSet, taken: TakenJob[]): void {
     const s = this.statements;
     const expectOne = (changes: number) => {
       if (changes !== 1) throw new Conflict();
@@ -107,7 +123,7 @@ export class SqliteStore implements Store {
     for (const event of change.events ?? []) s.insertEvent.run(rows.eventParams(event));
     for (const attempt of change.sendAttempts ?? []) s.insertSendAttempt.run(rows.sendAttemptParams(attempt));
     for (const key of change.cancelJobKeys ?? []) s.deleteJobsByKey.run(key);
-    for (const job of change.jobs ?? []) this.insertJob(job);
+    for (const job of change.jobs ?? []) this.insertJob(job, taken);
     for (const webhook of change.webhooks ?? []) s.insertWebhook.run(rows.webhookParams(webhook));
     for (const update of change.webhookUpdates ?? []) s.updateWebhook.run(rows.webhookUpdateParams(update));
     for (const attempt of change.webhookAttempts ?? []) s.insertWebhookAttempt.run(rows.webhookAttemptParams(attempt));
@@ -132,8 +148,22 @@ export class SqliteStore implements Store {
     for (const [name, by] of Object.entries(change.counters ?? {})) s.addToCounter.run(name, by);
   }
 
-  private insertJob(job: NewJob): void {
-    this.statements.insertJob.run(job.kind, job.lane ?? null, job.key ?? null, job.tenant ?? null, JSON.stringify(job.payload), job.dueAt, this.clock.wallNow());
+  /** A new job, leased to the first engine that takes it (it then runs without a claim), else waiting for one. */
+  private insertJob(job: NewJob, taken: TakenJob[]): void {
+    const now = this.clock.wallNow();
+    const columns = [job.kind, job.lane ?? null, job.key ?? null, job.tenant ?? null, JSON.stringify(job.payload), job.dueAt, now] as const;
+    for (const runner of this.addedJobRunners) {
+      const owner = runner.reserve(job);
+      if (owner === undefined) continue;
+      // Pushed first: if the insert throws, the reservation is cancelled with the rest.
+      const claimed: ClaimedJob = { id: 0, kind: job.kind, key: job.key, tenant: job.tenant, payload: job.payload, dueAt: job.dueAt, attempts: 1, lease: { jobId: 0, owner } };
+      taken.push({ runner, job, claimed });
+      const id = Number(this.statements.insertLeasedJob.run(...columns, owner, now + runner.leaseMs).lastInsertRowid);
+      claimed.id = id;
+      claimed.lease.jobId = id;
+      return;
+    }
+    this.statements.insertJob.run(...columns);
   }
 
   private notifyJobsAdded(change: ChangeSet): void {
@@ -505,6 +535,9 @@ function prepareStatements(db: Database.Database) {
     listDispatchMessages: db.prepare('SELECT * FROM messages WHERE dispatch_uuid = ? ORDER BY step_index'),
 
     insertJob: db.prepare('INSERT INTO jobs (kind, lane, job_key, tenant, payload, due_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+    // Claimed as it is made: attempts counts this first claim.
+    insertLeasedJob: db.prepare(`INSERT INTO jobs (kind, lane, job_key, tenant, payload, due_at, created_at, lease_owner, lease_expires_at, attempts)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1)`),
     // One UPDATE … RETURNING claims a batch: due, and not under a live lease. A lane's claim reads
     // its own range of the (lane, due_at) index: measured, filtering the kinds of a lane on the
     // due_at index scanned every waiting timer on each idle round (a tenth of the server's time).
