@@ -284,7 +284,8 @@ export function renderAcceptReport(report: AcceptReport): string {
   const dispatch = report.results.find((r) => r.target === 'dispatch');
   if (dispatch?.server.store) {
     const claimed = Object.entries(dispatch.server.store.claimedByKind).map(([kind, n]) => `${kind} ${fmt.int(n)}`).join(', ') || 'none';
-    lines.push(`background during (b): jobs claimed ${claimed}; ${fmt.int(dispatch.server.jobsLeft ?? 0)} job rows at the end (the 600 s timers, plus any send backlog)`);
+    const whereMade = Object.entries(dispatch.server.ranWhereMadeByKind ?? {}).map(([kind, n]) => `${kind} ${fmt.int(n)}`).join(', ') || 'none';
+    lines.push(`background during (b): jobs claimed ${claimed}; run where they were made ${whereMade}; ${fmt.int(dispatch.server.jobsLeft ?? 0)} job rows at the end (the 600 s timers, plus any send backlog)`);
   }
   for (const r of report.results) {
     if (r.server.store) lines.push(`${r.label}: ${renderStoreTime(r.server.store, r.server.elapsedMs)}`);

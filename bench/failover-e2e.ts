@@ -285,7 +285,11 @@ export function renderFailoverReport(r: FailoverReport): string {
   ];
   if (store) {
     const claimed = Object.values(store.claimedByKind).reduce((a, b) => a + b, 0);
-    const byKind = Object.entries(store.claimedByKind)
+    const whereMade = r.server.ranWhereMadeByKind ?? {};
+    const ranWhereMade = Object.values(whereMade).reduce((a, b) => a + b, 0);
+    const allKinds = new Set([...Object.keys(store.claimedByKind), ...Object.keys(whereMade)]);
+    const byKind = [...allKinds]
+      .map((kind): [string, number] => [kind, (store.claimedByKind[kind] ?? 0) + (whereMade[kind] ?? 0)])
       .sort((a, b) => b[1] - a[1])
       .map(([kind, count]) => `${kind} ${(count / n).toFixed(2)}`)
       .join(', ');
@@ -296,7 +300,7 @@ export function renderFailoverReport(r: FailoverReport): string {
     lines.push(
       `durable operations: ${fmt.int(store.transactions)} transactions (${(store.transactions / n).toFixed(1)} per dispatch, ${fmt.perSec(store.transactions / seconds)}), ` +
         `${fmt.int(store.statements)} row statements in them (${(store.statements / n).toFixed(1)} per dispatch), ` +
-        `${fmt.int(store.calls.claimJobs ?? 0)} claim statements for ${fmt.int(claimed)} jobs, ${store.conflicts} conflicts; ${fmt.int(reads)} reads (${(reads / n).toFixed(1)} per dispatch)`,
+        `${fmt.int(store.calls.claimJobs ?? 0)} claim statements for ${fmt.int(claimed)} jobs (${fmt.int(ranWhereMade)} more run where they were made, unclaimed), ${store.conflicts} conflicts; ${fmt.int(reads)} reads (${(reads / n).toFixed(1)} per dispatch)`,
       `jobs per dispatch: ${byKind}; ${fmt.int(r.server.jobsLeft ?? 0)} job rows left`,
       renderStoreTime(store, r.server.elapsedMs),
     );

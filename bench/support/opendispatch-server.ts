@@ -63,17 +63,25 @@ try {
   }
   let counters = newCounters();
   countStoreCalls(server.store, () => counters);
+  let ranWhereMadeAtMark = server.engine.jobsStarted().whereMade;
 
   serveParent(
     { url: server.url, basicAuth: `Basic ${Buffer.from(`${credentials.apiKey}:${credentials.apiSecret}`).toString('base64')}` },
     {
-      onMark: () => (counters = newCounters()),
-      extraStats: async () => ({ store: counters, jobsLeft: await server.store.countJobs() }),
+      onMark: () => {
+        counters = newCounters();
+        ranWhereMadeAtMark = server.engine.jobsStarted().whereMade;
+      },
+      extraStats: async () => ({ store: counters, jobsLeft: await server.store.countJobs(), ranWhereMadeByKind: since(ranWhereMadeAtMark, server.engine.jobsStarted().whereMade) }),
       close: () => server.close(),
     },
   );
 } catch (error) {
   reportStartFailure(error);
+}
+
+function since(before: Record<string, number>, now: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(now).map(([kind, count]) => [kind, count - (before[kind] ?? 0)]));
 }
 
 function newCounters(): StoreCounters {

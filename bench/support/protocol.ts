@@ -46,6 +46,8 @@ export interface ChildStats {
   store?: StoreCounters;
   /** Rows left in the jobs table (OpenDispatch children). */
   jobsLeft?: number;
+  /** Jobs the engine ran where they were made, without a claim, per kind (OpenDispatch children). */
+  ranWhereMadeByKind?: Record<string, number>;
 }
 
 export type ParentMessage = { id?: number } & ({ type: 'mark' } | { type: 'stats' } | { type: 'stop' });

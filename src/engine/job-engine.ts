@@ -104,6 +104,8 @@ export class JobEngine {
   private claimFailed = false;
   /** What the last short claim proved: see nothingToClaim. */
   private drained: Drained | undefined;
+  /** Jobs started since this engine was made, per kind: `whereMade` without a claim (reserve). */
+  private readonly startedJobs = { claimed: new Map<string, number>(), whereMade: new Map<string, number>() };
 
   constructor(private readonly options: JobEngineOptions) {
     this.keyShare = new LaneShare(options.maxPerKey, options.keyLimits);
@@ -136,7 +138,9 @@ export class JobEngine {
    * Takes a job being added by this node, to run once its change commits, when this engine
    * could run it now and a claim would have picked it: it is this lane's and due, a slot of the
    * engine, its key and its tenant is free, and the last short claim proved that no older job
-   * is waiting (so jobs still run in due order). Measured (failover-e2e): <number>.
+   * is waiting (so jobs still run in due order). Measured (accept, four alternated rounds):
+   * dispatch 2 184/s → 2 494/s, messages 3 389/s → 3 943/s, and with a webhook each 1 592/s →
+   * 1 933/s; a saturated lane (failover-e2e) has a backlog, so there it takes only 5 % of jobs.
    */
   private reserve(job: NewJob): string | undefined {
     const { lane, clock, concurrency } = this.options;
@@ -150,7 +154,13 @@ export class JobEngine {
 
   /** A reserved job's change committed. */
   private runReserved(job: ClaimedJob): void {
+    countKind(this.startedJobs.whereMade, job.kind);
     this.runCounted(job);
+  }
+
+  /** Jobs started per kind since this engine was made, claimed from the table or run where they were made. */
+  get jobsStarted(): { readonly claimed: ReadonlyMap<string, number>; readonly whereMade: ReadonlyMap<string, number> } {
+    return this.startedJobs;
   }
 
   /**
@@ -361,6 +371,7 @@ export class JobEngine {
   }
 
   private execute(job: ClaimedJob): void {
+    countKind(this.startedJobs.claimed, job.kind);
     this.started(job);
     this.runCounted(job);
   }
@@ -428,6 +439,10 @@ export class JobEngine {
     log.debug({ job: job.id, kind: job.kind }, 'job outcome discarded: state changed or lease lost');
     await store.commit({ reschedule: { lease: job.lease, dueAt: clock.now() + conflictBackoffMs(job.attempts), error: 'conflict' } });
   }
+}
+
+function countKind(counts: Map<string, number>, kind: string): void {
+  counts.set(kind, (counts.get(kind) ?? 0) + 1);
 }
 
 /**

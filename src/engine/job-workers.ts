@@ -43,6 +43,17 @@ export class JobWorkers {
     return this.engines.reduce((sum, engine) => sum + engine.jobsInFlight, 0);
   }
 
+  /** Jobs started per kind, all lanes together: claimed from the table, or run where they were made. */
+  jobsStarted(): { claimed: Record<string, number>; whereMade: Record<string, number> } {
+    const total = { claimed: {} as Record<string, number>, whereMade: {} as Record<string, number> };
+    for (const engine of this.engines) {
+      for (const how of ['claimed', 'whereMade'] as const) {
+        for (const [kind, count] of engine.jobsStarted[how]) total[how][kind] = (total[how][kind] ?? 0) + count;
+      }
+    }
+    return total;
+  }
+
   /**
    * The earliest due time of a job some lane runs. A job no lane takes (of a kind another version
    * wrote) is never claimed, so it must not count, or `settle` would wait for it forever.
