@@ -100,6 +100,8 @@ export class JobEngine {
   private readonly tenantShare: LaneShare;
   /** True between a claim query and its jobs being counted in flight. */
   private claiming = false;
+  /** Claims begun plus jobs started: unchanged over an interval means the engine began nothing in it. */
+  private begun = 0;
   /** The last claim threw (e.g. the database is unavailable). */
   private claimFailed = false;
   /** What the last short claim proved: see nothingToClaim. */
@@ -235,6 +237,16 @@ export class JobEngine {
     return this.inFlight;
   }
 
+  /** Running a job or claiming some (a job being claimed is leased, so no longer counts as due). */
+  get busy(): boolean {
+    return this.inFlight > 0 || this.claiming;
+  }
+
+  /** Changes whenever the engine begins a claim or a job; see `JobWorkers.settle`. */
+  get activity(): number {
+    return this.begun;
+  }
+
   /** The lane this engine runs; undefined: every job. */
   get lane(): string | undefined {
     return this.options.lane;
@@ -255,6 +267,7 @@ export class JobEngine {
       const exclusion = this.saturated();
       if (free > 0 && !this.nothingToClaim(exclusion, dueBy)) {
         this.claiming = true;
+        this.begun += 1;
         // A batch no larger than any key's or tenant's remaining share cannot push one past its limit.
         const limit = Math.min(free, this.keyShare.allowance(), this.tenantShare.allowance());
         const claimedAtWall = this.options.clock.wallNow();
@@ -385,6 +398,7 @@ export class JobEngine {
 
   private started(job: Pick<ClaimedJob, 'key' | 'tenant'>): void {
     this.inFlight += 1;
+    this.begun += 1;
     this.keyShare.started(job.key);
     this.tenantShare.started(job.tenant);
   }

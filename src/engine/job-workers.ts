@@ -43,6 +43,10 @@ export class JobWorkers {
     return this.engines.reduce((sum, engine) => sum + engine.jobsInFlight, 0);
   }
 
+  private activity(): number {
+    return this.engines.reduce((sum, engine) => sum + engine.activity, 0);
+  }
+
   /** Jobs started per kind, all lanes together: claimed from the table, or run where they were made. */
   jobsStarted(): { claimed: Record<string, number>; whereMade: Record<string, number> } {
     const total = { claimed: {} as Record<string, number>, whereMade: {} as Record<string, number> };
@@ -67,8 +71,12 @@ export class JobWorkers {
   async settle(): Promise<void> {
     for (;;) {
       await Promise.all(this.engines.map((engine) => engine.settle()));
+      const activity = this.activity();
       const next = await this.nextDueAt();
-      if (this.jobsInFlight() === 0 && (next === undefined || next > this.clock.now())) return;
+      // One lane's settle may have returned before another's jobs added work for it, which it
+      // may be claiming now (a leased job is not due) or may have run while this was asked.
+      const quiet = this.engines.every((engine) => !engine.busy) && this.activity() === activity;
+      if (quiet && (next === undefined || next > this.clock.now())) return;
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }
