@@ -8,6 +8,7 @@ import { GroupCommit } from './group-commit.js';
 function world(options: { maxInFlight?: number; maxBatch?: number; together?: (changes: readonly ChangeSet[]) => void; alone?: (change: ChangeSet) => CommitResult } = {}) {
   const sentTogether: number[][] = [];
   const sentAlone: number[] = [];
+  const alone = { open: 0, mostOpen: 0 };
   const openBatches: Array<() => void> = [];
   let hold = false;
   const idOf = (change: ChangeSet) => change.counters!.id!;
@@ -21,6 +22,10 @@ function world(options: { maxInFlight?: number; maxBatch?: number; together?: (c
     },
     async commitAlone(change) {
       sentAlone.push(idOf(change));
+      alone.mostOpen = Math.max(alone.mostOpen, ++alone.open);
+      // A round trip: another commit sent meanwhile would overlap this one.
+      await new Promise((resolve) => setImmediate(resolve));
+      alone.open -= 1;
       return options.alone?.(change) ?? 'committed';
     },
   });
@@ -29,6 +34,8 @@ function world(options: { maxInFlight?: number; maxBatch?: number; together?: (c
     commit,
     sentTogether,
     sentAlone,
+    /** The most change sets committed alone at the same time. */
+    mostOpenAlone: () => alone.mostOpen,
     holdBatches: () => (hold = true),
     releaseBatches: () => {
       hold = false;
@@ -112,7 +119,9 @@ test('a database that cannot be reached fails the whole batch at once: nothing i
 test('change sets of which one cancels a job key another adds go one by one', async () => {
   const w = world();
   await Promise.all([w.commit(1, { cancelJobKeys: ['k1'], jobs: [{ kind: 'timer', key: 'k2', dueAt: 0, payload: {} }] }), w.commit(2, { cancelJobKeys: ['k2'], jobs: [{ kind: 'timer', key: 'k1', dueAt: 0, payload: {} }] })]);
-  assert.deepEqual([w.sentTogether, w.sentAlone.sort()], [[], [1, 2]]);
+  assert.deepEqual([w.sentTogether, w.sentAlone], [[], [1, 2]]);
+  // Each after the other has committed: at once, neither's cancel would see the other's job.
+  assert.equal(w.mostOpenAlone(), 1);
   // A change set replacing its own keyed job is no reason: it goes with the others.
   await Promise.all([w.commit(3, { cancelJobKeys: ['k3'], jobs: [{ kind: 'timer', key: 'k3', dueAt: 0, payload: {} }] }), w.commit(4)]);
   assert.deepEqual(w.sentTogether, [[3, 4]]);

@@ -75,7 +75,9 @@ export class GroupCommit {
         }
       }
     }
-    await Promise.all(batch.map(({ change, resolve, reject }) => this.options.commitAlone(change).then(resolve, reject)));
+    // In order, each after the last has committed: at the same time, on two connections, one's
+    // cancel would not see the job the other is adding (READ COMMITTED), and both would stay.
+    for (const { change, resolve, reject } of batch) await this.options.commitAlone(change).then(resolve, reject);
   }
 }
 
