@@ -218,9 +218,11 @@ export class JobEngine {
    */
   async settle(): Promise<void> {
     while (this.running) {
-      if (this.inFlight === 0 && !this.claiming) {
+      if (!this.busy) {
+        const begun = this.begun;
         const next = await this.options.store.nextDueAt(this.laneFilter());
-        if (this.inFlight === 0 && !this.claiming && (next === undefined || next > this.options.clock.now())) return;
+        // A claim or job begun while this was asked may have leased what it would have seen due.
+        if (!this.busy && this.begun === begun && (next === undefined || next > this.options.clock.now())) return;
         this.wake();
       }
       await new Promise<void>((resolve) => {

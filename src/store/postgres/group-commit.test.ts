@@ -89,6 +89,7 @@ test('a batch that fails is committed one by one, each with the outcome it has a
   });
   assert.deepEqual(await Promise.all([w.commit(1), w.commit(2), w.commit(3)]), ['committed', 'conflict', 'committed']);
   assert.deepEqual(w.sentAlone.sort(), [1, 2, 3]);
+  assert.equal(w.mostOpenAlone(), 3, 'at once: none of them cancels another\'s jobs');
 });
 
 test('an error of one alone rejects that one only', async () => {

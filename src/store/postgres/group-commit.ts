@@ -62,7 +62,13 @@ export class GroupCommit {
 
   private async send(batch: Pending[]): Promise<void> {
     const changes = batch.map((pending) => pending.change);
-    if (batch.length > 1 && !cancelsAnothersJobs(changes)) {
+    if (batch.length > 1 && cancelsAnothersJobs(changes)) {
+      // In order, each after the last has committed: at the same time, on two connections, one's
+      // cancel would not see the job the other is adding (READ COMMITTED), and both would stay.
+      for (const { change, resolve, reject } of batch) await this.options.commitAlone(change).then(resolve, reject);
+      return;
+    }
+    if (batch.length > 1) {
       try {
         await this.options.commitTogether(changes);
         for (const pending of batch) pending.resolve('committed');
@@ -75,9 +81,8 @@ export class GroupCommit {
         }
       }
     }
-    // In order, each after the last has committed: at the same time, on two connections, one's
-    // cancel would not see the job the other is adding (READ COMMITTED), and both would stay.
-    for (const { change, resolve, reject } of batch) await this.options.commitAlone(change).then(resolve, reject);
+    // Alone, or again after failing together: at once, since none cancels another's jobs.
+    await Promise.all(batch.map(({ change, resolve, reject }) => this.options.commitAlone(change).then(resolve, reject)));
   }
 }
 
