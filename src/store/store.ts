@@ -91,9 +91,9 @@ export interface AddedJobRunner {
   /** How long the lease written with a taken job lasts. */
   readonly leaseMs: number;
   /**
-   * Asked while the change adding `job` is applied (synchronously, inside its transaction): the
-   * lease owner to write the job under if the engine takes it, or undefined to leave it to
-   * claims. A taken job holds its slot from here on.
+   * Asked as the change adding `job` is written (synchronously: SQLite inside its transaction,
+   * PostgreSQL as it sends the batch): the lease owner to write the job under if the engine
+   * takes it, or undefined to leave it to claims. A taken job holds its slot from here on.
    */
   reserve(job: NewJob): string | undefined;
   /** The change committed: `job` is in the table, leased to the owner `reserve` named. */

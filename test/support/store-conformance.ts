@@ -13,11 +13,12 @@ import type {
   MessageEventRecord,
   MessageRecord,
   MessageUpdate,
+  NewJob,
   SendAttemptRecord,
   WebhookAttemptRecord,
   WebhookRecord,
 } from '../../src/core/records.js';
-import type { ChangeSet, Store } from '../../src/store/store.js';
+import type { AddedJobRunner, ChangeSet, Store } from '../../src/store/store.js';
 import { timeOrderedUuid } from '../../src/core/time-ordered-uuid.js';
 
 /**
@@ -963,6 +964,82 @@ export function runStoreConformance(name: string, open: OpenStore): void {
       }));
     });
 
+    describe('runAddedJobs', () => {
+      test('a job a runner takes is written leased to it and handed over once its change commits; the rest wait for a claim', withStore(async (store) => {
+        const runner = new RecordingRunner((job) => nameOf(job) === 'take');
+        store.runAddedJobs(runner);
+        const heard: string[][] = [];
+        store.onJobsAdded((added) => heard.push((added.jobs ?? []).map((one) => String((one as { payload?: { name?: unknown } }).payload?.name))));
+        const committing = store.commit({ jobs: [job('take', T0), job('leave', T0)] });
+        assert.equal(runner.ran.length, 0, 'not before the commit');
+        assert.equal(await committing, 'committed');
+        assert.deepEqual(runner.reserved, ['take']);
+        assert.equal(runner.ran.length, 1);
+        const [taken] = runner.ran;
+        assert.deepEqual(taken!.payload, { name: 'take' });
+        assert.equal(taken!.dueAt, T0);
+        assert.equal(taken!.attempts, 1, 'taken counts as its first claim');
+        assert.deepEqual(taken!.lease, { jobId: taken!.id, owner: 'runner/1' });
+        assert.deepEqual(heard, [['leave']], 'nobody is told of a job that runs already');
+        assert.deepEqual((await claim(store, { owner: 'w' })).map(nameOf), ['leave'], 'a taken job is leased in its row');
+        assert.equal(await store.commit({ complete: taken!.lease }), 'committed', 'its lease is the one written');
+        assert.equal(await store.countJobs(), 1);
+      }));
+
+      test('a taken job whose lease runs out is claimed again, and the old lease no longer holds', withStore(async (store, wall) => {
+        const runner = new RecordingRunner(() => true);
+        store.runAddedJobs(runner);
+        await store.commit({ jobs: [job('crashes', T0)] });
+        assert.deepEqual(await claim(store, { owner: 'w' }), []);
+        wall.now += runner.leaseMs + 1;
+        const [again] = await claim(store, { owner: 'rescuer' });
+        assert.equal(again && nameOf(again), 'crashes');
+        assert.equal(again!.id, runner.ran[0]!.id);
+        assert.equal(again!.attempts, 2);
+        assert.equal(await store.commit({ complete: runner.ran[0]!.lease }), 'conflict');
+      }));
+
+      test('a change that conflicts or fails writes no job and cancels what its runner took', withStore(async (store) => {
+        const runner = new RecordingRunner(() => true);
+        store.runAddedJobs(runner);
+        assert.equal(await store.commit({ jobs: [job('conflicts', T0)], inboxExpired: ['no such receipt'] }), 'conflict');
+        await store.commit({ webhooks: [webhook('w-0')] });
+        await assert.rejects(store.commit({ jobs: [job('fails', T0)], webhooks: [webhook('w-0')] }));
+        assert.deepEqual(runner.reserved, ['conflicts', 'fails']);
+        assert.deepEqual(runner.cancelled, ['conflicts', 'fails']);
+        assert.equal(runner.ran.length, 0);
+        assert.equal(await store.countJobs(), 0);
+      }));
+
+      test('change sets committed together: each committed one hands over its taken jobs, a conflicting one cancels its own', withStore(async (store) => {
+        await store.commit({ messages: [message('m-1'), message('m-2'), message('m-3')] });
+        const runner = new RecordingRunner(() => true);
+        store.runAddedJobs(runner);
+        const results = await Promise.all([
+          store.commit({ messageUpdates: [update('m-1', 1, 'submitted', ['submitted'])], jobs: [job('first', T0), job('first-b', T0)] }),
+          store.commit({ messageUpdates: [update('m-2', 5, 'submitted', ['submitted'])], jobs: [job('stale', T0)] }),
+          store.commit({ messageUpdates: [update('m-3', 1, 'submitted', ['submitted'])], jobs: [job('third', T0)] }),
+        ]);
+        assert.deepEqual(results, ['committed', 'conflict', 'committed']);
+        assert.deepEqual(runner.ran.map(nameOf).sort(), ['first', 'first-b', 'third']);
+        assert.equal(new Set(runner.ran.map((one) => one.id)).size, 3, 'each its own row');
+        // An adapter may find the conflict before it offers the job, or after.
+        assert.deepEqual(runner.cancelled, runner.reserved.filter((name) => name === 'stale'), 'a job offered and not committed is cancelled');
+        for (const taken of runner.ran) assert.equal(await store.commit({ complete: taken.lease }), 'committed', `${nameOf(taken)} holds the lease of its own row`);
+        assert.equal(await store.countJobs(), 0);
+      }));
+
+      test('a job goes to the first runner that takes it', withStore(async (store) => {
+        const sends = new RecordingRunner((job) => job.lane === 'sends', 'sends');
+        const webhooks = new RecordingRunner((job) => job.lane === 'webhooks', 'webhooks');
+        store.runAddedJobs(sends);
+        store.runAddedJobs(webhooks);
+        await store.commit({ jobs: [{ ...job('hook', T0), lane: 'webhooks' }, { ...job('send', T0), lane: 'sends' }, { ...job('timer', T0), lane: 'engine' }] });
+        assert.deepEqual([sends.ran.map(nameOf), webhooks.ran.map(nameOf)], [['send'], ['hook']]);
+        assert.deepEqual((await claim(store, { owner: 'w' })).map(nameOf), ['timer']);
+      }));
+    });
+
     describe('onJobsAdded', () => {
       test('is told the earliest due time after a commit that adds jobs, a reschedule or a release', withStore(async (store) => {
         const heard: Array<{ dueAt: number; jobsVisible: Promise<number> }> = [];
@@ -1201,7 +1278,32 @@ function job(jobName: string, dueAt: number, key?: string) {
   return { kind: 'test.job', payload: { name: jobName }, dueAt, ...(key !== undefined && { key }) };
 }
 
-function nameOf(job: ClaimedJob): string {
+/** An engine's side of Store.runAddedJobs: takes the jobs `takes` picks and records what it is told. */
+class RecordingRunner implements AddedJobRunner {
+  readonly leaseMs = 30_000;
+  readonly reserved: string[] = [];
+  readonly ran: ClaimedJob[] = [];
+  readonly cancelled: string[] = [];
+  private reservations = 0;
+
+  constructor(private readonly takes: (job: NewJob) => boolean, private readonly name = 'runner') {}
+
+  reserve(job: NewJob): string | undefined {
+    if (!this.takes(job)) return undefined;
+    this.reserved.push(String((job.payload as { name?: unknown }).name));
+    return `${this.name}/${++this.reservations}`;
+  }
+
+  runReserved(job: ClaimedJob): void {
+    this.ran.push(job);
+  }
+
+  cancelReservation(job: NewJob): void {
+    this.cancelled.push(String((job.payload as { name?: unknown }).name));
+  }
+}
+
+function nameOf(job: Pick<ClaimedJob, 'payload'>): string {
   return String((job.payload as { name?: unknown }).name);
 }
 

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
+import { DATABASE_NOW } from './node-membership.js';
 import { withConnection } from './postgres-pool.js';
 import { insertRows, ROWS, rowsRelation, updateRows } from './recordset.js';
 
@@ -10,6 +11,7 @@ import { insertRows, ROWS, rowsRelation, updateRows } from './recordset.js';
  * in one PL/pgSQL function: the server sends the steps (write-steps.ts) as one JSON parameter, the
  * function runs them in order, checks each guarded step's row count, and raises CONFLICT when one
  * does not hold. One statement is one transaction: BEGIN and COMMIT need no round trips either.
+ * It answers the ids of the jobs it wrote leased (`insert_leased_jobs`), by lease owner.
  *
  * The function is code, not schema: its name carries a hash of its text, so nodes of different
  * versions sharing a database (a rolling upgrade) each call their own.
@@ -33,6 +35,16 @@ const OPERATIONS = {
     kind: ['kind', 'text'], lane: ['lane', 'text'], job_key: ['key', 'text'], tenant: ['tenant', 'text'], payload: ['payload', 'text'],
     due_at: ['dueAt', 'bigint'], created_at: ['createdAt', 'bigint'],
   }),
+  // Jobs an engine of this node runs as the change commits (Store.runAddedJobs): written leased
+  // to it, the lease on the database's clock as a claim's is, attempts counting this first
+  // claim. Their ids are what the function answers, by owner (one per job).
+  insert_leased_jobs: `WITH inserted AS (
+      INSERT INTO jobs (kind, lane, job_key, tenant, payload, due_at, created_at, attempts, lease_owner, lease_node, lease_expires_at)
+      SELECT "kind", "lane", "key", "tenant", "payload", "dueAt", "createdAt", 1, "owner", "node", coalesce("leaseNow", ${DATABASE_NOW}) + "leaseMs"
+      FROM jsonb_to_recordset(${ROWS}) AS r("kind" text, "lane" text, "key" text, "tenant" text, "payload" text, "dueAt" bigint, "createdAt" bigint,
+        "owner" text, "node" text, "leaseNow" bigint, "leaseMs" bigint)
+      RETURNING id, lease_owner)
+    SELECT leased_ids || coalesce(jsonb_object_agg(lease_owner, id), '{}') INTO leased_ids FROM inserted`,
 
   insert_dispatches: insertRows('dispatches', {
     uuid: ['uuid', 'text'], api_key: ['apiKey', 'text'], application_id: ['applicationId', 'text'], status_url: ['statusUrl', 'text'],
@@ -124,11 +136,12 @@ function branch(op: Operation): string {
         END;`;
 }
 
-const BODY = `(steps jsonb) RETURNS void LANGUAGE plpgsql AS $apply$
+const BODY = `(steps jsonb) RETURNS jsonb LANGUAGE plpgsql AS $apply$
 DECLARE
   step jsonb;
   ${ROWS} jsonb;
   affected bigint;
+  leased_ids jsonb := '{}';
 BEGIN
   FOR step IN SELECT value FROM jsonb_array_elements(steps) LOOP
     ${ROWS} := step->'rows';
@@ -139,6 +152,7 @@ ${(Object.keys(OPERATIONS) as Operation[]).map(branch).join('\n')}
       RAISE EXCEPTION 'a fence or guard did not hold' USING ERRCODE = '${CONFLICT}';
     END IF;
   END LOOP;
+  RETURN leased_ids;
 END
 $apply$`;
 

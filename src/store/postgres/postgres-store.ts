@@ -12,12 +12,13 @@ import type {
   LinkRecord,
   MessageEventRecord,
   MessageRecord,
+  NewJob,
   SendAttemptRecord,
   WebhookAttemptRecord,
   WebhookRecord,
 } from '../../core/records.js';
 import * as rows from '../rows.js';
-import type { ChangeSet, ClaimRequest, CommitResult, JobFilter, JobsAdded, Page, Store, ThreadQuery } from '../store.js';
+import type { AddedJobRunner, ChangeSet, ClaimRequest, CommitResult, JobFilter, JobsAdded, Page, Store, ThreadQuery } from '../store.js';
 import { JobNotifications } from './job-notifications.js';
 import { DATABASE_NOW, NodeMembership } from './node-membership.js';
 import { migratePostgres } from './migrate.js';
@@ -27,7 +28,7 @@ import { isUnavailable, rethrowUnavailable, withConnection } from './postgres-po
 import { idsBefore } from '../ids-before.js';
 import { jobsAddedBy } from '../jobs-added.js';
 import { APPLY_FUNCTION, CONFLICT, installApplyFunction } from './apply-function.js';
-import { writeSteps } from './write-steps.js';
+import { writeSteps, type LeaseTaken } from './write-steps.js';
 import { GroupCommit } from './group-commit.js';
 
 /** A watermark looks this far back in its thread (as on SQLite). */
@@ -44,6 +45,13 @@ const MAX_BATCH = 64;
 
 /** A fence or a condition did not hold: nothing of the change sets was written. */
 class Conflict extends Error {}
+
+/** A new job an engine took (AddedJobRunner): written leased to it; its id once the batch that wrote it committed. */
+interface TakenJob {
+  runner: AddedJobRunner;
+  lease: LeaseTaken;
+  id?: number;
+}
 
 export interface PostgresStoreOptions {
   pool: pg.Pool;
@@ -82,6 +90,9 @@ export class PostgresStore implements Store {
   readonly nodeId = randomUUID();
   private membership: NodeMembership | undefined;
   private readonly groupCommit: GroupCommit;
+  private readonly addedJobRunners: AddedJobRunner[] = [];
+  /** Jobs of change sets being committed that an engine took, until their commit() hands them over or cancels them. */
+  private readonly taken = new Map<NewJob, TakenJob>();
 
   private constructor(options: PostgresStoreOptions) {
     this.pool = options.pool;
@@ -123,26 +134,69 @@ export class PostgresStore implements Store {
     if (this.liveNodes !== undefined) listener(this.liveNodes);
   }
 
-  commit(change: ChangeSet): Promise<CommitResult> {
-    return this.groupCommit.commit(change);
+  async commit(change: ChangeSet): Promise<CommitResult> {
+    if (this.addedJobRunners.length === 0 || !change.jobs?.length) return this.groupCommit.commit(change);
+    let result: CommitResult | undefined;
+    try {
+      result = await this.groupCommit.commit(change);
+      return result;
+    } finally {
+      this.handOver(change.jobs, result === 'committed');
+    }
+  }
+
+  runAddedJobs(runner: AddedJobRunner): void {
+    this.addedJobRunners.push(runner);
   }
 
   /**
-   * Never offers, for now: the batch function (apply-function.ts) would have to write the taken
-   * jobs leased and return their ids. Every job here is claimed.
+   * Offers the new jobs of a batch about to be written, each to the first engine that takes it:
+   * now rather than when their change set joined the queue, so that a slot an engine reserves
+   * waits for this one round trip, not for the batches ahead of it as well. A job taken for a
+   * batch that failed keeps its engine when it is written again alone.
    */
-  runAddedJobs(): void {}
+  private offerAddedJobs(changes: readonly ChangeSet[]): Map<NewJob, LeaseTaken> {
+    const leased = new Map<NewJob, LeaseTaken>();
+    for (const job of changes.flatMap((change) => change.jobs ?? [])) {
+      let taken = this.taken.get(job);
+      for (const runner of taken ? [] : this.addedJobRunners) {
+        const owner = runner.reserve(job);
+        if (owner === undefined) continue;
+        taken = { runner, lease: { owner, node: this.nodeId, leaseNow: this.leaseNow(), leaseMs: runner.leaseMs } };
+        this.taken.set(job, taken);
+        break;
+      }
+      if (taken) leased.set(job, taken.lease);
+    }
+    return leased;
+  }
+
+  /** After a change set's commit: its taken jobs run if it committed, else their slots are freed. */
+  private handOver(jobs: readonly NewJob[], committed: boolean): void {
+    for (const job of jobs) {
+      const taken = this.taken.get(job);
+      if (taken === undefined) continue;
+      this.taken.delete(job);
+      const { runner, lease, id } = taken;
+      if (!committed || id === undefined) runner.cancelReservation(job);
+      else runner.runReserved({ id, kind: job.kind, key: job.key, tenant: job.tenant, payload: job.payload, dueAt: Math.ceil(job.dueAt), attempts: 1, lease: { jobId: id, owner: lease.owner } });
+    }
+  }
 
   /** Change sets in one statement, all or none (group-commit.ts, apply-function.ts); throws Conflict when a fence or guard of any of them fails. */
   private async commitTogether(changes: readonly ChangeSet[], tries = TRANSACTION_TRIES): Promise<void> {
-    const added = jobsAddedBy(...changes);
-    const steps = writeSteps(changes, { now: this.clock.wallNow(), ...(added && this.notifications && { notice: this.notifications.notice(added) }) });
+    const leased = this.offerAddedJobs(changes);
+    // A job an engine took runs once committed: nobody else need be told of it.
+    const added = jobsAddedBy(...changes.map((change) => (change.jobs?.some((job) => leased.has(job)) ? { ...change, jobs: change.jobs.filter((job) => !leased.has(job)) } : change)));
+    const steps = writeSteps(changes, { now: this.clock.wallNow(), leased, ...(added && this.notifications && { notice: this.notifications.notice(added) }) });
     if (steps.length === 0) return;
-    await retryingAborts(tries, () =>
+    const answer = await retryingAborts(tries, () =>
       run(this.pool, S.apply, { steps: JSON.stringify(steps) }).catch((error) => {
         throw (error as { code?: string }).code === CONFLICT ? new Conflict() : error;
       }),
     );
+    const ids = (answer.rows[0] as { leased_ids: Record<string, number> | null } | undefined)?.leased_ids ?? {};
+    for (const [job, lease] of leased) this.taken.get(job)!.id = ids[lease.owner];
     if (added) this.emitJobsAdded(added);
   }
 
@@ -492,7 +546,7 @@ function claimStatement(name: string, lanes: string): NamedStatement {
 
 /** All SQL of the adapter, one statement per intent. */
 const S = {
-  apply: namedSql('apply', `SELECT ${APPLY_FUNCTION}(@steps::jsonb)`),
+  apply: namedSql('apply', `SELECT ${APPLY_FUNCTION}(@steps::jsonb) AS leased_ids`),
   lockReferences: namedSql('lock_references', 'SELECT pg_advisory_xact_lock(hashtextextended(key, 0)) FROM unnest(@keys::text[]) AS key'),
 
   insertAccount: namedSql('insert_account', `INSERT INTO accounts (api_key, secret_hash, signature_secret, default_inbound_url, default_status_url, created_at)

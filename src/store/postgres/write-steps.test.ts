@@ -66,3 +66,17 @@ test('the wake-up hint is the last step, inside the same statement', () => {
 test('an empty change set has no steps', () => {
   assert.deepEqual(writeSteps([{}], { now: 0 }), []);
 });
+
+test('jobs an engine took are written leased to it, after the cancels of their keys, and the others as usual', () => {
+  const taken = { kind: 'k', key: 'a', payload: { n: 1 }, dueAt: 7.5 };
+  const left = { kind: 'k', key: 'b', payload: { n: 2 }, dueAt: 8 };
+  const lease = { owner: 'node-1/4', node: 'node-1', leaseNow: null, leaseMs: 30_000 };
+  const steps = writeSteps([{ cancelJobKeys: ['a'], jobs: [taken, left] }], { now: 5, leased: new Map([[taken, lease]]) });
+  assert.deepEqual(summary(steps), [
+    ['delete_jobs_by_keys', 1, undefined],
+    ['insert_jobs', 1, undefined],
+    ['insert_leased_jobs', 1, undefined],
+  ]);
+  assert.deepEqual(steps[1]!.rows, [{ kind: 'k', lane: null, key: 'b', tenant: null, payload: '{"n":2}', dueAt: 8, createdAt: 5 }]);
+  assert.deepEqual(steps[2]!.rows, [{ kind: 'k', lane: null, key: 'a', tenant: null, payload: '{"n":1}', dueAt: 8, createdAt: 5, ...lease }]);
+});

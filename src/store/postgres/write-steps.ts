@@ -1,4 +1,4 @@
-import type { Lease } from '../../core/records.js';
+import type { Lease, NewJob } from '../../core/records.js';
 import { mergeChanges } from '../merge-changes.js';
 import * as rows from '../rows.js';
 import type { ChangeSet } from '../store.js';
@@ -16,6 +16,16 @@ export interface StepContext {
   now: number;
   /** The wake-up hint for other nodes, when the change sets add jobs (job-notifications.ts). */
   notice?: { channel: string; payload: string };
+  /** New jobs an engine of this node has taken (Store.runAddedJobs): written leased to it. */
+  leased?: ReadonlyMap<NewJob, LeaseTaken>;
+}
+
+/** How a taken job is leased: to `owner` on `node`, for `leaseMs` from `leaseNow` (null: the database's clock). */
+export interface LeaseTaken {
+  owner: string;
+  node: string;
+  leaseNow: number | null;
+  leaseMs: number;
 }
 
 /**
@@ -56,7 +66,7 @@ export function writeSteps(changes: readonly ChangeSet[], context: StepContext):
   add('insert_events', (change.events ?? []).map(rows.eventParams));
   add('insert_send_attempts', (change.sendAttempts ?? []).map(rows.sendAttemptParams));
   add('delete_jobs_by_keys', (change.cancelJobKeys ?? []).map((key) => ({ key })));
-  add('insert_jobs', (change.jobs ?? []).map((job) => ({
+  const jobRow = (job: NewJob) => ({
     kind: job.kind,
     lane: job.lane ?? null,
     key: job.key ?? null,
@@ -64,7 +74,13 @@ export function writeSteps(changes: readonly ChangeSet[], context: StepContext):
     payload: JSON.stringify(job.payload),
     dueAt: Math.ceil(job.dueAt),
     createdAt: context.now,
-  })));
+  });
+  const jobs = change.jobs ?? [];
+  add('insert_jobs', jobs.filter((job) => !context.leased?.has(job)).map(jobRow));
+  add('insert_leased_jobs', jobs.flatMap((job) => {
+    const lease = context.leased?.get(job);
+    return lease ? [{ ...jobRow(job), ...lease }] : [];
+  }));
   add('insert_webhooks', (change.webhooks ?? []).map(rows.webhookParams));
   update('update_webhooks', change.webhookUpdates, rows.webhookUpdateParams, (one) => one.id, false);
   add('insert_webhook_attempts', (change.webhookAttempts ?? []).map(rows.webhookAttemptParams));
