@@ -30,6 +30,7 @@ import { jobsAddedBy } from '../jobs-added.js';
 import { APPLY_FUNCTION, CONFLICT, installApplyFunction } from './apply-function.js';
 import { writeSteps, type LeaseTaken } from './write-steps.js';
 import { GroupCommit } from './group-commit.js';
+import { CoalescedLookup } from './coalesced-lookup.js';
 
 /** A watermark looks this far back in its thread (as on SQLite). */
 const THREAD_HISTORY_MS = 30 * 24 * 60 * 60 * 1000;
@@ -93,6 +94,12 @@ export class PostgresStore implements Store {
   private readonly addedJobRunners: AddedJobRunner[] = [];
   /** Jobs of change sets being committed that an engine took, until their commit() hands them over or cancels them. */
   private readonly taken = new Map<NewJob, TakenJob>();
+  private readonly applications = new CoalescedLookup<rows.ApplicationRow>(async (ids) => {
+    // An id PostgreSQL text cannot hold (a NUL) names no application; sent, it would fail the lot.
+    const storable = ids.filter((id) => !id.includes('\u0000'));
+    const found = storable.length === 0 ? [] : await this.all<rows.ApplicationRow>(S.findApplications, { ids: storable });
+    return new Map(found.map((row) => [row.id, row]));
+  });
 
   private constructor(options: PostgresStoreOptions) {
     this.pool = options.pool;
@@ -283,8 +290,9 @@ export class PostgresStore implements Store {
     });
   }
 
+  /** Every JWT request reads its application: the reads of one turn go as one query (coalesced-lookup.ts). */
   async findApplication(id: string): Promise<ApplicationRecord | undefined> {
-    const row = await this.one<rows.ApplicationRow>(S.findApplication, { id });
+    const row = await this.applications.get(id);
     return row && rows.toApplication(row);
   }
 
@@ -559,7 +567,7 @@ const S = {
   insertApplication: namedSql('insert_application', `INSERT INTO applications (id, api_key, name, public_key, capabilities, privacy, created_at, updated_at)
     SELECT @id, @apiKey, @name, @publicKey, @capabilities, @privacy, @createdAt, @updatedAt
     WHERE (SELECT count(*) FROM applications WHERE api_key = @apiKey) < @maxPerAccount`),
-  findApplication: namedSql('find_application', 'SELECT * FROM applications WHERE id = @id'),
+  findApplications: namedSql('find_applications', 'SELECT * FROM applications WHERE id = ANY (@ids::text[])'),
   countApplications: namedSql('count_applications', 'SELECT count(*) AS n FROM applications WHERE api_key = @apiKey'),
   listApplications: namedSql('list_applications', `SELECT *, count(*) OVER () AS total FROM applications WHERE api_key = @apiKey
     ORDER BY created_at, id LIMIT @limit OFFSET @offset`),
