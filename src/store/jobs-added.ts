@@ -1,8 +1,12 @@
 import type { NewJob } from '../core/records.js';
 import type { ChangeSet, JobsAdded } from './store.js';
 
-/** What committed change sets tell the job listeners: the earliest due time and the lanes of their new (or rescheduled) jobs; undefined when they have none. */
-export function jobsAddedBy(...changes: readonly ChangeSet[]): JobsAdded | undefined {
+/**
+ * What committed change sets tell the job listeners: the earliest due time and the lanes of their
+ * new (or rescheduled) jobs; undefined when they have none. Jobs in `runWhereMade` were taken by
+ * an engine as they were written (Store.runAddedJobs): nobody need be told of them.
+ */
+export function jobsAddedBy(changes: readonly ChangeSet[], runWhereMade?: { has(job: NewJob): boolean }): JobsAdded | undefined {
   let earliestDueAt = Infinity;
   const lanes = new Set<string>();
   const jobs: NewJob[] = [];
@@ -13,6 +17,7 @@ export function jobsAddedBy(...changes: readonly ChangeSet[]): JobsAdded | undef
       earliestDueAt = Math.min(earliestDueAt, change.reschedule.dueAt);
     }
     for (const job of change.jobs ?? []) {
+      if (runWhereMade?.has(job)) continue;
       found = true;
       earliestDueAt = Math.min(earliestDueAt, job.dueAt);
       if (job.lane !== undefined) lanes.add(job.lane);

@@ -13,6 +13,7 @@ import type {
   MessageEventRecord,
   MessageRecord,
   MessageUpdate,
+  NewJob,
   SendAttemptRecord,
   WebhookAttemptRecord,
   WebhookKind,
@@ -220,6 +221,18 @@ export interface JobRow {
   due_at: number;
   attempts: number;
 }
+
+/** A job an engine took as its row was written (Store.runAddedJobs), as a claim of that row would give it. */
+export const takenJob = (job: NewJob, id: number, owner: string, dueAt: number): ClaimedJob => ({
+  id,
+  kind: job.kind,
+  key: job.key,
+  tenant: job.tenant,
+  payload: job.payload,
+  dueAt,
+  attempts: 1,
+  lease: { jobId: id, owner },
+});
 
 export const toClaimedJob = (r: JobRow, owner: string): ClaimedJob => ({
   id: r.id,

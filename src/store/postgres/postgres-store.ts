@@ -186,15 +186,15 @@ export class PostgresStore implements Store {
       this.taken.delete(job);
       const { runner, lease, id } = taken;
       if (!committed || id === undefined) runner.cancelReservation(job);
-      else runner.runReserved({ id, kind: job.kind, key: job.key, tenant: job.tenant, payload: job.payload, dueAt: Math.ceil(job.dueAt), attempts: 1, lease: { jobId: id, owner: lease.owner } });
+      // Due in whole milliseconds, as the row holds it (write-steps.ts).
+      else runner.runReserved(rows.takenJob(job, id, lease.owner, Math.ceil(job.dueAt)));
     }
   }
 
   /** Change sets in one statement, all or none (group-commit.ts, apply-function.ts); throws Conflict when a fence or guard of any of them fails. */
   private async commitTogether(changes: readonly ChangeSet[], tries = TRANSACTION_TRIES): Promise<void> {
     const leased = this.offerAddedJobs(changes);
-    // A job an engine took runs once committed: nobody else need be told of it.
-    const added = jobsAddedBy(...changes.map((change) => (change.jobs?.some((job) => leased.has(job)) ? { ...change, jobs: change.jobs.filter((job) => !leased.has(job)) } : change)));
+    const added = jobsAddedBy(changes, leased);
     const steps = writeSteps(changes, { now: this.clock.wallNow(), leased, ...(added && this.notifications && { notice: this.notifications.notice(added) }) });
     if (steps.length === 0) return;
     const answer = await retryingAborts(tries, () =>

@@ -30,11 +30,12 @@ const THREAD_HISTORY_MS = 30 * 24 * 60 * 60 * 1000;
 /** Thrown inside a transaction to roll it back when a fence or a condition does not hold. */
 class Conflict extends Error {}
 
-/** A job an engine took as its change was applied (AddedJobRunner). */
+/** A job an engine took as its change was applied (AddedJobRunner); its id once its row is written. */
 interface TakenJob {
   runner: AddedJobRunner;
   job: NewJob;
-  claimed: ClaimedJob;
+  owner: string;
+  id?: number;
 }
 
 export interface SqliteOptions {
@@ -96,8 +97,9 @@ export class SqliteStore implements Store {
       if (error instanceof Conflict) return 'conflict';
       throw error;
     }
-    this.notifyJobsAdded(taken.length === 0 ? change : { ...change, jobs: change.jobs?.filter((job) => !taken.some((t) => t.job === job)) });
-    for (const { runner, claimed } of taken) runner.runReserved(claimed);
+    const added = jobsAddedBy([change], new Set(taken.map(({ job }) => job)));
+    if (added) for (const listener of this.jobListeners) listener(added);
+    for (const { runner, job, owner, id } of taken) runner.runReserved(rows.takenJob(job, id!, owner, job.dueAt));
     return 'committed';
   }
 
@@ -156,19 +158,12 @@ export class SqliteStore implements Store {
       const owner = runner.reserve(job);
       if (owner === undefined) continue;
       // Pushed first: if the insert throws, the reservation is cancelled with the rest.
-      const claimed: ClaimedJob = { id: 0, kind: job.kind, key: job.key, tenant: job.tenant, payload: job.payload, dueAt: job.dueAt, attempts: 1, lease: { jobId: 0, owner } };
-      taken.push({ runner, job, claimed });
-      const id = Number(this.statements.insertLeasedJob.run(...columns, owner, now + runner.leaseMs).lastInsertRowid);
-      claimed.id = id;
-      claimed.lease.jobId = id;
+      const taking: TakenJob = { runner, job, owner };
+      taken.push(taking);
+      taking.id = Number(this.statements.insertLeasedJob.run(...columns, owner, now + runner.leaseMs).lastInsertRowid);
       return;
     }
     this.statements.insertJob.run(...columns);
-  }
-
-  private notifyJobsAdded(change: ChangeSet): void {
-    const added = jobsAddedBy(change);
-    if (added) for (const listener of this.jobListeners) listener(added);
   }
 
   // Accounts
