@@ -73,6 +73,7 @@ export async function startServer(config: Readonly<Config>, extras: ServerExtras
   const database = await openStore(config.database, clock, {
     listen: true,
     onConnectionError: (error) => log.warn({ err: error }, 'a database connection broke while idle; the next query opens a fresh one'),
+    onBackgroundError: (error) => log.warn({ err: error }, 'checkpointing the SQLite WAL in the background failed; the server connection checkpoints by itself'),
   });
   const { store } = database;
   try {

@@ -24,6 +24,8 @@ export interface OpenOptions {
   listen?: boolean;
   /** Where a broken idle connection is reported (it is replaced on the next query). */
   onConnectionError?: (error: Error) => void;
+  /** Where a failed background checkpoint of a SQLite server is reported (its connection then checkpoints by itself). */
+  onBackgroundError?: (error: Error) => void;
 }
 
 export async function openStore(location: StoreLocation, clock: WallClock, options: OpenOptions = {}): Promise<OpenedStore> {
@@ -32,7 +34,7 @@ export async function openStore(location: StoreLocation, clock: WallClock, optio
       const db = openSqliteDatabase(location);
       // One group commit for every writer on the connection: their writes of a turn share one transaction.
       const writes = new GroupCommit(db);
-      return { store: new SqliteStore({ db, clock, writes }), sqlite: { db, write: (apply) => writes.writeStatement(apply) } };
+      return { store: new SqliteStore({ db, clock, writes, onBackgroundError: options.onBackgroundError }), sqlite: { db, write: (apply) => writes.writeStatement(apply) } };
     }
     case 'postgres': {
       const pool = createPostgresPool({ url: location.url, max: location.poolSize }, options.onConnectionError ?? (() => undefined));

@@ -21,6 +21,7 @@ import { migrations } from './migrations/index.js';
 import * as rows from '../rows.js';
 import { GroupCommit } from './group-commit.js';
 import { ServerLock } from './server-lock.js';
+import { BackgroundCheckpoints } from './background-checkpoints.js';
 import { idsBefore } from '../ids-before.js';
 import { jobsAddedBy } from '../jobs-added.js';
 
@@ -45,6 +46,8 @@ export interface SqliteOptions {
   writes?: GroupCommit;
   /** Lease instants and bookkeeping times. */
   clock: WallClock;
+  /** Where a failure of the background checkpoint thread is reported (the server connection then checkpoints by itself). */
+  onBackgroundError?: (error: Error) => void;
 }
 
 /**
@@ -60,8 +63,11 @@ export class SqliteStore implements Store {
   private readonly addedJobRunners: AddedJobRunner[] = [];
   private readonly writes: GroupCommit;
   private serverLock: ServerLock | undefined;
+  private checkpoints: BackgroundCheckpoints | undefined;
+  private readonly onBackgroundError: (error: Error) => void;
 
   constructor(options: SqliteOptions) {
+    this.onBackgroundError = options.onBackgroundError ?? (() => undefined);
     this.clock = options.clock;
     this.db = options.db;
     migrate(this.db, this.clock.wallNow());
@@ -70,6 +76,8 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    // First, so that the server connection, closing last, makes the final checkpoint.
+    await this.checkpoints?.stop();
     if (this.db.open) this.writes.flush();
     if (this.db.open) this.db.close();
     this.serverLock?.release();
@@ -353,12 +361,13 @@ export class SqliteStore implements Store {
 
   /**
    * One server process owns a SQLite file (the lock makes sure), so every lease found at its
-   * start is a dead one.
+   * start is a dead one. The server's checkpoints run on a thread of their own from here on.
    */
   async recoverAtStart(): Promise<void> {
     if (this.db.memory) return void this.statements.releaseAllLeases.run();
     this.serverLock ??= ServerLock.take(this.db.name);
     this.statements.releaseAllLeases.run();
+    this.checkpoints ??= BackgroundCheckpoints.start(this.db, this.onBackgroundError);
   }
 
   async hasDueJob(key: string, dueBy: number): Promise<boolean> {
