@@ -17,7 +17,7 @@
  *    pipelined stream of dispatches would reach.
  *
  * Env: BENCH_DISPATCHES (2000), BENCH_E2E_CONCURRENCY (50), BENCH_RECIPIENTS (100),
- *      BENCH_MESSENGER (delivered|silent), BENCH_E2E_TIMEOUT_SECONDS (300),
+ *      BENCH_MESSENGER (delivered|silent), BENCH_E2E_TIMEOUT_SECONDS (300, or a second per 40 dispatches if longer),
  *      BENCH_ENGINE_CONCURRENCY (server default 64), BENCH_LOG_LEVEL (warn), BENCH_CPU_PROF=DIR,
  *      BENCH_DATABASE (sqlite|postgres), BENCH_NODES (1; on PostgreSQL, each node a child on one schema).
  */
@@ -86,14 +86,16 @@ const EXPIRY_SECONDS = 600;
 const FB_SENDER = '1234567890';
 const SMS_FROM = '447700900000';
 
-export function failoverOptionsFromEnv(): FailoverOptions {
+/** `defaultDispatches`: when BENCH_DISPATCHES is not set; the timeout's default grows with it (40 dispatches a second at least). */
+export function failoverOptionsFromEnv(defaultDispatches = 2000): FailoverOptions {
   const engineConcurrency = process.env.BENCH_ENGINE_CONCURRENCY ? envNumber('BENCH_ENGINE_CONCURRENCY', 64, { min: 1, integer: true }) : undefined;
+  const dispatches = envNumber('BENCH_DISPATCHES', defaultDispatches, { min: 1, integer: true });
   return {
-    dispatches: envNumber('BENCH_DISPATCHES', 2000, { min: 1, integer: true }),
+    dispatches,
     concurrency: envNumber('BENCH_E2E_CONCURRENCY', 50, { min: 1, integer: true }),
     recipients: envNumber('BENCH_RECIPIENTS', 100, { min: 1, integer: true }),
     messenger: envChoice('BENCH_MESSENGER', ['delivered', 'silent'] as const, 'delivered'),
-    timeoutSeconds: envNumber('BENCH_E2E_TIMEOUT_SECONDS', 300, { min: 1 }),
+    timeoutSeconds: envNumber('BENCH_E2E_TIMEOUT_SECONDS', Math.max(300, Math.ceil(dispatches / 40)), { min: 1 }),
     ...(engineConcurrency !== undefined && { engineConcurrency }),
     logLevel: envChoice('BENCH_LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'silent'] as const, 'warn'),
     database: envChoice('BENCH_DATABASE', ['sqlite', 'postgres'] as const, 'sqlite'),
