@@ -14,6 +14,9 @@ const INTERVAL_MS = 100;
  */
 const FALLBACK_FRAMES = 4_000;
 
+/** SQLite's own default: the server connection checkpoints in the commit that takes the WAL past it. */
+const SQLITE_DEFAULT_FRAMES = 1_000;
+
 /**
  * Checkpoints the server's SQLite WAL on a thread of its own. A checkpoint syncs the WAL and the
  * database file to disk (with synchronous NORMAL, the only fsyncs there are); run inside a
@@ -35,14 +38,12 @@ export class BackgroundCheckpoints {
     const workerData: CheckpointWorkerData = { path: db.name, synchronous: db.pragma('synchronous', { simple: true }) as number, intervalMs: INTERVAL_MS };
     const worker = new Worker(new URL('./checkpoint-worker.js', import.meta.url), { workerData });
     const checkpoints = new BackgroundCheckpoints(worker);
-    worker.on('message', (message: { failed?: string }) => {
-      if (message.failed !== undefined) onFailure(new Error(`a background checkpoint failed: ${message.failed}`));
-    });
+    // A checkpoint that throws ends the thread (checkpoint-worker.ts), and so does opening the file.
     worker.on('error', (error) => onFailure(error));
     // However the thread ends, the server connection checkpoints by itself again, as by default.
     void checkpoints.exited.then(() => {
       checkpoints.running = false;
-      if (db.open) db.pragma('wal_autocheckpoint = 1000');
+      if (db.open) db.pragma(`wal_autocheckpoint = ${SQLITE_DEFAULT_FRAMES}`);
     });
     // A server that is done must not be kept alive by this thread; stop() holds it until the thread ends.
     worker.unref();

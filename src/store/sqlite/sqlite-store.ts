@@ -105,7 +105,7 @@ export class SqliteStore implements Store {
       if (error instanceof Conflict) return 'conflict';
       throw error;
     }
-    const added = jobsAddedBy([change], new Set(taken.map(({ job }) => job)));
+    const added = jobsAddedBy([change], taken.length === 0 ? undefined : new Set(taken.map(({ job }) => job)));
     if (added) for (const listener of this.jobListeners) listener(added);
     for (const { runner, job, owner, id } of taken) runner.runReserved(rows.takenJob(job, id!, owner, job.dueAt));
     return 'committed';
