@@ -611,6 +611,29 @@ export function runStoreConformance(name: string, open: OpenStore): void {
         assert.deepEqual((await claim(store, { owner: 'w', lanes: ['sends'], excludeKeys: ['provider:busy'] })).map(nameOf), ['free']);
       }));
 
+      test('a lane\'s claim that leaves keys out takes the earliest due jobs of the other keys and of none, up to its limit', withStore(async (store) => {
+        const webhookJob = (name: string, dueAt: number, key?: string, tenant?: string) => ({ ...job(name, dueAt, key), lane: 'webhooks', ...(tenant ? { tenant } : {}) });
+        await store.commit({
+          jobs: [
+            ...Array.from({ length: 5 }, (_, n) => webhookJob(`slow-${n}`, T0 - 50 + n, 'origin:slow')),
+            webhookJob('a-1', T0 - 30, 'origin:a'),
+            webhookJob('a-2', T0 - 10, 'origin:a'),
+            webhookJob('a-later', T0 + 100, 'origin:a'),
+            webhookJob('b-noisy', T0 - 20, 'origin:b', 'noisy'),
+            webhookJob('b-calm', T0 - 15, 'origin:b', 'calm'),
+            webhookJob('no-key', T0 - 25),
+            { ...job('a-other-lane', T0 - 40, 'origin:a'), lane: 'sends' },
+          ],
+        });
+        const leavingOut = { lanes: ['webhooks'], excludeKeys: ['origin:slow'], excludeTenants: ['noisy'] };
+        assert.deepEqual((await claim(store, { owner: 'w', limit: 3, ...leavingOut })).map(nameOf), ['a-1', 'no-key', 'b-calm'], 'in due order across keys');
+        assert.deepEqual((await claim(store, { owner: 'w', ...leavingOut })).map(nameOf), ['a-2'], 'not the leased, not the later, not the excluded tenant\'s');
+        assert.equal(await store.nextDueAt(leavingOut), T0 + 100);
+        assert.equal(await store.nextDueAt({ ...leavingOut, excludeKeys: ['origin:slow', 'origin:a'] }), undefined, 'nothing left outside the exclusions');
+        assert.deepEqual((await claim(store, { owner: 'w', lanes: ['webhooks'], excludeKeys: ['origin:slow'] })).map(nameOf), ['b-noisy']);
+        assert.deepEqual((await claim(store, { owner: 'w', lanes: ['webhooks'], excludeKeys: ['origin:a', 'origin:b'] })).map(nameOf), ['slow-0', 'slow-1', 'slow-2', 'slow-3', 'slow-4']);
+      }));
+
       test('nextDueAt with dueAfter looks only at jobs due later, not at a backlog due already', withStore(async (store) => {
         await store.commit({
           jobs: [

@@ -423,8 +423,8 @@ export class PostgresStore implements Store {
   // Jobs
 
   async claimJobs(request: ClaimRequest): Promise<ClaimedJob[]> {
-    const oneLane = request.lanes?.length === 1;
-    const claimed = await this.all<rows.JobRow>(oneLane ? S.claimJobsOfLane : S.claimJobs, {
+    const statement = request.lanes?.length !== 1 ? S.claimJobs : request.excludeKeys?.length ? S.claimJobsOfLaneByKey : S.claimJobsOfLane;
+    const claimed = await this.all<rows.JobRow>(statement, {
       owner: request.owner,
       node: this.nodeId,
       dueBy: request.dueBy,
@@ -439,7 +439,7 @@ export class PostgresStore implements Store {
   }
 
   async nextDueAt(filter: JobFilter = {}): Promise<number | undefined> {
-    const statement = filter.lanes === undefined ? S.nextDueAt : S.nextDueOfLanes;
+    const statement = filter.lanes === undefined ? S.nextDueAt : filter.lanes.length === 1 && filter.excludeKeys?.length ? S.nextDueOfLaneByKey : S.nextDueOfLanes;
     const row = await this.one<{ due_at: number | null }>(statement, { leaseNow: this.leaseNow(), dueAfter: filter.dueAfter ?? Number.MIN_SAFE_INTEGER, ...filterParams(filter) });
     return row?.due_at ?? undefined;
   }
@@ -540,8 +540,14 @@ const filterParams = (filter: JobFilter) => ({
 const LEASE_NOW = `coalesce(@leaseNow::bigint, ${DATABASE_NOW})`;
 const UNLEASED = `(lease_expires_at IS NULL OR lease_expires_at < ${LEASE_NOW})`;
 const OF_LANES = '(@lanes::text[] IS NULL OR lane = ANY (@lanes::text[]))';
-const NOT_EXCLUDED = `(job_key IS NULL OR NOT job_key = ANY (@excludeKeys::text[]))
-  AND (tenant IS NULL OR NOT tenant = ANY (@excludeTenants::text[]))`;
+const TENANT_NOT_EXCLUDED = '(tenant IS NULL OR NOT tenant = ANY (@excludeTenants::text[]))';
+const NOT_EXCLUDED = `(job_key IS NULL OR NOT job_key = ANY (@excludeKeys::text[])) AND ${TENANT_NOT_EXCLUDED}`;
+/** The lane's keys not excluded, one index seek a key (as SQLite's OPEN_KEYS_OF_LANE). */
+const OPEN_KEYS_OF_LANE = `WITH RECURSIVE lane_keys(lane_key) AS (
+    SELECT min(job_key) FROM jobs WHERE lane = @lane
+    UNION ALL
+    SELECT (SELECT min(job_key) FROM jobs WHERE lane = @lane AND job_key > lane_keys.lane_key) FROM lane_keys WHERE lane_keys.lane_key IS NOT NULL),
+  open_keys AS (SELECT lane_key FROM lane_keys WHERE lane_key IS NOT NULL AND NOT lane_key = ANY (@excludeKeys::text[]))`;
 
 function claimStatement(name: string, lanes: string): NamedStatement {
   return namedSql(name, `WITH picked AS (
@@ -551,6 +557,24 @@ function claimStatement(name: string, lanes: string): NamedStatement {
     FROM picked WHERE jobs.id = picked.id
     RETURNING jobs.id, jobs.kind, jobs.job_key, jobs.tenant, jobs.payload, jobs.due_at, jobs.attempts`);
 }
+
+/**
+ * A lane's claim that leaves keys out: the first due jobs of each other key (and of none), the
+ * earliest of those, so that it never reads through a left-out key's backlog (SQLite's measure).
+ * Each key's rows are locked as they are read; those the limit then leaves are unlocked at commit.
+ */
+const claimJobsOfLaneByKey = namedSql('claim_jobs_of_lane_by_key', `${OPEN_KEYS_OF_LANE},
+    candidates AS (
+      SELECT first.id, first.due_at FROM open_keys CROSS JOIN LATERAL (
+        SELECT id, due_at FROM jobs WHERE lane = @lane AND job_key = open_keys.lane_key AND due_at <= @dueBy AND ${UNLEASED} AND ${TENANT_NOT_EXCLUDED}
+        ORDER BY due_at, id LIMIT @limit FOR UPDATE SKIP LOCKED) AS first
+      UNION ALL
+      SELECT * FROM (SELECT id, due_at FROM jobs WHERE lane = @lane AND job_key IS NULL AND due_at <= @dueBy AND ${UNLEASED} AND ${TENANT_NOT_EXCLUDED}
+        ORDER BY due_at, id LIMIT @limit FOR UPDATE SKIP LOCKED) AS keyless),
+    picked AS (SELECT id FROM candidates ORDER BY due_at, id LIMIT @limit)
+  UPDATE jobs SET lease_owner = @owner, lease_node = @node, lease_expires_at = ${LEASE_NOW} + @leaseMs, attempts = jobs.attempts + 1
+  FROM picked WHERE jobs.id = picked.id
+  RETURNING jobs.id, jobs.kind, jobs.job_key, jobs.tenant, jobs.payload, jobs.due_at, jobs.attempts`);
 
 /** All SQL of the adapter, one statement per intent. */
 const S = {
@@ -616,10 +640,18 @@ const S = {
   // LOCKED lets nodes claim side by side, each a batch of its own. A lane's claim (the workers'
   // case) reads its own range of the (lane, due_at) index.
   claimJobsOfLane: claimStatement('claim_jobs_of_lane', 'lane = @lane'),
+  claimJobsOfLaneByKey,
   claimJobs: claimStatement('claim_jobs', OF_LANES),
   // Each lane's earliest from its own index range; the earliest of those.
   nextDueOfLanes: namedSql('next_due_of_lanes', `SELECT min(first.due_at) AS due_at FROM unnest(@lanes::text[]) AS l(lane),
     LATERAL (SELECT due_at FROM jobs WHERE jobs.lane = l.lane AND due_at > @dueAfter::bigint AND ${UNLEASED} AND ${NOT_EXCLUDED} ORDER BY due_at LIMIT 1) AS first`),
+  nextDueOfLaneByKey: namedSql('next_due_of_lane_by_key', `${OPEN_KEYS_OF_LANE}
+    SELECT min(due_at) AS due_at FROM (
+      SELECT (SELECT due_at FROM jobs WHERE lane = @lane AND job_key = open_keys.lane_key AND due_at > @dueAfter::bigint AND ${UNLEASED} AND ${TENANT_NOT_EXCLUDED}
+        ORDER BY due_at LIMIT 1) AS due_at FROM open_keys
+      UNION ALL
+      SELECT (SELECT due_at FROM jobs WHERE lane = @lane AND job_key IS NULL AND due_at > @dueAfter::bigint AND ${UNLEASED} AND ${TENANT_NOT_EXCLUDED}
+        ORDER BY due_at LIMIT 1)) AS firsts`),
   nextDueAt: namedSql('next_due_at', `SELECT min(due_at) AS due_at FROM jobs WHERE due_at > @dueAfter::bigint AND ${UNLEASED} AND ${NOT_EXCLUDED}`),
   countJobs: namedSql('count_jobs', 'SELECT count(*) AS n FROM jobs'),
   hasDueJob: namedSql('has_due_job', 'SELECT 1 FROM jobs WHERE job_key = @key AND due_at <= @dueBy LIMIT 1'),

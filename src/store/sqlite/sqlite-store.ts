@@ -332,8 +332,9 @@ export class SqliteStore implements Store {
 
   async claimJobs(request: ClaimRequest): Promise<ClaimedJob[]> {
     const now = this.clock.wallNow();
-    const oneLane = request.lanes?.length === 1;
-    const claimed = (oneLane ? this.statements.claimJobsOfLane : this.statements.claimJobs).all({
+    const statement =
+      request.lanes?.length !== 1 ? this.statements.claimJobs : request.excludeKeys?.length ? this.statements.claimJobsOfLaneByKey : this.statements.claimJobsOfLane;
+    const claimed = statement.all({
       owner: request.owner,
       dueBy: request.dueBy,
       leaseNow: now,
@@ -352,9 +353,11 @@ export class SqliteStore implements Store {
     if (filter.lanes === undefined) return (this.statements.nextDueAt.get({ leaseNow, dueAfter, ...filterParams(filter) }) as { due_at: number } | undefined)?.due_at;
     // Each lane's earliest from its own index range; the earliest of those.
     let earliest: number | undefined;
+    const statement = filter.excludeKeys?.length ? this.statements.nextDueOfLaneByKey : this.statements.nextDueOfLane;
     for (const lane of filter.lanes) {
-      const row = this.statements.nextDueOfLane.get({ leaseNow, dueAfter, ...filterParams({ ...filter, lanes: [lane] }) }) as { due_at: number } | undefined;
-      if (row !== undefined && (earliest === undefined || row.due_at < earliest)) earliest = row.due_at;
+      // By key, min() answers a row of NULL when nothing is due.
+      const dueAt = (statement.get({ leaseNow, dueAfter, ...filterParams({ ...filter, lanes: [lane] }) }) as { due_at: number | null } | undefined)?.due_at;
+      if (dueAt != null && (earliest === undefined || dueAt < earliest)) earliest = dueAt;
     }
     return earliest;
   }
@@ -451,11 +454,29 @@ function migrate(db: Database.Database, now: number): void {
   }
 }
 
-/** A job's key and tenant not among the excluded (a receiver, provider or account at its share). */
-const NOT_EXCLUDED = `(job_key IS NULL OR job_key NOT IN (SELECT value FROM json_each(@excludeKeys)))
-  AND (tenant IS NULL OR tenant NOT IN (SELECT value FROM json_each(@excludeTenants)))`;
+/**
+ * A job's key and tenant not among the excluded (a receiver, provider or account at its share).
+ * NOT EXISTS, not `NOT IN (SELECT value FROM json_each(…))`: on a claim's SELECT of 16 jobs
+ * alone, the NOT IN lists cost about 250 µs a run however short (an ephemeral table each), the
+ * NOT EXISTS probes 10 µs. End to end the claims' mean did not move with this alone (50 000
+ * dispatches, two rounds: 972, 1 029 → 1 002, 1 009 µs); kept, as the by-key claim below
+ * needs it.
+ */
+const TENANT_NOT_EXCLUDED = '(tenant IS NULL OR NOT EXISTS (SELECT 1 FROM json_each(@excludeTenants) WHERE value = tenant))';
+const NOT_EXCLUDED = `(job_key IS NULL OR NOT EXISTS (SELECT 1 FROM json_each(@excludeKeys) WHERE value = job_key)) AND ${TENANT_NOT_EXCLUDED}`;
+/**
+ * The lane's keys that are not excluded, found on the (lane, job_key, due_at) index one seek a
+ * key (a skip-scan, which SQLite does not do by itself): a claim or next-due question that
+ * leaves keys out reads the other keys' ranges and never the left-out keys' backlogs.
+ */
+const OPEN_KEYS_OF_LANE = `WITH RECURSIVE lane_keys(lane_key) AS (
+    SELECT (SELECT min(job_key) FROM jobs WHERE lane = @lane)
+    UNION ALL
+    SELECT (SELECT min(job_key) FROM jobs WHERE lane = @lane AND job_key > lane_keys.lane_key) FROM lane_keys WHERE lane_keys.lane_key IS NOT NULL),
+  open_keys(lane_key) AS (
+    SELECT lane_key FROM lane_keys WHERE lane_key IS NOT NULL AND NOT EXISTS (SELECT 1 FROM json_each(@excludeKeys) WHERE value = lane_key))`;
 /** Jobs of the lanes asked for, or of any. (One lane, the workers' case, has statements of its own on the (lane, due_at) index.) */
-const OF_LANES = `(@lanes IS NULL OR lane IN (SELECT value FROM json_each(@lanes)))`;
+const OF_LANES = `(@lanes IS NULL OR EXISTS (SELECT 1 FROM json_each(@lanes) WHERE value = lane))`;
 const UNLEASED = '(lease_expires_at IS NULL OR lease_expires_at < @leaseNow)';
 
 /** All SQL of the adapter, one statement per intent, prepared once. */
@@ -549,11 +570,35 @@ function prepareStatements(db: Database.Database) {
       WHERE id IN (SELECT id FROM jobs WHERE lane = @lane AND due_at <= @dueBy AND ${UNLEASED} AND ${NOT_EXCLUDED}
                    ORDER BY due_at, id LIMIT @limit)
       RETURNING id, kind, job_key, tenant, payload, due_at, attempts`),
+    // With keys left out: the first jobs of each other key (and of no key), the earliest of those.
+    // Measured at 50 000 dispatches end to end, reading through a saturated receiver's backlog in
+    // the lane's due order took 25 ms a claim (at most 76 ms), and it grew with the backlog; with
+    // this the claims' mean fell from 972, 1 029 µs to 741, 761 µs (two alternated rounds). A
+    // variant in small statements (the keys, each key's first jobs, then one UPDATE a job) was
+    // faster alone but 10 % slower end to end (three rounds), and is not kept.
+    claimJobsOfLaneByKey: db.prepare(`${OPEN_KEYS_OF_LANE},
+      picked(id, due_at) AS (
+        SELECT jobs.id, jobs.due_at FROM open_keys, jobs WHERE jobs.id IN (
+          SELECT id FROM jobs WHERE lane = @lane AND job_key = open_keys.lane_key AND due_at <= @dueBy AND ${UNLEASED} AND ${TENANT_NOT_EXCLUDED}
+          ORDER BY due_at, id LIMIT @limit)
+        UNION ALL
+        SELECT * FROM (SELECT id, due_at FROM jobs WHERE lane = @lane AND job_key IS NULL AND due_at <= @dueBy AND ${UNLEASED} AND ${TENANT_NOT_EXCLUDED}
+          ORDER BY due_at, id LIMIT @limit))
+      UPDATE jobs SET lease_owner = @owner, lease_expires_at = @leaseUntil, attempts = attempts + 1
+      WHERE id IN (SELECT id FROM picked ORDER BY due_at, id LIMIT @limit)
+      RETURNING id, kind, job_key, tenant, payload, due_at, attempts`),
     claimJobs: db.prepare(`UPDATE jobs SET lease_owner = @owner, lease_expires_at = @leaseUntil, attempts = attempts + 1
       WHERE id IN (SELECT id FROM jobs WHERE due_at <= @dueBy AND ${UNLEASED} AND ${OF_LANES} AND ${NOT_EXCLUDED}
                    ORDER BY due_at, id LIMIT @limit)
       RETURNING id, kind, job_key, tenant, payload, due_at, attempts`),
     nextDueOfLane: db.prepare(`SELECT due_at FROM jobs WHERE lane = @lane AND due_at > @dueAfter AND ${UNLEASED} AND ${NOT_EXCLUDED} ORDER BY due_at LIMIT 1`),
+    nextDueOfLaneByKey: db.prepare(`${OPEN_KEYS_OF_LANE}
+      SELECT min(due_at) AS due_at FROM (
+        SELECT (SELECT due_at FROM jobs WHERE lane = @lane AND job_key = open_keys.lane_key AND due_at > @dueAfter AND ${UNLEASED} AND ${TENANT_NOT_EXCLUDED}
+          ORDER BY due_at LIMIT 1) AS due_at FROM open_keys
+        UNION ALL
+        SELECT (SELECT due_at FROM jobs WHERE lane = @lane AND job_key IS NULL AND due_at > @dueAfter AND ${UNLEASED} AND ${TENANT_NOT_EXCLUDED}
+          ORDER BY due_at LIMIT 1))`),
     nextDueAt: db.prepare(`SELECT due_at FROM jobs WHERE due_at > @dueAfter AND ${UNLEASED} AND ${OF_LANES} AND ${NOT_EXCLUDED} ORDER BY due_at LIMIT 1`),
     deleteLeasedJob: db.prepare('DELETE FROM jobs WHERE id = ? AND lease_owner = ?'),
     rescheduleJob: db.prepare(`UPDATE jobs SET due_at = ?, last_error = ?, lease_owner = NULL, lease_expires_at = NULL

@@ -6,6 +6,7 @@ import * as jobTenants from './005-job-tenants.js';
 import * as messageThreads from './006-message-threads.js';
 import * as messageParts from './007-message-parts.js';
 import * as links from './008-links.js';
+import * as jobsByLaneKey from './009-jobs-by-lane-key.js';
 
 /**
  * Numbered, append-only: a released migration is never edited, a new one is added. (001 and 003
@@ -21,4 +22,5 @@ export const migrations: ReadonlyArray<{ version: number; name: string; sql: str
   { version: 6, name: 'message-threads', sql: messageThreads.sql },
   { version: 7, name: 'message-parts', sql: messageParts.sql },
   { version: 8, name: 'links', sql: links.sql },
+  { version: 9, name: 'jobs-by-lane-key', sql: jobsByLaneKey.sql },
 ];
