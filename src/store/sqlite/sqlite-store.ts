@@ -458,16 +458,17 @@ function migrate(db: Database.Database, now: number): void {
  * A job's key and tenant not among the excluded (a receiver, provider or account at its share).
  * NOT EXISTS, not `NOT IN (SELECT value FROM json_each(…))`: on a claim's SELECT of 16 jobs
  * alone, the NOT IN lists cost about 250 µs a run however short (an ephemeral table each), the
- * NOT EXISTS probes 10 µs. End to end the claims' mean did not move with this alone (50 000
- * dispatches, two rounds: 972, 1 029 → 1 002, 1 009 µs); kept, as the by-key claim below
- * needs it.
+ * NOT EXISTS probes 10 µs. End to end this alone did not move the claims' mean (50 000
+ * dispatches, two rounds: 972, 1 029 → 1 002, 1 009 µs); the by-key claim was measured with it.
  */
 const TENANT_NOT_EXCLUDED = '(tenant IS NULL OR NOT EXISTS (SELECT 1 FROM json_each(@excludeTenants) WHERE value = tenant))';
 const NOT_EXCLUDED = `(job_key IS NULL OR NOT EXISTS (SELECT 1 FROM json_each(@excludeKeys) WHERE value = job_key)) AND ${TENANT_NOT_EXCLUDED}`;
 /**
  * The lane's keys that are not excluded, found on the (lane, job_key, due_at) index one seek a
  * key (a skip-scan, which SQLite does not do by itself): a claim or next-due question that
- * leaves keys out reads the other keys' ranges and never the left-out keys' backlogs.
+ * leaves keys out reads the other keys' ranges and never the left-out keys' backlogs. Measured
+ * on three keys, `NOT IN (SELECT value FROM json_each(…))` on these rows took 260 µs a run, the
+ * NOT EXISTS 7 µs.
  */
 const OPEN_KEYS_OF_LANE = `WITH RECURSIVE lane_keys(lane_key) AS (
     SELECT (SELECT min(job_key) FROM jobs WHERE lane = @lane)
