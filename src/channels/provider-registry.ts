@@ -70,6 +70,11 @@ export class ProviderRegistry {
     return this.paces.get(provider)?.reserve(wallNow) ?? 0;
   }
 
+  /** Asked when that wait is over: 0, and the send starts; else how long (ms) it waits more, its timer having fired late (core/send-pace.ts). */
+  admitSend(provider: string, wallNow: number): number {
+    return this.paces.get(provider)?.admit(wallNow) ?? 0;
+  }
+
   byName(provider: string): ChannelAdapter | undefined {
     return this.byProvider.get(provider);
   }
