@@ -330,11 +330,25 @@ export class SqliteStore implements Store {
 
   // Jobs
 
+  /**
+   * A claim is a write: it goes in the group commit with this turn's other writes. Committed on
+   * its own, a claim of 30 jobs took about 700 µs, near what a batch of 30 change sets takes.
+   * Measured, old and new alternated (docs/performance.md): accept 3 483, 3 383 → 4 454,
+   * 5 065/s; with 2 000 timers a second coming due among 20 000, fire lag p99 in four rounds
+   * 2.5–3.6 s → 1.2–1.5 s; end to end no difference (417, 380, 371 → 420, 380, 381/s).
+   */
   async claimJobs(request: ClaimRequest): Promise<ClaimedJob[]> {
-    const now = this.clock.wallNow();
     const statement =
       request.lanes?.length !== 1 ? this.statements.claimJobs : request.excludeKeys?.length ? this.statements.claimJobsOfLaneByKey : this.statements.claimJobsOfLane;
-    const claimed = statement.all({
+    const claimed = await this.writes.writeStatement(() => this.claimRows(statement, request));
+    // RETURNING gives rows in the order they were updated, not the subquery's: sort, earliest first.
+    claimed.sort((a, b) => a.due_at - b.due_at || a.id - b.id);
+    return claimed.map((row) => rows.toClaimedJob(row, request.owner));
+  }
+
+  private claimRows(statement: Database.Statement, request: ClaimRequest): rows.JobRow[] {
+    const now = this.clock.wallNow();
+    return statement.all({
       owner: request.owner,
       dueBy: request.dueBy,
       leaseNow: now,
@@ -342,9 +356,6 @@ export class SqliteStore implements Store {
       limit: request.limit,
       ...filterParams(request),
     }) as rows.JobRow[];
-    // RETURNING gives rows in the order they were updated, not the subquery's: sort, earliest first.
-    claimed.sort((a, b) => a.due_at - b.due_at || a.id - b.id);
-    return claimed.map((row) => rows.toClaimedJob(row, request.owner));
   }
 
   async nextDueAt(filter: JobFilter = {}): Promise<number | undefined> {
