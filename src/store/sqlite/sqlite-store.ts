@@ -19,6 +19,7 @@ import type { MessagePart } from '../../core/message-parts.js';
 import type { AddedJobRunner, ChangeSet, ClaimRequest, CommitResult, JobFilter, JobsAdded, Page, Store, ThreadQuery } from '../store.js';
 import { migrations } from './migrations/index.js';
 import * as rows from '../rows.js';
+import { ApplicationCache } from './application-cache.js';
 import { GroupCommit } from './group-commit.js';
 import { ServerLock } from './server-lock.js';
 import { BackgroundCheckpoints } from './background-checkpoints.js';
@@ -62,6 +63,7 @@ export class SqliteStore implements Store {
   private readonly jobListeners: Array<(added: JobsAdded) => void> = [];
   private readonly addedJobRunners: AddedJobRunner[] = [];
   private readonly writes: GroupCommit;
+  private readonly applications = new ApplicationCache();
   private serverLock: ServerLock | undefined;
   private checkpoints: BackgroundCheckpoints | undefined;
   private readonly onBackgroundError: (error: Error) => void;
@@ -200,8 +202,10 @@ export class SqliteStore implements Store {
   }
 
   async findApplication(id: string): Promise<ApplicationRecord | undefined> {
+    const remembered = this.applications.get(id);
+    if (remembered) return remembered;
     const row = this.statements.findApplication.get(id) as rows.ApplicationRow | undefined;
-    return row && rows.toApplication(row);
+    return row && this.applications.remember(rows.toApplication(row));
   }
 
   async listApplications(apiKey: string, page: { limit: number; offset: number }): Promise<Page<ApplicationRecord>> {
@@ -211,13 +215,17 @@ export class SqliteStore implements Store {
   }
 
   async updateApplication(application: ApplicationRecord): Promise<boolean> {
-    return this.statements.updateApplication.run(rows.applicationParams(application)).changes === 1;
+    const updated = this.statements.updateApplication.run(rows.applicationParams(application)).changes === 1;
+    this.applications.forget(application.id);
+    return updated;
   }
 
   async deleteApplication(apiKey: string, id: string): Promise<boolean> {
     return this.writes.write(() => {
       const deleted = this.statements.deleteApplication.run(id, apiKey).changes === 1;
       if (deleted) this.statements.deleteLinksOfApplication.run(id);
+      // Here, in the write: no read can come between the delete and the forgetting.
+      if (deleted) this.applications.forget(id);
       return deleted;
     });
   }
