@@ -1,3 +1,4 @@
+import { LruMap } from '../../core/lru-map.js';
 import type { AccountRecord } from '../../core/records.js';
 
 export interface AccountLookup {
@@ -21,31 +22,26 @@ export interface AccountCacheOptions {
  * remembered: an account made while the server runs works at once.
  */
 export class AccountCache implements AccountLookup {
-  private readonly entries = new Map<string, { account: AccountRecord; until: number }>();
+  private readonly entries: LruMap<string, { account: AccountRecord; until: number }>;
 
   constructor(
     private readonly read: (apiKey: string) => Promise<AccountRecord | undefined>,
     private readonly nowMs: () => number,
     private readonly options: AccountCacheOptions = { capacity: 10_000, ttlMs: 60_000 },
-  ) {}
+  ) {
+    this.entries = new LruMap(options.capacity);
+  }
 
   async find(apiKey: string): Promise<AccountRecord | undefined> {
     const now = this.nowMs();
     const entry = this.entries.get(apiKey);
-    if (entry && entry.until > now) {
-      // Map keeps insertion order: moving the entry to the end keeps the oldest first.
-      this.entries.delete(apiKey);
-      this.entries.set(apiKey, entry);
-      return entry.account;
-    }
+    if (entry && entry.until > now) return entry.account;
     const account = await this.read(apiKey);
     if (!account) {
       this.entries.delete(apiKey);
       return undefined;
     }
-    this.entries.delete(apiKey);
     this.entries.set(apiKey, { account, until: now + this.options.ttlMs });
-    if (this.entries.size > this.options.capacity) this.entries.delete(this.entries.keys().next().value!);
     return account;
   }
 }

@@ -1,3 +1,4 @@
+import { LruMap } from '../../core/lru-map.js';
 import type { ApplicationRecord } from '../../core/records.js';
 
 /**
@@ -11,25 +12,20 @@ import type { ApplicationRecord } from '../../core/records.js';
  * 4 386 → 4 722, 4 552/s.
  */
 export class ApplicationCache {
-  private readonly entries = new Map<string, ApplicationRecord>();
-
   /** `capacity`: applications kept at most; the least recently used goes first. */
-  constructor(private readonly capacity = 10_000) {}
+  private readonly entries: LruMap<string, ApplicationRecord>;
+
+  constructor(capacity = 10_000) {
+    this.entries = new LruMap(capacity);
+  }
 
   get(id: string): ApplicationRecord | undefined {
-    const application = this.entries.get(id);
-    if (application === undefined) return undefined;
-    // Map keeps insertion order: moving the entry to the end keeps the least recently used first.
-    this.entries.delete(id);
-    this.entries.set(id, application);
-    return application;
+    return this.entries.get(id);
   }
 
   remember(application: ApplicationRecord): ApplicationRecord {
     const frozen = deepFreeze(application);
-    this.entries.delete(frozen.id);
     this.entries.set(frozen.id, frozen);
-    if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
     return frozen;
   }
 
