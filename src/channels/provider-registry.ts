@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { CHANNELS, type Channel } from '../core/channel.js';
 import { CircuitBreaker } from '../core/circuit-breaker.js';
 import { providersFor, type RoutingTable } from '../core/routing.js';
@@ -73,6 +74,14 @@ export class ProviderRegistry {
   /** Asked when that wait is over: 0, and the send starts; else how long (ms) it waits more, its timer having fired late (core/send-pace.ts). */
   admitSend(provider: string, wallNow: number): number {
     return this.paces.get(provider)?.admit(wallNow) ?? 0;
+  }
+
+  /** Resolves when a send to this provider may start: its slot has come, and the last second has room. */
+  async paceSend(provider: string, wallNow: () => number): Promise<void> {
+    if (!this.paces.has(provider)) return;
+    const slot = this.reserveSend(provider, wallNow());
+    if (slot > 0) await sleep(slot);
+    for (let late = this.admitSend(provider, wallNow()); late > 0; late = this.admitSend(provider, wallNow())) await sleep(late);
   }
 
   byName(provider: string): ChannelAdapter | undefined {

@@ -57,3 +57,10 @@ test('admitted starts never put more sends in a second than the rate, however la
   }
   for (const start of starts) assert.ok(starts.filter((other) => other >= start && other < start + 1000).length <= 10, `at ${start}`);
 });
+
+test('above a thousand a second the rate is kept over a shorter window, a thousand sends at most', () => {
+  const pace = new SendPace(100_000);
+  for (let index = 0; index < 1000; index += 1) assert.equal(pace.admit(0), 0);
+  assert.equal(pace.admit(0), 10, 'the 1001st waits 10 ms: 1000 sends in 10 ms is the rate');
+  assert.equal(pace.admit(10), 0);
+});

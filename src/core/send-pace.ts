@@ -1,3 +1,6 @@
+/** The most starts the window remembers (below). */
+const MAX_WINDOW_SENDS = 1000;
+
 /**
  * A provider's `rate_per_second` (DESIGN §3): sends start at least 1/rate apart, so no second
  * ever holds more than the rate. A send that would come too soon waits for its slot; it is
@@ -11,7 +14,11 @@
 export class SendPace {
   private nextSlot = -Infinity;
   private readonly intervalMs: number;
-  /** At most this many sends start in any `windowMs`: the rate, counted over at least one second. */
+  /**
+   * At most this many sends start in any `windowMs`: the rate, counted over at least one second,
+   * or over a shorter window for rates above MAX_WINDOW_SENDS a second, so the ring stays small
+   * (a rate of a million would otherwise keep a million starts).
+   */
   private readonly perWindow: number;
   private readonly windowMs: number;
   /** The starts of the last `perWindow` sends, a ring: `starts[oldest]` is the earliest. */
@@ -20,7 +27,7 @@ export class SendPace {
 
   constructor(ratePerSecond: number) {
     this.intervalMs = 1000 / ratePerSecond;
-    this.perWindow = Math.max(1, Math.floor(ratePerSecond));
+    this.perWindow = Math.max(1, Math.min(MAX_WINDOW_SENDS, Math.floor(ratePerSecond)));
     this.windowMs = this.perWindow * this.intervalMs;
   }
 

@@ -64,15 +64,7 @@ export function sendMessageHandler(ctx: EngineContext): [string, JobHandler] {
     const { adapter, index } = chosen;
     const circuit = ctx.providers.circuit(adapter.provider);
     // A provider's rate is never exceeded: the send waits for its slot (its lane share keeps the wait short).
-    const pace = async () => {
-      await waitFor(ctx.providers.reserveSend(adapter.provider, ctx.clock.wallNow()));
-      // Its timer may have fired late, behind sends that came on time: then it waits for room.
-      let late = ctx.providers.admitSend(adapter.provider, ctx.clock.wallNow());
-      while (late > 0) {
-        await waitFor(late);
-        late = ctx.providers.admitSend(adapter.provider, ctx.clock.wallNow());
-      }
-    };
+    const pace = () => ctx.providers.paceSend(adapter.provider, () => ctx.clock.wallNow());
     await pace();
     const startedAt = ctx.clock.now();
     const result = await trySend(ctx, adapter, { ...sendRequest(message, job.attempts, unanswered), pace });
@@ -135,8 +127,6 @@ function chooseProvider(
   const reopens = candidates.map((candidate) => ctx.providers.circuit(candidate.provider).reopensAt() ?? now);
   return { ok: false, retryAt: Math.max(now, Math.min(...reopens)) };
 }
-
-const waitFor = (ms: number) => (ms > 0 ? new Promise<void>((resolve) => setTimeout(resolve, ms)) : Promise.resolve());
 
 function sendRequest(message: MessageRecord, attempt: number, unansweredAttempts: number): SendRequest {
   return {
