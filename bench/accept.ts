@@ -30,6 +30,7 @@
 import { startChild, type BenchChild } from './support/child.js';
 import {
   childExecArgv,
+  databaseCpuMs,
   envChoice,
   envNumber,
   expectStatus,
@@ -100,6 +101,10 @@ export interface TargetResult {
   /** 2xx responses per second. */
   rps: number;
   server: ChildStats;
+  /** CPU time of every server node during the run (the first's is in `server` too). */
+  nodesCpuMs: number;
+  /** CPU time of PostgreSQL's processes during the run (targets on PostgreSQL, on Linux). */
+  databaseCpuMs?: number;
   /** Share of the machine's CPU that processes outside this benchmark used during the run. */
   otherLoad?: number;
 }
@@ -213,14 +218,30 @@ async function runTarget(target: AcceptTarget, options: AcceptOptions): Promise<
     if (options.warmupSeconds > 0) await runLoad({ ...load, seconds: options.warmupSeconds });
     await Promise.all([child, ...others].map((node) => node.mark()));
     const busyBefore = machineBusyMs();
+    const databaseBefore = schema ? databaseCpuMs() : undefined;
     const result = await runLoad({ ...load, seconds: options.seconds });
+    const databaseAfter = schema ? databaseCpuMs() : undefined;
     const busyAfter = machineBusyMs();
     // The first node's statistics stand for the server columns; CPU counts every node's.
     const server = await child.stats();
     const othersCpuMs = (await Promise.all(others.map((other) => other.stats()))).reduce((sum, stats) => sum + stats.cpuUserMs + stats.cpuSystemMs, 0);
-    // PostgreSQL's own processes are "other load" to this measure; with a database they are part of the cost.
-    const otherLoad = schema ? undefined : otherLoadShare(busyBefore, busyAfter, result.loadGeneratorCpuMs + server.cpuUserMs + server.cpuSystemMs + othersCpuMs, result.wallMs);
-    return { target, label: LABELS[target], load: result, rps: result.ok2xx / result.seconds, server, otherLoad };
+    const nodesCpuMs = server.cpuUserMs + server.cpuSystemMs + othersCpuMs;
+    // PostgreSQL shares the cores with the nodes: its CPU is part of the cost, not other load.
+    const databaseUsedMs = databaseBefore !== undefined && databaseAfter !== undefined ? databaseAfter - databaseBefore : undefined;
+    const otherLoad =
+      schema && databaseUsedMs === undefined
+        ? undefined
+        : otherLoadShare(busyBefore, busyAfter, result.loadGeneratorCpuMs + nodesCpuMs + (databaseUsedMs ?? 0), result.wallMs);
+    return {
+      target,
+      label: LABELS[target],
+      load: result,
+      rps: result.ok2xx / result.seconds,
+      server,
+      nodesCpuMs,
+      ...(databaseUsedMs !== undefined && { databaseCpuMs: databaseUsedMs }),
+      otherLoad,
+    };
   } finally {
     await Promise.all([child, ...others, receiver].map((node) => node?.stop()));
     dir?.cleanup();
@@ -255,15 +276,18 @@ export function renderAcceptReport(report: AcceptReport): string {
       `${r.load.non2xx}/${r.load.errors}`,
       fmt.pct(r.server.eventLoopUtilization),
       fmt.pct(cpu),
+      r.databaseCpuMs === undefined ? '' : fmt.pct(r.databaseCpuMs / r.load.wallMs),
+      cpuPerRequest(r),
       fmt.pct(r.load.loadGeneratorCpu),
       r.otherLoad === undefined ? '?' : fmt.pct(r.otherLoad),
       r.server.store ? perRequest(r) : '',
     ];
   });
   const lines = [
-    table(['target', 'req/s (2xx)', 'vs bare', 'p50', 'p99', 'max', 'non2xx/err', 'server ELU', 'server CPU', 'loadgen CPU', 'other load', 'store work per 2xx'], rows),
+    table(['target', 'req/s (2xx)', 'vs bare', 'p50', 'p99', 'max', 'non2xx/err', 'server ELU', 'server CPU', 'database CPU', 'CPU µs per 2xx', 'loadgen CPU', 'other load', 'store work per 2xx'], rows),
     '',
     'server ELU: share of the run the server main thread was busy; CPU columns: CPU time / wall time (100 % = one core);',
+    'CPU µs per 2xx: the server nodes\' CPU time per accepted request, + PostgreSQL\'s where it is the database;',
     'other load: CPU used by processes outside this benchmark, as a share of the whole machine (above ~10 % the run is noisy).',
   ];
   if (report.ratio !== undefined) {
@@ -294,6 +318,13 @@ export function renderAcceptReport(report: AcceptReport): string {
 }
 
 /** Transactions, statements and store calls per 2xx response, from the child's counters. */
+/** What one accepted request cost the machine's cores: the nodes', and the database's beside them. */
+export function cpuPerRequest(r: TargetResult): string {
+  const n = Math.max(1, r.load.ok2xx);
+  const nodes = ((1000 * r.nodesCpuMs) / n).toFixed(0);
+  return r.databaseCpuMs === undefined ? nodes : `${nodes} + ${((1000 * r.databaseCpuMs) / n).toFixed(0)}`;
+}
+
 function perRequest(r: TargetResult): string {
   const store = r.server.store!;
   const n = Math.max(1, r.load.ok2xx);

@@ -14,7 +14,7 @@
  * children and remove their temp dirs. The exit code is 1 when a run fails or does not finish;
  * a missed target is only reported, unless BENCH_STRICT=1.
  */
-import { ACCEPT_TARGETS, acceptOptionsFromEnv, runAcceptBenchmark, type AcceptReport } from './accept.js';
+import { ACCEPT_TARGETS, acceptOptionsFromEnv, cpuPerRequest, runAcceptBenchmark, type AcceptReport } from './accept.js';
 import { fmt, isMain, machineLine, table } from './support/common.js';
 import { TIMER_TARGETS, timersOptionsFromEnv, runWaitingTimersBenchmark, spread, type TimersReport } from './waiting-timers.js';
 import { E2E_POSTGRES_TARGET_PER_SECOND, E2E_TARGET_PER_SECOND, failoverOptionsFromEnv, runFailoverBenchmark, type FailoverReport } from './failover-e2e.js';
@@ -83,6 +83,10 @@ function summaryRows(accept: AcceptReport, failover: FailoverReport, onPostgres:
   }
   if (accept.ratio !== undefined) {
     rows.push({ measure: 'accept: dispatch / bare', result: fmt.pct(accept.ratio), target: `>= ${fmt.pct(ACCEPT_TARGETS.ratio)}`, met: accept.ratio >= ACCEPT_TARGETS.ratio });
+  }
+  // What the ratios come from: the CPU one request costs (the server's, and PostgreSQL's beside it).
+  for (const result of accept.results.filter((r) => r.target === 'bare' || r.target === 'dispatch' || r.target === 'dispatch-postgres')) {
+    rows.push({ measure: `accept: CPU µs per request, ${result.label}`, result: cpuPerRequest(result), target: '' });
   }
   if (accept.dispatchP99 !== undefined) {
     rows.push({

@@ -1,5 +1,5 @@
 /** Small shared pieces of the benchmarks: settings from env, temp dirs, HTTP set-up calls, printing. */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -137,6 +137,35 @@ export function machineBusyMs(): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * CPU time all PostgreSQL processes on this machine have used (its backends, writers and
+ * postmaster, with the children the postmaster has reaped), from /proc; undefined off Linux.
+ * The benchmarks' database shares the cores with the server: what it takes is part of the cost.
+ */
+export function databaseCpuMs(): number | undefined {
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+  } catch {
+    return undefined;
+  }
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      // "pid (comm) state ppid …": comm may hold spaces, so split after its closing parenthesis.
+      const close = stat.lastIndexOf(')');
+      if (stat.slice(stat.indexOf('(') + 1, close) !== 'postgres') continue;
+      const fields = stat.slice(close + 2).split(' ');
+      // Fields 14–17 of proc(5): utime, stime, cutime, cstime; here from field 3, so 11–14.
+      ticks += Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+    } catch {
+      // The process ended while we looked: the postmaster's cutime counts it from now on.
+    }
+  }
+  return ticks * 10; // USER_HZ is 100 on Linux
 }
 
 /**
