@@ -30,7 +30,8 @@
 import { startChild, type BenchChild } from './support/child.js';
 import {
   childExecArgv,
-  databaseCpuMs,
+  cpuMsOf,
+  databaseCpuMeter,
   envChoice,
   envNumber,
   expectStatus,
@@ -218,16 +219,14 @@ async function runTarget(target: AcceptTarget, options: AcceptOptions): Promise<
     if (options.warmupSeconds > 0) await runLoad({ ...load, seconds: options.warmupSeconds });
     await Promise.all([child, ...others].map((node) => node.mark()));
     const busyBefore = machineBusyMs();
-    const databaseBefore = schema ? databaseCpuMs() : undefined;
+    const databaseCpu = schema ? databaseCpuMeter() : undefined;
     const result = await runLoad({ ...load, seconds: options.seconds });
-    const databaseAfter = schema ? databaseCpuMs() : undefined;
+    const databaseUsedMs = databaseCpu?.();
     const busyAfter = machineBusyMs();
     // The first node's statistics stand for the server columns; CPU counts every node's.
     const server = await child.stats();
-    const othersCpuMs = (await Promise.all(others.map((other) => other.stats()))).reduce((sum, stats) => sum + stats.cpuUserMs + stats.cpuSystemMs, 0);
-    const nodesCpuMs = server.cpuUserMs + server.cpuSystemMs + othersCpuMs;
+    const nodesCpuMs = cpuMsOf([server, ...(await Promise.all(others.map((other) => other.stats())))]);
     // PostgreSQL shares the cores with the nodes: its CPU is part of the cost, not other load.
-    const databaseUsedMs = databaseBefore !== undefined && databaseAfter !== undefined ? databaseAfter - databaseBefore : undefined;
     const otherLoad =
       schema && databaseUsedMs === undefined
         ? undefined
@@ -265,7 +264,7 @@ async function applicationBearer(url: string, basicAuth: string, statusUrl: stri
 export function renderAcceptReport(report: AcceptReport): string {
   const bare = report.results.find((r) => r.target === 'bare');
   const rows = report.results.map((r) => {
-    const cpu = (r.server.cpuUserMs + r.server.cpuSystemMs) / r.server.elapsedMs;
+    const cpu = cpuMsOf([r.server]) / r.server.elapsedMs;
     return [
       r.label,
       fmt.perSec(r.rps),

@@ -27,7 +27,8 @@ import { startChild, type BenchChild } from './support/child.js';
 import {
   childExecArgv,
   envChoice,
-  databaseCpuMs,
+  cpuMsOf,
+  databaseCpuMeter,
   envNumber,
   expectStatus,
   fmt,
@@ -159,7 +160,7 @@ export async function runFailoverBenchmark(options: FailoverOptions, log: (line:
     await Promise.all([child, ...others].map((node) => node.mark()));
     const cpuBefore = process.cpuUsage();
     const busyBefore = machineBusyMs();
-    const databaseBefore = schema ? databaseCpuMs() : undefined;
+    const databaseCpu = schema ? databaseCpuMeter() : undefined;
     const t0 = performance.now();
     const deadline = t0 + options.timeoutSeconds * 1000;
     const since = () => performance.now() - t0;
@@ -230,12 +231,10 @@ export async function runFailoverBenchmark(options: FailoverOptions, log: (line:
     }
     const wallMs = since();
     const busyAfter = machineBusyMs();
-    const databaseAfter = schema ? databaseCpuMs() : undefined;
+    const databaseUsedMs = databaseCpu?.();
     const clientUsed = process.cpuUsage(cpuBefore);
     const server = await child.stats();
-    const othersCpuMs = (await Promise.all(others.map((other) => other.stats()))).reduce((sum, stats) => sum + stats.cpuUserMs + stats.cpuSystemMs, 0);
-    const nodesCpuMs = server.cpuUserMs + server.cpuSystemMs + othersCpuMs;
-    const databaseUsedMs = databaseBefore !== undefined && databaseAfter !== undefined ? databaseAfter - databaseBefore : undefined;
+    const nodesCpuMs = cpuMsOf([server, ...(await Promise.all(others.map((other) => other.stats())))]);
 
     const finalStatuses: Record<string, number> = {};
     let unexpectedReports = 0;
@@ -327,7 +326,7 @@ export function renderFailoverReport(r: FailoverReport): string {
       renderStoreTime(store, r.server.elapsedMs),
     );
   }
-  const serverCpu = (r.server.cpuUserMs + r.server.cpuSystemMs) / r.server.elapsedMs;
+  const serverCpu = cpuMsOf([r.server]) / r.server.elapsedMs;
   lines.push(
     `server: event loop busy ${fmt.pct(r.server.eventLoopUtilization)} (blocked p99 ${fmt.ms(r.server.loopDelayP99Ms)}, max ${fmt.ms(r.server.loopDelayMaxMs)}), CPU ${fmt.pct(serverCpu)} of a core, RSS ${fmt.mb(r.server.rssBytes)}; ` +
       `this process (POSTs + receiver): CPU ${fmt.pct(r.clientCpu)}; other processes: ${r.otherLoad === undefined ? '?' : fmt.pct(r.otherLoad)} of the machine`,

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { request } from 'undici';
 import type { OpenDispatchChildArgs } from './opendispatch-server.js';
+import type { ChildStats } from './protocol.js';
 
 /** A positive number from env, or the default; anything else is an error, not a silent default. */
 export function envNumber(name: string, fallback: number, { min = 0, integer = false } = {}): number {
@@ -144,7 +145,7 @@ export function machineBusyMs(): number | undefined {
  * postmaster, with the children the postmaster has reaped), from /proc; undefined off Linux.
  * The benchmarks' database shares the cores with the server: what it takes is part of the cost.
  */
-export function databaseCpuMs(): number | undefined {
+function databaseCpuMs(): number | undefined {
   let pids: string[];
   try {
     pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
@@ -166,6 +167,20 @@ export function databaseCpuMs(): number | undefined {
     }
   }
   return ticks * 10; // USER_HZ is 100 on Linux
+}
+
+/** Starts measuring PostgreSQL's CPU: the function answers the ms it used since (undefined off Linux). */
+export function databaseCpuMeter(): () => number | undefined {
+  const before = databaseCpuMs();
+  return () => {
+    const after = databaseCpuMs();
+    return before === undefined || after === undefined ? undefined : after - before;
+  };
+}
+
+/** CPU time (user + system) of server children, from their statistics. */
+export function cpuMsOf(stats: ReadonlyArray<Pick<ChildStats, 'cpuUserMs' | 'cpuSystemMs'>>): number {
+  return stats.reduce((sum, child) => sum + child.cpuUserMs + child.cpuSystemMs, 0);
 }
 
 /**

@@ -71,17 +71,16 @@ export class ProviderRegistry {
     return this.paces.get(provider)?.reserve(wallNow) ?? 0;
   }
 
-  /** Asked when that wait is over: 0, and the send starts; else how long (ms) it waits more, its timer having fired late (core/send-pace.ts). */
-  admitSend(provider: string, wallNow: number): number {
-    return this.paces.get(provider)?.admit(wallNow) ?? 0;
-  }
-
-  /** Resolves when a send to this provider may start: its slot has come, and the last second has room. */
+  /**
+   * Resolves when a send to this provider may start: its slot has come, and, should its timer
+   * have fired late behind sends that came on time, the last second has room (core/send-pace.ts).
+   */
   async paceSend(provider: string, wallNow: () => number): Promise<void> {
-    if (!this.paces.has(provider)) return;
-    const slot = this.reserveSend(provider, wallNow());
+    const pace = this.paces.get(provider);
+    if (!pace) return;
+    const slot = pace.reserve(wallNow());
     if (slot > 0) await sleep(slot);
-    for (let late = this.admitSend(provider, wallNow()); late > 0; late = this.admitSend(provider, wallNow())) await sleep(late);
+    for (let late = pace.admit(wallNow()); late > 0; late = pace.admit(wallNow())) await sleep(late);
   }
 
   byName(provider: string): ChannelAdapter | undefined {
