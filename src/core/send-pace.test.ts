@@ -24,19 +24,21 @@ test('a paced provider takes at most ten seconds of its rate in flight, and at l
   assert.equal(pacedConcurrency(0.05, 32), 1);
 });
 
-test('a send whose timer fired late waits until the last second holds fewer sends than the rate', () => {
+test('a send whose timer fired late holds the on-time one after it to 1/rate, less a clock tick', () => {
   const pace = new SendPace(4);
-  const waits = [0, 1, 2, 3].map(() => pace.reserve(0)); // slots 0, 250, 500, 750
-  assert.deepEqual(waits, [0, 250, 500, 750]);
+  const waits = [0, 1, 2].map(() => pace.reserve(0)); // slots 0, 250, 500
+  assert.deepEqual(waits, [0, 250, 500]);
   assert.equal(pace.admit(0), 0);
   assert.equal(pace.admit(400), 0, 'the second send, 150 ms late');
-  assert.equal(pace.admit(500), 0);
-  assert.equal(pace.admit(750), 0);
-  const fifth = pace.reserve(1000);
-  assert.equal(fifth, 0, 'its slot (1000) has come');
-  assert.equal(pace.admit(1000), 0, 'a second after the first');
-  assert.equal(pace.admit(1250), 150, 'the sixth, on time for its slot, would make five in the second since the late one at 400');
-  assert.equal(pace.admit(1400), 0);
+  assert.equal(pace.admit(500), 149, 'the third, on time for its slot, would start 100 ms after the late one');
+  assert.equal(pace.admit(649), 0);
+});
+
+test('starts spaced a tick short of 1/rate still put no more sends in a second than the rate', () => {
+  const pace = new SendPace(4);
+  for (const at of [0, 249, 498, 747]) assert.equal(pace.admit(at), 0, `at ${at}`);
+  assert.equal(pace.admit(996), 4, 'a fifth at 996 would make five in the second since 0');
+  assert.equal(pace.admit(1000), 0);
 });
 
 test('a rate under one a second spaces sends by 1/rate', () => {
@@ -56,6 +58,7 @@ test('admitted starts never put more sends in a second than the rate, however la
     starts.push(now);
   }
   for (const start of starts) assert.ok(starts.filter((other) => other >= start && other < start + 1000).length <= 10, `at ${start}`);
+  starts.slice(1).forEach((start, index) => assert.ok(start - starts[index]! >= 99, `starts ${index} and ${index + 1} are ${start - starts[index]!} ms apart`));
 });
 
 test('above a thousand a second the rate is kept over a shorter window, a thousand sends at most', () => {
